@@ -1,0 +1,89 @@
+import glob
+import os
+
+import ml_collections
+import pytest
+
+from tfgan_eff.config import presets, schema
+from tfgan_eff.config.validate import ConfigError, validate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+
+
+def _load_config_file(path):
+    from ml_collections.config_flags.config_flags import _LoadConfigModule  # pylint: disable=import-outside-toplevel
+    return _LoadConfigModule(os.path.basename(path), path).get_config()
+
+
+@pytest.mark.parametrize("method", schema.METHODS)
+def test_presets_validate(method):
+    cfg = validate(presets.get(method))
+    assert cfg.method == method
+    with pytest.raises(AttributeError):
+        cfg.train.stepz = 3  # locked: typos cannot add keys
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(ROOT, "configs", "*.py"))))
+def test_shipped_configs_validate(path):
+    cfg = _load_config_file(path)
+    if cfg.data.source.startswith("tfds:"):
+        cfg.data.tfds_data_dir = ""  # the data dir only has to exist on the user's machine
+    validate(cfg)
+
+
+def test_unknown_key_names_closest():
+    cfg = presets.baseline()
+    cfg.train.n_critics = 5
+    with pytest.raises(ConfigError, match=r"unknown key 'train.n_critics'.*did you mean train.n_critic"):
+        validate(cfg)
+
+
+def test_wrong_type_is_named():
+    raw = presets.baseline().to_dict()
+    raw["train"]["batch_size"] = "64"  # a config file that builds its own dicts can get types wrong
+    cfg = ml_collections.ConfigDict(raw)
+    with pytest.raises(ConfigError, match="train.batch_size must be int"):
+        validate(cfg)
+
+
+def test_typed_assignment_refused():
+    cfg = presets.baseline()
+    with pytest.raises(TypeError):
+        cfg.train.steps = "many"
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("train.steps", 0, "train.steps must be > 0"),
+    ("train.batch_size", -4, "train.batch_size must be > 0"),
+    ("method", "gan", "method='gan' is not one of"),
+    ("train.loss", "bce", "train.loss='bce'"),
+    ("data.source", "folder:/no/such/dir", "does not exist"),
+    ("data.source", "mnist", "use digits, shapes, tfds:NAME"),
+    ("data.resolution", 33, "data.resolution=33"),
+    ("eval.extractor", "inception", "inception_weights=/path"),
+    ("data.diffaug", "color,zoom", "unknown DiffAugment"),
+    ("export.modes", "float32,int4", "export.modes item='int4'"),
+])
+def test_bad_values_are_refused(key, value, message):
+    cfg = presets.baseline()
+    *parents, leaf = key.split(".")
+    target = cfg
+    for p in parents:
+        target = target[p]
+    target[leaf] = value
+    with pytest.raises(ConfigError, match=message):
+        validate(cfg)
+
+
+def test_smoke_shrinks_every_preset():
+    for method in schema.METHODS:
+        cfg = presets.smoke(presets.get(method))
+        assert cfg.train.steps <= 4 and cfg.data.resolution == 16
+        validate(cfg)
+
+
+def test_missing_key_reported():
+    cfg = ml_collections.ConfigDict(presets.baseline().to_dict())
+    del cfg.train["ema_decay"]
+    with pytest.raises(ConfigError, match="missing key 'train.ema_decay'"):
+        validate(cfg)

@@ -1,0 +1,73 @@
+import os
+
+import numpy as np
+import pytest
+
+from tfgan_eff.config import presets
+from tfgan_eff.data import offline, sources
+
+
+def test_digits():
+    images, labels = offline.load("digits", resolution=32, channels=3)
+    assert images.shape == (1797, 32, 32, 3) and images.dtype == np.uint8
+    assert images.max() == 255 and images.min() == 0
+    assert set(labels) == set(range(10))
+    gray, _ = offline.load("digits", resolution=16, channels=1)
+    assert gray.shape == (1797, 16, 16, 1)
+
+
+def test_shapes_are_seeded_and_sized():
+    a, la = offline.load("shapes", resolution=32, num_examples=50, seed=3)
+    b, lb = offline.load("shapes", resolution=32, num_examples=50, seed=3)
+    c, _ = offline.load("shapes", resolution=32, num_examples=50, seed=4)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(la, lb)
+    assert not np.array_equal(a, c)
+    assert a.shape == (50, 32, 32, 3) and set(la) <= {0, 1, 2}
+    # a shape covers a real part of the image and is brighter than the dark background
+    assert (a.max(axis=(1, 2, 3)) > 100).all()
+
+
+def _write_folder(root):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for cls in ("cats", "dogs"):
+        os.makedirs(root / cls)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)).save(root / cls / f"{i}.png")
+    (root / "dogs" / "broken.jpg").write_bytes(b"not an image")
+    (root / "notes.txt").write_text("ignored")
+
+
+def test_folder_loader_crops_resizes_labels_and_skips(tmp_path):
+    _write_folder(tmp_path)
+    images, labels, stats = sources.load_folder(str(tmp_path), resolution=16, channels=3)
+    assert images.shape == (6, 16, 16, 3)
+    assert sorted(labels.tolist()) == [0, 0, 0, 1, 1, 1]
+    assert stats["skipped"] == 1
+    capped, _, _ = sources.load_folder(str(tmp_path), resolution=8, channels=1, max_examples=4)
+    assert capped.shape == (4, 8, 8, 1)
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(sources.DataNotFoundError, match="does not exist"):
+        sources.load_folder(str(tmp_path / "missing"), 16)
+    with pytest.raises(sources.DataNotFoundError, match="no readable images"):
+        sources.load_folder(str(tmp_path), 16)
+
+
+def test_tfds_source_reads_local_data(tmp_path):
+    import tensorflow_datasets as tfds
+    cfg = presets.baseline().data
+    cfg.update(source="tfds:cifar10", resolution=16, max_examples=5)
+    with tfds.testing.mock_data(num_examples=7):
+        images, labels = sources.load_images(cfg)
+    assert images.shape == (5, 16, 16, 3) and images.dtype == np.uint8
+    assert labels.dtype == np.int64
+
+
+def test_tfds_missing_says_what_to_pass(tmp_path):
+    cfg = presets.baseline().data
+    cfg.update(source="tfds:cifar10", tfds_data_dir=str(tmp_path))
+    with pytest.raises(sources.DataNotFoundError, match="tfds_data_dir"):
+        sources.load_images(cfg)

@@ -1,0 +1,118 @@
+"""DGLTrainer / L1DistillTrainer: frozen teacher, gradient flow through D_T, the teacher term, the stage switch."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan_eff.distill.teacher import freeze
+from tfgan_eff.distill.trainer import DGLTrainer, L1DistillTrainer
+from tfgan_eff.models import registry
+
+
+def _trainer(cfg, g, d, teacher, weight=0.1, switch=0, cls=DGLTrainer):
+    trainer = cls(g, d, cfg.train, teacher=teacher, weight=weight, switch_step=switch)
+    trainer.build_optimizers()
+    return trainer
+
+
+def _values(model):
+    return [v.numpy().copy() for v in model.weights]
+
+
+def _sn_vectors(model):
+    return [v for v in model.weights if "vector_u" in v.path]
+
+
+def test_teacher_bit_identical_after_dgl_steps(dgl_cfg, student_and_teacher, batch):
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.5)
+    assert _sn_vectors(d_t) and _sn_vectors(d)
+    teacher_before, student_d_before = _values(d_t), _values(d)
+    step = tf.function(trainer.train_step)
+    for _ in range(3):
+        logs = step(batch)
+    assert float(logs["teacher_term"]) != 0.0
+    for before, after in zip(teacher_before, _values(d_t)):
+        np.testing.assert_array_equal(before, after)
+    # The same architecture trained as D_S does move, spectral-norm vectors included.
+    moved = [not np.array_equal(b, v.numpy()) for b, v in zip(student_d_before, d.weights)]
+    assert all(moved[i] for i, v in enumerate(d.weights) if "vector_u" in v.path)
+
+
+def test_teacher_in_no_optimizer(dgl_cfg, student_and_teacher, batch):
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t)
+    trainer.train_step(batch)
+    teacher_ids = {id(v) for v in d_t.weights}
+    assert not d_t.trainable_variables
+    assert not teacher_ids & {id(v) for v in trainer.trainable_variables}
+    for opt, model in ((trainer.g_optimizer, g), (trainer.d_optimizer, d)):
+        assert not teacher_ids & {id(v) for v in opt._trainable_variables}  # pylint: disable=protected-access
+        # iterations + learning rate + Adam's two slots per variable of its own model: nothing else.
+        assert len(opt.variables) == 2 + 2 * len(model.trainable_variables)
+
+
+def _generator_grads(trainer, batch, weight):
+    trainer.weight = weight
+    saved = _values(trainer.discriminator)  # D_S's spectral-norm vectors move on every training call
+    with tf.GradientTape() as tape:
+        loss, _, _ = trainer.generator_loss(batch)
+    grads = tape.gradient(loss, trainer.generator.trainable_variables)
+    for var, value in zip(trainer.discriminator.weights, saved):
+        var.assign(value)
+    return grads
+
+
+def test_gradient_flows_through_teacher_into_student(dgl_cfg, student_and_teacher, batch):
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t)
+    plain = _generator_grads(trainer, batch, 0.0)
+    guided = _generator_grads(trainer, batch, 0.5)
+    with tf.GradientTape() as tape:
+        term = tf.reduce_mean(-d_t(g(batch["z_g"], training=True), training=False))  # hinge teacher term
+    teacher_grads = tape.gradient(term, g.trainable_variables)
+    assert max(float(tf.reduce_max(tf.abs(t))) for t in teacher_grads) > 0
+    for p, q, t in zip(plain, guided, teacher_grads):
+        np.testing.assert_allclose(q - p, 0.5 * t.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "non_saturating"])
+def test_teacher_term_matches_hand_computation(dgl_cfg, student_and_teacher, batch, loss):
+    dgl_cfg.train.loss = loss
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.3)
+    fake = g(batch["z_g"], training=False)
+    extra, logs = trainer.extra_generator_loss(fake, batch)
+    logits = d_t(fake, training=False).numpy().astype(np.float64)
+    per_example = -logits if loss == "hinge" else np.log1p(np.exp(-logits))
+    np.testing.assert_allclose(float(extra), 0.3 * per_example.mean(), rtol=1e-5)
+    np.testing.assert_allclose(float(logs["teacher_term"]), per_example.mean(), rtol=1e-5)
+    # Averaged over the GLOBAL G batch: as one of two replicas, this replica contributes half.
+    trainer.g_batch_size = 2 * fake.shape[0]
+    np.testing.assert_allclose(float(trainer.extra_generator_loss(fake, batch)[0]), 0.15 * per_example.mean(),
+                               rtol=1e-5)
+
+
+def test_teacher_weight_switches_on_at_switch_step(dgl_cfg, student_and_teacher, batch):
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.1, switch=2)
+    step = tf.function(trainer.train_step)
+    weights = [float(step(batch)["teacher_weight"]) for _ in range(4)]
+    np.testing.assert_allclose(weights, [0.0, 0.0, 0.1, 0.1], rtol=1e-6)
+    trainer.step.assign(1)
+    fake = g(batch["z_g"], training=False)
+    assert float(trainer.extra_generator_loss(fake, batch)[0]) == 0.0
+
+
+def test_l1_distillation_term(dgl_cfg, student_and_teacher, batch):
+    g, d, _ = student_and_teacher
+    g_t = freeze(registry.build_generator(dgl_cfg))
+    trainer = _trainer(dgl_cfg, g, d, g_t, weight=2.0, cls=L1DistillTrainer)
+    fake = g(batch["z_g"], training=False)
+    extra, _ = trainer.extra_generator_loss(fake, batch)
+    target = g_t(batch["z_g"], training=False)
+    np.testing.assert_allclose(float(extra), 2.0 * np.mean(np.abs(fake.numpy() - target.numpy())), rtol=1e-5)
+    before = _values(g_t)
+    tf.function(trainer.train_step)(batch)
+    for b, a in zip(before, _values(g_t)):  # BN statistics of G_T included
+        np.testing.assert_array_equal(b, a)

@@ -1,0 +1,96 @@
+"""evaluate_generator end to end on digits, and the reference-statistics tool."""
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from tfgan_eff.data import offline
+from tfgan_eff.metrics.evaluate import evaluate_generator
+from tfgan_eff.metrics.ref_stats import compute_ref_stats, load_ref_stats
+from tfgan_eff.metrics.streaming import FeatureStats
+
+_TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "compute_ref_stats.py")
+_KWARGS = dict(num_samples=600, batch_size=200, kid_subsets=5, kid_subset_size=200)
+
+
+@pytest.fixture(scope="module")
+def digit_halves():
+    images, _ = offline.load("digits", resolution=32, channels=3)
+    order = np.random.default_rng(0).permutation(len(images))
+    return images[order[:800]], images[order[800:]]
+
+
+def _sampler(pool, seed):
+    """A 'generator' that returns random images from a pool, in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    return lambda n: pool[rng.integers(0, len(pool), n)].astype(np.float32) / 127.5 - 1.0
+
+
+def _noise(n):
+    return np.random.default_rng(n).uniform(-1, 1, size=(n, 32, 32, 3)).astype(np.float32)
+
+
+def test_real_samples_score_far_better_than_noise(digits_extractor, digit_halves):
+    real_a, real_b = digit_halves
+    stats = compute_ref_stats([real_a[i:i + 256] for i in range(0, 800, 256)], digits_extractor,
+                              {"dataset": "digits", "split": "train"})
+    good = evaluate_generator(_sampler(real_b, 0), digits_extractor, stats, **_KWARGS)
+    bad = evaluate_generator(_noise, digits_extractor, stats, **_KWARGS)
+    for result in (good, bad):
+        assert set(result) >= {"fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall",
+                               "density", "coverage", "num_samples", "protocol"}
+        assert result["num_samples"] == 600 and result["num_real"] == 800
+        assert result["protocol"]["extractor"] == digits_extractor.protocol
+    assert good["fid"] * 20 < bad["fid"]
+    assert good["kid_mean"] * 20 < bad["kid_mean"]
+    assert good["is_mean"] > 5.0  # ~10 balanced, confidently classified classes
+    assert good["precision"] > 0.5 > bad["precision"]
+    assert good["recall"] > 0.5 > bad["recall"]
+    assert good["coverage"] > 0.5 > bad["coverage"]
+
+
+def test_real_batches_are_accepted_directly(digits_extractor, digit_halves):
+    real_a, real_b = digit_halves
+    result = evaluate_generator(_sampler(real_b, 1), digits_extractor, [real_a[:400], real_a[400:]],
+                                num_samples=300, batch_size=100, metrics=("fid", "pr"))
+    assert set(result) == {"fid", "precision", "recall", "num_samples", "num_real", "protocol"}
+    assert result["num_real"] == 800 and result["fid"] > 0.0
+
+
+def test_stats_from_another_extractor_are_refused(digits_extractor):
+    other = dict(digits_extractor.protocol, recipe_hash="0" * 64)
+    stats = FeatureStats(mean=np.zeros(128), cov=np.eye(128), n=10, protocol={"extractor": other})
+    with pytest.raises(ValueError, match="(?s)extractor part.*recipe_hash"):
+        evaluate_generator(_noise, digits_extractor, stats, num_samples=20, metrics=("fid",))
+
+
+def test_metric_requests_are_validated(digits_extractor):
+    stats = FeatureStats(mean=np.zeros(128), cov=np.eye(128), n=10)
+    with pytest.raises(ValueError, match="unknown metrics"):
+        evaluate_generator(_noise, digits_extractor, stats, num_samples=20, metrics=("fid", "lpips"))
+    with pytest.raises(ValueError, match="need raw real features"):
+        evaluate_generator(_noise, digits_extractor, stats, num_samples=20, metrics=("kid",))
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("compute_ref_stats_tool", _TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compute_ref_stats_tool_writes_stats_with_protocol(digits_extractor, offline_cache_dir, tmp_path):
+    tool = _load_tool()
+    out = str(tmp_path / "digits32.npz")
+    stats = tool.compute("digits", out, cache_dir=offline_cache_dir, num_samples=500, batch_size=128)
+    expected = {"dataset": "digits", "split": "train", "resolution": 32, "channels": 3, "data_seed": 0,
+                "source": "tfgan_eff.data.offline", "num_samples": 500, "extractor": digits_extractor.protocol}
+    loaded = load_ref_stats(out, expected)
+    assert loaded.n == 500 and loaded.features.shape == (500, 128) and loaded.logits.shape == (500, 10)
+    np.testing.assert_allclose(loaded.mean, stats.mean)
+    with pytest.raises(ValueError, match="num_samples: stored=500 expected=1797"):
+        load_ref_stats(out, dict(expected, num_samples=1797))
+    with pytest.raises(ValueError, match="only split 'train'"):
+        tool.compute("digits", out, split="test", cache_dir=offline_cache_dir)

@@ -1,0 +1,119 @@
+"""Genotype derive / JSON / validation, the published genotypes' sizes, and the derived generator."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan_eff.models.registry import build_generator
+from tfgan_eff.search import genotype as genotype_lib
+from tfgan_eff.search.genotype_generator import GenotypeGenerator
+from tfgan_eff.search.space import ARCH_TENSORS
+from tfgan_eff.search.supernet import SupernetGenerator
+
+
+def _params(model):
+    return sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+
+
+def test_derive_picks_argmax_per_edge():
+    keras.utils.set_random_seed(0)
+    g = SupernetGenerator(latent_dim=8, resolution=8, ch=4)
+    rng = np.random.default_rng(3)
+    chosen = {}
+    for name, alpha in g.alphas.items():
+        values = rng.normal(size=alpha.shape).astype(np.float32)
+        alpha.assign(values)
+        chosen[name] = [ARCH_TENSORS[name][0][i] for i in values.argmax(-1)]
+    derived = genotype_lib.derive(g)
+    for name in ARCH_TENSORS:
+        assert list(derived.ops(name)) == chosen[name]
+
+
+def test_json_round_trip(tmp_path):
+    for genotype in (genotype_lib.ALPHAGAN_L, genotype_lib.ALPHAGAN_S,
+                     genotype_lib.sample(np.random.default_rng(0))):
+        assert genotype_lib.Genotype.from_json(genotype.to_json()) == genotype
+        path = tmp_path / "g.json"
+        genotype_lib.save(genotype, str(path))
+        assert genotype_lib.load(str(path)) == genotype
+        assert genotype_lib.resolve(str(path)) == genotype
+
+
+@pytest.mark.parametrize("text,match", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    (json.dumps({"normal": [], "up": []}), "missing"),
+    ("EXTRA", "unexpected"),
+    ("BADOP", "unknown op 'conv_9x9'"),
+    ("UPOP", "unknown op 'conv_1x1'"),
+    ("SHORT", "must have 3 ops"),
+    ("CELLS", "must list 3 cells"),
+    ("SKIP", "'skip_3' must have 2 op"),
+])
+def test_invalid_genotypes_raise_clear_errors(text, match):
+    base = genotype_lib.ALPHAGAN_S.to_dict()
+    edits = {
+        "EXTRA": lambda d: d.update(extra=1),
+        "BADOP": lambda d: d["normal"][1].__setitem__(0, "conv_9x9"),
+        "UPOP": lambda d: d["up"][0].__setitem__(0, "conv_1x1"),
+        "SHORT": lambda d: d["normal"][2].pop(),
+        "CELLS": lambda d: d["up"].pop(),
+        "SKIP": lambda d: d.update(skip_3=["nearest"]),
+    }
+    if text in edits:
+        edits[text](base)
+        text = json.dumps(base)
+    with pytest.raises(genotype_lib.GenotypeError, match=match):
+        genotype_lib.Genotype.from_json(text)
+
+
+def test_resolve_names_and_missing_files(tmp_path):
+    assert genotype_lib.resolve("alphagan_l") is genotype_lib.ALPHAGAN_L
+    assert genotype_lib.resolve("alphaGAN_s") is genotype_lib.ALPHAGAN_S
+    with pytest.raises(FileNotFoundError, match="alphagan_l"):
+        genotype_lib.resolve(str(tmp_path / "missing.json"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(genotype_lib.GenotypeError, match="bad.json"):
+        genotype_lib.resolve(str(bad))
+
+
+def test_published_genotypes_match_spec():
+    l, s = genotype_lib.ALPHAGAN_L, genotype_lib.ALPHAGAN_S
+    assert l.normal[0] == ("conv_5x5", "conv_5x5", "sep_conv_5x5") and l.up[2] == ("nearest", "bilinear")
+    assert l.skip_2 == ("nearest",) and l.skip_3 == ("bilinear", "nearest")
+    assert s.normal[1] == ("sep_conv_5x5", "sep_conv_3x3", "sep_conv_3x3") and s.up[1] == ("deconv", "deconv")
+    assert s.skip_3 == ("deconv", "bilinear")
+
+
+@pytest.mark.parametrize("name,expected", [("alphagan_l", 8_618_499), ("alphagan_s", 2_952_707)])
+def test_published_parameter_counts(name, expected):
+    g = GenotypeGenerator(latent_dim=128, resolution=32, genotype=name, ch=256).build_for_inputs()
+    assert _params(g) == expected
+    assert round(expected / 1e6, 3) == {"alphagan_l": 8.618, "alphagan_s": 2.953}[name]
+
+
+def test_registry_builds_genotype_generator(tmp_path):
+    from tfgan_eff.config.schema import base_config  # pylint: disable=import-outside-toplevel
+
+    path = tmp_path / "genotype.json"
+    genotype_lib.save(genotype_lib.sample(np.random.default_rng(1)), str(path))
+    cfg = base_config()
+    cfg.data.resolution = 16
+    cfg.model.latent_dim = 8
+    cfg.model.g.arch = "genotype"
+    cfg.model.g.ch = 8
+    cfg.model.g.genotype = str(path)
+    g = build_generator(cfg)
+    assert isinstance(g, GenotypeGenerator) and g.genotype == genotype_lib.load(str(path))
+    out = keras.ops.convert_to_numpy(g(tf.random.normal((2, 8)), training=False))
+    assert out.shape == (2, 16, 16, 3) and np.all(np.abs(out) <= 1.0)
+    # Derived BN has affine parameters: one gamma/beta pair per sep_conv BN plus the head BN.
+    n_sep = sum(op.startswith("sep_conv") for name in ARCH_TENSORS for op in g.genotype.ops(name))
+    assert sum(v.name == "gamma" for v in g.trainable_variables) == 2 * n_sep + 1
+    cfg.model.g.genotype = ""
+    with pytest.raises(ValueError, match="model.g.genotype"):
+        build_generator(cfg)

@@ -1,0 +1,119 @@
+"""The bi-level search round, its outputs, and checkpoint/resume."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tfgan_eff.search import genotype as genotype_lib
+from tfgan_eff.search.runner import retrain_config
+from tfgan_eff.search.searcher import (BatchStream, Searcher, arch_entropy, reset_optimizer, split_indices,
+                                       steps_per_round)
+
+
+def _arrays(variables):
+    return [np.array(v) for v in variables]
+
+
+def _changed(before, variables):
+    return [not np.array_equal(b, np.array(v)) for b, v in zip(before, variables)]
+
+
+def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path):
+    workdir = str(tmp_path)
+    searcher = Searcher(tiny_cfg, tiny_images, run_eagerly=True)
+    alphas0 = _arrays(searcher.g.arch_variables)
+    weights0 = _arrays(searcher.g.weight_variables)
+    d0 = _arrays(searcher.d.trainable_variables)
+    summary = searcher.search(workdir)
+
+    # One round moved the alphas, the supernet weights and D.
+    assert all(_changed(alphas0, searcher.g.arch_variables))
+    assert any(_changed(weights0, searcher.g.weight_variables))
+    assert any(_changed(d0, searcher.d.trainable_variables))
+    assert int(searcher.round.numpy()) == 1
+    assert len(summary["dg_history"]) == 1 and np.isfinite(summary["dg_history"][0])
+    np.testing.assert_allclose(summary["dg_history"][0],
+                               summary["minmax_history"][0] - summary["maxmin_history"][0], rtol=1e-5, atol=1e-6)
+    root = os.path.join(workdir, "search")
+    final = genotype_lib.load(os.path.join(root, "genotype.json"))
+    assert final == genotype_lib.derive(searcher.g)
+    assert genotype_lib.load(os.path.join(root, "genotypes", "round_000.json")) == final
+    with open(os.path.join(root, "history.json"), encoding="utf-8") as f:
+        history = json.load(f)
+    assert [h["round"] for h in history] == [0] and set(history[0]["softmax"]) == set(searcher.g.alphas)
+    assert os.listdir(os.path.join(root, "tb"))
+
+    # A new searcher in the same work dir resumes: alphas, D and the round index come back from the checkpoint.
+    tiny_cfg.search.rounds = 2
+    resumed = Searcher(tiny_cfg, tiny_images, run_eagerly=True)
+    assert not all(np.array_equal(a, b) for a, b in zip(_arrays(resumed.g.arch_variables),
+                                                        _arrays(searcher.g.arch_variables)))
+    tiny_cfg.search.arch_steps = 0  # read at round time: this resumed round must not touch the alphas
+    summary2 = resumed.search(workdir)
+    restored_alphas = _arrays(searcher.g.arch_variables)
+    for a, b in zip(restored_alphas, resumed.g.arch_variables):
+        np.testing.assert_array_equal(a, np.array(b))
+    assert int(resumed.round.numpy()) == 2
+    assert len(summary2["dg_history"]) == 2 and np.isnan(summary2["dg_history"][1])
+    assert summary2["dg_history"][0] == summary["dg_history"][0]
+    assert any(_changed(_arrays(searcher.g.weight_variables), resumed.g.weight_variables))
+
+
+def test_split_is_a_disjoint_half_split():
+    a, b = split_indices(11, seed=3)
+    assert len(a) == 5 and len(b) == 6
+    assert sorted(np.concatenate([a, b]).tolist()) == list(range(11))
+    np.testing.assert_array_equal(split_indices(11, seed=3)[0], a)
+
+
+def test_steps_per_round_presets(tiny_cfg):
+    s = tiny_cfg.search
+    s.batch_size, s.inner_steps, s.worst_steps = 10, 0, 0
+    s.preset = "s"
+    assert steps_per_round(s, 1000, 900) == (20, 20)
+    s.preset = "l"
+    assert steps_per_round(s, 1000, 900) == (100, 90)  # one pass over each split
+    s.inner_steps = 7
+    assert steps_per_round(s, 1000, 900) == (7, 90)
+    s.preset = "m"
+    with pytest.raises(ValueError, match="preset"):
+        steps_per_round(s, 1000, 900)
+
+
+def test_batch_stream_is_deterministic_and_covers_the_split():
+    images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1, 1).repeat(2, axis=1).repeat(2, axis=2)
+    stream = BatchStream(images, batch_size=4, latent_dim=3, seed=0, stream=1)
+    batches = list(stream.batches(round_index=2, phase="inner", num_steps=3))
+    seen = np.concatenate([np.round((real[:, 0, 0, 0] + 1) * 127.5) for real, _, _ in batches])
+    assert sorted(seen.tolist()) == list(range(12))  # 3 steps of 4 = one pass without replacement
+    again = list(stream.batches(round_index=2, phase="inner", num_steps=3))
+    for (r1, z1, w1), (r2, z2, w2) in zip(batches, again):
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(z1, z2)
+    other = next(stream.batches(round_index=3, phase="inner", num_steps=1))
+    assert not np.array_equal(other[1], batches[0][1])
+
+
+def test_arch_entropy_and_optimizer_reset():
+    uniform = {"a": np.full((2, 3), 1 / 3)}
+    assert arch_entropy(uniform) == pytest.approx(np.log(3))
+    assert arch_entropy({"a": np.array([[1.0, 0.0, 0.0]])}) == pytest.approx(0.0, abs=1e-9)
+    import keras  # pylint: disable=import-outside-toplevel
+    w = keras.Variable(np.ones(3, np.float32))
+    opt = keras.optimizers.Adam(learning_rate=1e-3)
+    opt.build([w])
+    opt.apply_gradients([(np.ones(3, np.float32), w)])
+    reset_optimizer(opt, 5e-4)
+    assert int(opt.iterations.numpy()) == 0
+    assert float(opt.learning_rate.numpy()) == pytest.approx(5e-4)
+    assert all(not np.any(np.array(v)) for v in opt.variables if v is not opt._learning_rate)  # pylint: disable=protected-access
+
+
+def test_retrain_config_switches_to_the_genotype(tiny_cfg):
+    tiny_cfg.retrain.steps = 7
+    retrain = retrain_config(tiny_cfg, "alphagan_s")
+    assert (retrain.method, retrain.model.g.arch, retrain.model.g.genotype) == ("baseline", "genotype", "alphagan_s")
+    assert retrain.train.steps == 7
+    assert (tiny_cfg.method, tiny_cfg.model.g.arch) == ("search", "dcgan")  # the original is untouched

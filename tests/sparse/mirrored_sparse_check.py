@@ -1,0 +1,139 @@
+"""Run by test_sparse_runner.py in a fresh process: 2 logical CPUs must be configured before TF initialises.
+
+Sparsifies a small model under MirroredStrategy, then runs masked Adam steps, gradient mask updates, random mask
+updates under a tensor condition and sparse EMA inside `strategy.run` (each replica sees a different batch) and
+prints JSON facts about both replicas' copies. With a work dir argument it also trains the smoke `--method=sparse`
+run (SparseTrainer through train_gan, 4 steps with a mask update at step 2) on both replicas; the test compares its
+last checkpoint with the same run on one device.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tfgan_eff.config import presets  # noqa: E402
+from tfgan_eff.ops.spectral_norm import SpectralNorm  # noqa: E402
+from tfgan_eff.sparse import erk  # noqa: E402
+from tfgan_eff.sparse.ema import align, sparse_ema_update  # noqa: E402
+from tfgan_eff.sparse.callbacks import sparsity_callback  # noqa: E402
+from tfgan_eff.sparse.masks import sparsify  # noqa: E402
+from tfgan_eff.sparse.runner import run_config, trainer_factory  # noqa: E402
+from tfgan_eff.sparse.update import MaskUpdater, optimizer_moments  # noqa: E402
+from tfgan_eff.training.loop import train_gan  # noqa: E402
+
+GLOBAL_BATCH = 4
+
+
+def build_model():
+    model = keras.Sequential([
+        keras.Input((8, 8, 2)),
+        SpectralNorm(keras.layers.Conv2D(6, 3, padding="same", activation="relu")),
+        keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.Conv2D(4, 3, strides=2, padding="same"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(1),
+    ])
+    return model
+
+
+def replica_copies(variable):
+    return [np.asarray(v) for v in strategy.experimental_local_results(variable.value)]
+
+
+def all_replicas_equal(variables):
+    return all(all(np.array_equal(copies[0], c) for c in copies[1:]) for copies in map(replica_copies, variables))
+
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    model = build_model()
+    optimizer = keras.optimizers.Adam(1e-2)
+    optimizer.build(model.trainable_variables)
+    ema_weights = [keras.Variable(w.numpy(), trainable=False) for w in model.weights]
+# Called outside the scope on purpose: sparsify must pick up the kernels' strategy by itself.
+mask_set = sparsify(model, 0.3, seed=5)
+facts = {"replicas": strategy.num_replicas_in_sync,
+         "masks_mirrored": all(type(m.value).__name__ == "MirroredVariable" for m in mask_set.masks),
+         "init_masks_equal": all_replicas_equal(mask_set.masks)}
+shapes = mask_set.shapes()
+zeros = erk.zero_counts(shapes, erk.erk_densities(shapes, 0.3))
+facts["init_zero_counts_exact"] = all(
+    int((c == 0).sum()) == zeros[name] for name, m in zip(mask_set.names, mask_set.masks) for c in replica_copies(m))
+nnz_before = mask_set.nnz()
+masks_before = [m.numpy() for m in mask_set.masks]
+
+gradient_updater = MaskUpdater(mask_set, optimizer, grow="gradient")
+random_updater = MaskUpdater(mask_set, optimizer, grow="random", seed=9)
+rng = np.random.default_rng(0)
+batches = [rng.standard_normal((GLOBAL_BATCH // 2, 8, 8, 2)).astype("float32") for _ in range(2)]
+
+
+@tf.function
+def train_and_update():
+    def replica_fn(x):
+        with tf.GradientTape() as tape:
+            per_example = tf.square(model(x, training=True)[:, 0] - 1.0)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=GLOBAL_BATCH)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        mask_set.apply()
+        with tf.GradientTape() as tape:
+            per_example = tf.square(model(x, training=True)[:, 0] - 1.0)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=GLOBAL_BATCH)
+        newly_active = gradient_updater.update(0.5, tape.gradient(loss, mask_set.kernels), step=optimizer.iterations)
+        if optimizer.iterations % 2 == 0:  # a tensor condition (tf.cond): the writes must not need a merge_call
+            random_updater.update(0.3, step=optimizer.iterations)
+            mask_set.apply()
+        sparse_ema_update(ema_weights, model.weights, align(model.weights, mask_set.kernels, mask_set.masks), 0.9,
+                          align(model.weights, mask_set.kernels, newly_active))
+
+    x = strategy.experimental_distribute_values_from_function(
+        lambda ctx: tf.constant(np.stack(batches)[ctx.replica_id_in_sync_group]))
+    strategy.run(replica_fn, args=(x,))
+
+
+for _ in range(2):
+    train_and_update()
+
+moments = [v for k in mask_set.kernels for v in optimizer_moments(optimizer, k)]
+facts["masks_equal_after_updates"] = all_replicas_equal(mask_set.masks)
+facts["ever_active_equal"] = all_replicas_equal(mask_set.ever_active)
+facts["kernels_equal"] = all_replicas_equal(mask_set.kernels)
+facts["moments_equal"] = all_replicas_equal(moments)
+facts["ema_equal"] = all_replicas_equal(ema_weights)
+facts["ema_keeps_mask_zeros"] = all(
+    np.all(e.numpy()[m.numpy() == 0] == 0)
+    for e, m in zip(ema_weights, align(model.weights, mask_set.kernels, mask_set.masks)) if m is not None)
+facts["nnz_constant"] = mask_set.nnz() == nnz_before
+facts["masks_changed"] = not all(np.array_equal(a, m.numpy()) for a, m in zip(masks_before, mask_set.masks))
+facts["masked_weights_zero"] = all(
+    np.all(c[m.numpy() == 0] == 0) for k, m in zip(mask_set.kernels, mask_set.masks) for c in replica_copies(k))
+
+
+def train_sparse_run(workdir):
+    """The smoke sparse run of the runner, trained under MirroredStrategy; returns its last checkpoint."""
+    cfg = presets.smoke(presets.get("sparse"))
+    cfg.eval.at_end = False
+    cfg.export.enabled = False
+    cfg = run_config(cfg, "sparse", cfg.sparse.mode)
+    run, _ = train_gan(cfg, workdir, strategy, trainer_factory=trainer_factory(cfg, cfg.sparse.mode, workdir),
+                       extra_callbacks=[sparsity_callback])
+    trainer = run.trainer
+    facts["trainer_masks_equal_on_replicas"] = all_replicas_equal(trainer.g_masks.masks + trainer.d_masks.masks)
+    return run.checkpointer.latest
+
+
+if len(sys.argv) > 1:
+    facts["trainer_checkpoint"] = train_sparse_run(sys.argv[1])
+json.dump(facts, sys.stdout)

@@ -1,0 +1,115 @@
+"""SparseTrainer: exact masks, re-masking after every optimizer step, prune-and-regrow bookkeeping, sparse EMA.
+
+Resume and 2-replica runs through train_gan are in test_sparse_runner.py.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan_eff.config import presets
+from tfgan_eff.data import pipeline
+from tfgan_eff.models import registry
+from tfgan_eff.models.ema import copy_weights
+from tfgan_eff.sparse import erk
+from tfgan_eff.sparse.trainer import SparseTrainer
+from tfgan_eff.sparse.update import optimizer_moments
+from tfgan_eff.training.loop import batch_spec, load_data
+
+
+def tiny_cfg(mode="dynamic_gd", steps=4):
+    cfg = presets.smoke(presets.get("sparse"))
+    cfg.model.latent_dim = 8
+    cfg.train.update(steps=steps, log_every=100)
+    cfg.sparse.update(mode=mode, update_every=2)
+    cfg.eval.at_end = False
+    cfg.export.enabled = False
+    return cfg
+
+
+def exact_zero_counts(mask_set, density):
+    shapes = mask_set.shapes()
+    return erk.zero_counts(shapes, erk.erk_densities(shapes, density))
+
+
+def masked_positions_are_zero(mask_set):
+    return all(np.all(k.numpy()[m.numpy() == 0] == 0) for k, m in zip(mask_set.kernels, mask_set.masks))
+
+
+@pytest.fixture(scope="module")
+def trained_trainer():
+    """A dynamic_gd SparseTrainer after 2 fit steps, its mask update function and data spec."""
+    cfg = tiny_cfg()
+    images, labels = load_data(cfg)
+    keras.utils.set_random_seed(0)
+    g, d, ema = registry.build_generator(cfg), registry.build_discriminator(cfg), registry.build_generator(cfg)
+    copy_weights(ema, g)
+    trainer = SparseTrainer(g, d, cfg.train, sparse_cfg=cfg.sparse, seed=3, ema_generator=ema)
+    trainer.build_optimizers()
+    trainer.compile()
+    init_zeros = {"g": [int((m.numpy() == 0).sum()) for m in trainer.g_masks.masks],
+                  "d": [int((m.numpy() == 0).sum()) for m in trainer.d_masks.masks]}
+    dataset = pipeline.make_dataset(images, labels, batch_spec(cfg))
+    trainer.fit(dataset, epochs=1, steps_per_epoch=2, verbose=0)
+    update_fn = trainer.mask_update_function(tf.distribute.get_strategy(), batch_spec(cfg),
+                                             (cfg.data.resolution,) * 2 + (cfg.data.channels,))
+    return cfg, trainer, update_fn, dataset, init_zeros
+
+
+def test_exact_nnz_after_init_and_masked_weights_after_steps(trained_trainer):
+    cfg, trainer, _, _, init_zeros = trained_trainer
+    for key, masks, density in (("g", trainer.g_masks, cfg.sparse.g_density),
+                                ("d", trainer.d_masks, cfg.sparse.d_density)):
+        assert init_zeros[key] == [exact_zero_counts(masks, density)[n] for n in masks.names]
+        assert masked_positions_are_zero(masks)  # after 2 D and 2 G Adam steps on dense gradients
+    ema_kernels = [layer.kernel.numpy() for layer in trainer.ema_generator._flatten_layers()
+                   if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert all(np.all(k[m.numpy() == 0] == 0) for k, m in zip(ema_kernels, trainer.g_masks.masks))
+    assert int(trainer.step.numpy()) == 2
+    assert np.isfinite(trainer.balance_ratio())  # measured on step 2, the step before the update
+
+
+def test_update_keeps_nnz_and_zeroes_regrown_weights_and_moments(trained_trainer):
+    cfg, trainer, update_fn, dataset, _ = trained_trainer
+    sets = {"g": (trainer.g_masks, trainer.g_optimizer), "d": (trainer.d_masks, trainer.d_optimizer)}
+    before = {key: ([m.numpy() for m in masks.masks], masks.nnz()) for key, (masks, _) in sets.items()}
+    drop_fraction = update_fn(2)
+    assert drop_fraction == pytest.approx(0.005 + 0.495 * 0.5 * (1 + np.cos(np.pi * 2 / cfg.train.steps)))
+    regrown_g = []
+    for key, (masks, optimizer) in sets.items():
+        old_masks, old_nnz = before[key]
+        assert masks.nnz() == old_nnz  # exact per-layer nnz through the update
+        changed = False
+        for old, mask, kernel, ever in zip(old_masks, masks.masks, masks.kernels, masks.ever_active):
+            mask = mask.numpy()
+            new = (mask == 1) & (old == 0)
+            changed |= bool(new.any())
+            assert np.all(kernel.numpy()[new] == 0) and np.all(kernel.numpy()[mask == 0] == 0)
+            for moment in optimizer_moments(optimizer, kernel):
+                assert np.all(moment.numpy()[new] == 0)
+            np.testing.assert_array_equal(ever.numpy(), np.maximum(old, mask))
+            if key == "g":
+                regrown_g.append(new)
+        assert changed, f"{key} masks did not change"
+    # The next step trains the regrown weights; the sparse EMA takes their current value there (not a stale 0).
+    trainer.fit(dataset, epochs=1, steps_per_epoch=1, verbose=0)
+    ema_kernels = [layer.kernel.numpy() for layer in trainer.ema_generator._flatten_layers()
+                   if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    for new, ema_kernel, kernel in zip(regrown_g, ema_kernels, trainer.g_masks.kernels):
+        np.testing.assert_array_equal(ema_kernel[new], kernel.numpy()[new])
+    assert masked_positions_are_zero(trainer.g_masks) and masked_positions_are_zero(trainer.d_masks)
+
+
+def test_modes_and_errors():
+    cfg = tiny_cfg()
+    g, d = registry.build_generator(cfg), registry.build_discriminator(cfg)
+    with pytest.raises(ValueError, match="sparse mode must be one of"):
+        SparseTrainer(g, d, cfg.train, sparse_cfg=cfg.sparse, mode="dynamic")
+    cfg.sparse.d_density = 1.0
+    with pytest.raises(ValueError, match="sparse.d_density < 1"):
+        SparseTrainer(registry.build_generator(cfg), registry.build_discriminator(cfg), cfg.train,
+                      sparse_cfg=cfg.sparse, mode="dynamic_d")
+    trainer = SparseTrainer(registry.build_generator(cfg), registry.build_discriminator(cfg), cfg.train,
+                            sparse_cfg=cfg.sparse, mode="static")
+    assert trainer.d_masks is None and not trainer.explores

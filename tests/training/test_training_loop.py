@@ -1,0 +1,109 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan_eff.training import checkpoint
+from tfgan_eff.training.loop import NonFiniteError, train_gan
+from tfgan_eff.training.trainer import GANTrainer
+from tfgan_eff.training.workdir import WorkdirLock, WorkdirLockedError
+
+HERE = os.path.dirname(__file__)
+
+
+def _weights(run):
+    return [v.numpy() for v in run.generator.weights + run.discriminator.weights + run.ema_generator.weights
+            + run.trainer.g_optimizer.variables + run.trainer.d_optimizer.variables]
+
+
+def test_smoke_run_writes_workdir(smoke_cfg, tmp_path):
+    run, summary = train_gan(smoke_cfg, str(tmp_path))
+    assert summary["steps"] == 4 == run.step
+    for name in ("config.json", "summary.json", "samples/step_0000004.png", "checkpoints/checkpoint"):
+        assert os.path.exists(tmp_path / name), name
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["params"]["generator"] == summary["params"]["generator"] > 0
+    assert saved["steps_per_s"] > 0 and os.listdir(tmp_path / "tb")
+
+
+def test_resume_reproduces_uninterrupted_run(smoke_cfg, tmp_path):
+    smoke_cfg.train.n_critic = 2
+    straight, _ = train_gan(smoke_cfg, str(tmp_path / "straight"))
+    smoke_cfg.train.steps = 2
+    train_gan(smoke_cfg, str(tmp_path / "resumed"))
+    smoke_cfg.train.steps = 4
+    resumed, _ = train_gan(smoke_cfg, str(tmp_path / "resumed"))
+    assert resumed.step == 4
+    for a, b in zip(_weights(straight), _weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("g_arch,loss,atol", [("dcgan", "hinge", 1e-6), ("sngan", "non_saturating", 2e-5)])
+def test_mirrored_two_cpus_equals_one_device(tmp_path, g_arch, loss, atol):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "distributed_check.py"), str(tmp_path), g_arch, loss],
+                         capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["max_diff"] < atol, result  # atol: Adam amplifies float-order noise where a gradient is ~0
+
+
+class _NaNAfter(GANTrainer):
+    """Produces a NaN generator loss from G step 2 on."""
+
+    def extra_generator_loss(self, fake, batch):
+        return tf.where(self.step >= 2, np.nan, 0.0), {}
+
+
+def test_nan_stops_and_keeps_last_good_checkpoint(smoke_cfg, tmp_path):
+    with pytest.raises(NonFiniteError, match="ckpt-2"):
+        train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+    ckpt = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    assert ckpt.endswith("ckpt-2")
+
+
+def test_nan_skip_policy_leaves_weights(smoke_cfg, tmp_path):
+    smoke_cfg.train.nan_policy = "skip"
+    smoke_cfg.train.steps = 2
+    run, _ = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+    before = [v.numpy() for v in run.generator.trainable_variables]
+    smoke_cfg.train.steps = 4
+    run, _ = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+    after = [v.numpy() for v in run.generator.trainable_variables]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+    assert run.step == 4
+
+
+def test_checkpoint_of_other_architecture_refused(smoke_cfg, tmp_path):
+    train_gan(smoke_cfg, str(tmp_path))
+    smoke_cfg.model.g.ch = 16
+    smoke_cfg.train.steps = 6
+    with pytest.raises(checkpoint.CheckpointMismatchError, match="does not match this model"):
+        train_gan(smoke_cfg, str(tmp_path))
+
+
+def test_corrupted_latest_checkpoint_falls_back(smoke_cfg, tmp_path):
+    train_gan(smoke_cfg, str(tmp_path))
+    data = tmp_path / "checkpoints" / "ckpt-4.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:100])  # truncated
+    smoke_cfg.train.steps = 6
+    run, summary = train_gan(smoke_cfg, str(tmp_path))
+    assert summary["steps"] == 6 and run.step == 6  # resumed from ckpt-2 and trained on
+
+
+def test_workdir_lock(tmp_path):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / ".lock").write_text(str(sleeper.pid))
+        with pytest.raises(WorkdirLockedError, match=f"in use by process {sleeper.pid}"):
+            with WorkdirLock(str(tmp_path)):
+                pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with WorkdirLock(str(tmp_path)):  # the owner is dead: the stale lock is taken over
+        assert (tmp_path / ".lock").read_text() == str(os.getpid())
+    assert not (tmp_path / ".lock").exists()

@@ -1,0 +1,33 @@
+"""Config keys of DGL-GAN (`--method=dgl`), see specs/dgl.md."""
+
+import ml_collections
+
+
+def section():
+    """DGL-GAN keys: teacher source, student widths, lambda and the stage switch."""
+    return ml_collections.ConfigDict(dict(
+        teacher_workdir="",       # trained teacher run (work dir); empty = train one in <workdir>/teacher
+        teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
+        student_g_width=0.5,      # student G width relative to the teacher's
+        student_d_width=1.0,      # student D width relative to the teacher's
+        lambda_teacher=0.1,
+        switch_fraction=0.5,      # stage 2 starts at this fraction of train.steps ...
+        switch_step=-1,           # ... or at this step when >= 0
+        baselines="plain",        # comma list of plain, l1, boost
+        l1_weight=1.0,            # weight of the L1 output-distillation baseline
+    ))
+
+
+def preset(c):
+    """Turns a baseline config into this method's default run (what `--method=dgl` runs).
+
+    Sized for <= 15 min on 2 CPU cores end to end (teacher + student stage 1 + DGL stage 2 + plain baseline,
+    evaluation, export): a DCGAN teacher at ch 48 and a half-width student G (ch 24) against a full-width D_S.
+    """
+    c.method, c.name = "dgl", "dgl_digits"
+    c.model.g.ch = 48
+    c.model.d.ch = 48
+    c.train.update(steps=1200, sample_every=300, ckpt_every=300)
+    c.dgl.update(teacher_steps=1200, student_g_width=0.5, student_d_width=1.0, lambda_teacher=0.1,
+                 switch_fraction=0.5, switch_step=-1, baselines="plain")
+    return c

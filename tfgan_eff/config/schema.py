@@ -1,0 +1,84 @@
+"""The one schema every run config follows: a locked ConfigDict with every key and its type.
+
+Method sections (dgl, sparse, search) live in their own modules so each method owns its keys; they are part of every
+config so that a typo in any key is an error, whatever the method.
+"""
+
+import ml_collections
+
+from tfgan_eff.config import dgl_section, search_section, sparse_section
+
+METHODS = ("baseline", "dgl", "sparse", "search")
+LOSSES = ("hinge", "non_saturating", "wasserstein")
+G_ARCHS = ("dcgan", "sngan", "biggan", "genotype")
+D_ARCHS = ("dcgan", "sngan", "autogan", "biggan")
+STRATEGIES = ("auto", "cpu", "mirrored", "multi_worker", "tpu")
+
+
+def _optimizer(lr=2e-4, beta1=0.0, beta2=0.9):
+    return ml_collections.ConfigDict(dict(lr=lr, beta1=beta1, beta2=beta2, eps=1e-8))
+
+
+def base_config():
+    """Returns the unlocked base config with every key the package reads, at baseline defaults."""
+    c = ml_collections.ConfigDict()
+    c.method = "baseline"
+    c.name = "baseline_digits"
+    c.seed = 0
+    c.data = ml_collections.ConfigDict(dict(
+        source="digits",          # digits | shapes | tfds:NAME | folder:PATH
+        resolution=32,
+        channels=3,
+        num_examples=10000,       # size of the generated `shapes` set
+        max_examples=0,           # cap for tfds/folder sources (0 = all)
+        tfds_data_dir="",         # local TFDS data dir (nothing is downloaded)
+        split="train",
+        conditional=False,        # feed labels to G and D (BigGAN-style models)
+        num_classes=0,            # set from the data when conditional
+        diffaug="",               # DiffAugment policy, e.g. "color,translation,cutout"
+    ))
+    c.model = ml_collections.ConfigDict(dict(
+        latent_dim=128,
+        g=ml_collections.ConfigDict(dict(arch="dcgan", ch=64, width=1.0, spectral_norm=False, genotype="")),
+        d=ml_collections.ConfigDict(dict(arch="dcgan", ch=64, width=1.0, spectral_norm=True)),
+    ))
+    c.train = ml_collections.ConfigDict(dict(
+        steps=1500,               # generator steps
+        batch_size=64,            # global D batch (per D step)
+        g_batch_size=0,           # global G batch (0 = batch_size)
+        n_critic=1,               # D steps per G step
+        loss="hinge",
+        r1_gamma=0.0,             # R1 weight (0 = off), applied lazily every r1_every D steps
+        r1_every=16,
+        gp_weight=0.0,            # WGAN-GP weight (0 = off)
+        g_opt=_optimizer(),
+        d_opt=_optimizer(),
+        ema_decay=0.999,          # 0 = no EMA generator
+        ema_start=0,
+        log_every=50,
+        sample_every=500,
+        ckpt_every=250,
+        keep_checkpoints=3,
+        nan_policy="stop",        # stop | skip
+        strategy="auto",
+    ))
+    c.eval = ml_collections.ConfigDict(dict(
+        every=0,                  # FID every N G steps during training (0 = only at the end)
+        at_end=True,
+        num_samples=2000,
+        batch_size=250,
+        extractor="offline",      # offline | inception
+        inception_weights="",     # local InceptionV3 .h5 for extractor=inception
+        ref_stats="",             # .npz from tools/compute_ref_stats.py (default: computed from the training data)
+        metrics="fid,kid,is,pr,dc",
+        kid_subsets=10,
+    ))
+    c.export = ml_collections.ConfigDict(dict(
+        enabled=True,
+        modes="float32,dynamic_int8,full_int8",
+    ))
+    c.dgl = dgl_section.section()
+    c.sparse = sparse_section.section()
+    c.search = search_section.section()
+    c.retrain = search_section.retrain_section()
+    return c

@@ -1,0 +1,97 @@
+"""Config keys of alphaGAN (`--method=search`) and of retraining a genotype, see specs/alphagan.md.
+
+Defaults are the paper's alphaGAN(s) search; configs/search_*.py shrink them for CPU runs.
+"""
+
+import ml_collections
+
+PRESETS = ("s", "l")
+
+
+def section():
+    """alphaGAN search keys."""
+    return ml_collections.ConfigDict(dict(
+        preset="s",               # s | l: what 0 means for inner_steps/worst_steps (s: 20 steps; l: one pass)
+        ch=256,                   # supernet width (channels of every node)
+        rounds=99,
+        batch_size=64,            # global batch of every search step (real images and z)
+        n_critic=5,               # inner loop: a G step every n_critic D steps
+        inner_steps=0,            # D steps per round on split A (0 = preset: s 20, l one pass over A)
+        worst_steps=0,            # steps of each worst-case copy on split B (0 = preset: s 20, l one pass over B)
+        arch_steps=20,            # architecture updates per round, each on a fresh batch of split B
+        lr=2e-4,                  # inner weight optimizers (G and D): Adam(lr, beta1, beta2)
+        beta1=0.0,
+        beta2=0.9,
+        worst_lr=2e-4,            # fresh Adam for each worst-case copy, every round
+        worst_lr_halve_round=30,  # worst_lr is halved from this (0-based) round on
+        arch_lr=3e-4,
+        arch_beta1=0.5,
+        arch_beta2=0.999,
+        arch_eps=1e-8,
+        arch_weight_decay=1e-3,   # coupled L2 on alpha (added to the gradient)
+        keep_checkpoints=2,
+    ))
+
+
+def retrain_section():
+    """Keys for retraining a derived genotype."""
+    return ml_collections.ConfigDict(dict(
+        genotype="",              # genotype JSON path or published name (alphagan_l|alphagan_s); empty = search first
+        steps=0,                  # G steps of the retraining (0 = train.steps)
+    ))
+
+
+def preset(c):
+    """Turns a baseline config into this method's default run (what `--method=search` runs)."""
+    c.method, c.name = "search", "search_digits"
+    return c
+
+
+def preset(c):
+    """Turns a config into the default alphaGAN run on digits (what `--method=search` runs).
+
+    16 px digits, a 16-channel supernet (~15 s per (s) round on 2 CPU cores, plus ~2 min of building and tracing
+    once), 24 rounds, then 800 retraining steps of the derived genotype at 32 channels: about 25 minutes in all.
+    """
+    c.method, c.name = "search", "search_digits"
+    c.data.update(source="digits", resolution=16, channels=3)
+    c.model.latent_dim = 128
+    c.model.g.update(arch="genotype", ch=32, width=1.0, spectral_norm=False, genotype="")
+    c.model.d.update(arch="autogan", ch=32, width=1.0, spectral_norm=True)
+    c.search.update(preset="s", ch=16, rounds=24, batch_size=64, n_critic=5, inner_steps=0, worst_steps=0,
+                    arch_steps=20, worst_lr_halve_round=8)  # the paper halves after 30 of 99 rounds
+    # Retraining: the paper's recipe (hinge, n_critic 5, Adam 2e-4 (0, 0.9)) with a short run, equal G/D batches and
+    # a faster EMA (0.999 would still weigh the initial weights by 0.999^800 = 45 % after 800 steps).
+    c.train.update(steps=800, batch_size=64, g_batch_size=64, n_critic=5, loss="hinge", ema_decay=0.99,
+                   log_every=50, sample_every=200, ckpt_every=200)
+    c.train.g_opt.update(lr=2e-4, beta1=0.0, beta2=0.9)
+    c.train.d_opt.update(lr=2e-4, beta1=0.0, beta2=0.9)
+    c.retrain.update(genotype="", steps=0)
+    return c
+
+
+def published_cifar10(c, preset):
+    """Turns a config into the paper's CIFAR-10 retraining of the published alphaGAN(`preset`) genotype.
+
+    The search is skipped because retrain.genotype is set; with `--config.retrain.genotype=` (empty) the paper's
+    (`preset`) search runs first. Needs a prepared TFDS cifar10 (--config.data.tfds_data_dir=DIR; nothing is
+    downloaded).
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    name = f"alphagan_{preset}"
+    c.method, c.name = "search", f"{name}_cifar10"
+    c.data.update(source="tfds:cifar10", split="train", resolution=32, channels=3)
+    c.model.latent_dim = 128
+    c.model.g.update(arch="genotype", ch=256, width=1.0, spectral_norm=False, genotype=name)
+    c.model.d.update(arch="autogan", ch=128, width=1.0, spectral_norm=True)  # SN on D only
+    c.search.update(preset=preset, ch=256, rounds=99, batch_size=64, n_critic=5, inner_steps=0, worst_steps=0,
+                    arch_steps=20, worst_lr_halve_round=30)
+    # Paper: hinge, G batch 128, D batch 64, n_critic 5, Adam 2e-4 (0.0, 0.9), 50k G steps, EMA 0.999.
+    c.train.update(steps=50000, batch_size=64, g_batch_size=128, n_critic=5, loss="hinge", ema_decay=0.999,
+                   log_every=500, sample_every=5000, ckpt_every=2500)
+    c.train.g_opt.update(lr=2e-4, beta1=0.0, beta2=0.9)
+    c.train.d_opt.update(lr=2e-4, beta1=0.0, beta2=0.9)
+    c.eval.num_samples = 50000  # the paper's 50k-sample IS/FID (TF Inception: --config.eval.extractor=inception)
+    c.retrain.update(genotype=name, steps=0)
+    return c

@@ -1,0 +1,138 @@
+"""Loads a trained teacher (G_T, D_T) from a train_gan work dir or a checkpoint, and freezes D_T for real.
+
+A teacher is rebuilt from the config its run was trained with (`<workdir>/config.json`) and restored with
+`tfgan_eff.training.checkpoint.restore_from`; the EMA generator is the teacher G when the checkpoint has one.
+"""
+
+import dataclasses
+import os
+
+import ml_collections
+import tensorflow as tf
+from absl import logging
+
+from tfgan_eff.config.schema import base_config
+from tfgan_eff.models import registry
+from tfgan_eff.training.checkpoint import CheckpointMismatchError, restore_from
+from tfgan_eff.training.workdir import read_json
+
+
+class TeacherError(ValueError):
+    """The teacher path holds no usable teacher, or its checkpoint does not match the rebuilt models."""
+
+
+@dataclasses.dataclass
+class Teacher:
+    """A restored teacher: `generator` (the EMA copy when the checkpoint has one) and a frozen `discriminator`."""
+    generator: object
+    discriminator: object
+    cfg: ml_collections.ConfigDict
+    checkpoint: str
+    has_ema: bool
+
+
+def freeze(model):
+    """Makes every variable of `model` non-trainable (so no optimizer or tape picks it up); returns `model`.
+
+    Callers must also call it with training=False: that keeps BN statistics and spectral-norm vectors fixed.
+    """
+    model.trainable = False
+    return model
+
+
+def config_from_json(values, base=None):
+    """A run config rebuilt from a `config.json` dict on top of `base` (default: the schema's base config).
+
+    Keys the current schema does not know are skipped with a warning (a run written by another version).
+    """
+    cfg = base if base is not None else base_config()
+
+    def merge(target, source, prefix):
+        for key, value in source.items():
+            if key not in target:
+                logging.warning("teacher config key %s%s is unknown here; ignored", prefix, key)
+            elif isinstance(target[key], ml_collections.ConfigDict) and isinstance(value, dict):
+                merge(target[key], value, f"{prefix}{key}.")
+            else:
+                target[key] = type(target[key])(value) if isinstance(target[key], float) else value
+
+    merge(cfg, values, "")
+    return cfg
+
+
+def locate(path):
+    """(checkpoint prefix, config.json path or None) of a teacher given as a work dir, a checkpoint dir or a
+    checkpoint prefix."""
+    if not path or not (os.path.exists(path) or os.path.exists(path + ".index")):
+        raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=DIR with a work dir "
+                           "written by train_gan (config.json + checkpoints/) or a checkpoint path, or leave it empty "
+                           "to train a teacher first")
+    path = os.path.abspath(path)
+    if os.path.isdir(os.path.join(path, "checkpoints")):
+        ckpt_dir, run_dir = os.path.join(path, "checkpoints"), path
+        prefix = tf.train.latest_checkpoint(ckpt_dir)
+    elif os.path.isdir(path):
+        ckpt_dir, run_dir = path, os.path.dirname(path)
+        prefix = tf.train.latest_checkpoint(ckpt_dir)
+    else:
+        prefix, run_dir = path, os.path.dirname(os.path.dirname(path))
+    if prefix is None:
+        raise TeacherError(f"no checkpoint in teacher {path!r} (expected {ckpt_dir}/checkpoint): has its run "
+                           "saved one yet?")
+    config_path = os.path.join(run_dir, "config.json")
+    return prefix, (config_path if os.path.isfile(config_path) else None)
+
+
+def _has_ema(prefix):
+    return any(name.startswith("ema_generator/") for name, _ in tf.train.list_variables(prefix))
+
+
+def teacher_config(path, fallback_cfg=None, num_classes=0):
+    """The config the teacher at `path` was trained with (its config.json), else `fallback_cfg`.
+
+    `num_classes` fills data.num_classes of a conditional teacher (config.json is written before the data sets it).
+    """
+    _, config_path = locate(path)
+    if config_path is not None:
+        cfg = config_from_json(read_json(config_path))
+    elif fallback_cfg is not None:
+        cfg = ml_collections.ConfigDict(fallback_cfg.to_dict())
+    else:
+        raise TeacherError(f"teacher {path!r} has no config.json next to its checkpoints; pass the teacher's run "
+                           "work dir instead of a bare checkpoint")
+    if cfg.data.conditional and not cfg.data.num_classes:
+        cfg.data.num_classes = num_classes
+    return cfg
+
+
+def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
+    """Rebuilds and restores the teacher at `path`; D_T comes back frozen.
+
+    Args:
+      path: a train_gan work dir, its checkpoints/ dir, or a checkpoint prefix.
+      strategy: build the variables in this strategy's scope (the one the student trains under).
+      fallback_cfg: the config to build with when `path` has no config.json (a bare checkpoint).
+      num_classes: classes of a conditional teacher's data.
+
+    Raises:
+      TeacherError: missing path or checkpoint, or a checkpoint that does not match the rebuilt models.
+    """
+    prefix, _ = locate(path)
+    cfg = teacher_config(path, fallback_cfg, num_classes)
+    has_ema = _has_ema(prefix)
+    strategy = strategy or tf.distribute.get_strategy()
+    with strategy.scope():
+        generator = registry.build_generator(cfg)
+        discriminator = registry.build_discriminator(cfg)
+        objects = dict(generator=generator, discriminator=discriminator)
+        if has_ema:
+            objects["ema_generator"] = registry.build_generator(cfg)
+    try:
+        restore_from(prefix, **objects)
+    except (CheckpointMismatchError, ValueError, tf.errors.OpError) as err:
+        raise TeacherError(f"teacher checkpoint {prefix} does not match the teacher rebuilt from its config "
+                           f"(G {cfg.model.g.arch} ch {cfg.model.g.ch}, D {cfg.model.d.arch} ch {cfg.model.d.ch}, "
+                           f"{cfg.data.resolution} px): {str(err).splitlines()[0]}") from err
+    logging.info("teacher restored from %s (%s generator)", prefix, "EMA" if has_ema else "raw")
+    return Teacher(generator=objects.get("ema_generator", generator), discriminator=freeze(discriminator),
+                   cfg=cfg, checkpoint=prefix, has_ema=has_ema)

@@ -1,0 +1,38 @@
+"""`python -m tfgan_eff.export --workdir=DIR`: SavedModel + TFLite (float32, dynamic-range int8, full int8) of a
+run's generator (EMA weights, masks stripped), each verified against Keras; report in `<out>/report.json`."""
+
+import os
+
+from absl import app, flags, logging
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Work dir (or checkpoint prefix) of a training run.", required=True)
+_OUT = flags.DEFINE_string("out", None, "Output dir (default: <run dir>/export).")
+_MODES = flags.DEFINE_list("modes", ["float32", "dynamic_int8", "full_int8"], "TFLite modes to convert.")
+_SPARSITY = flags.DEFINE_bool("sparsity_report", False, "Also try the converter's sparse encoding and report "
+                              "kernel zero fractions (for --method=sparse runs).")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    logging.set_verbosity(logging.INFO)
+    from tfgan_eff import inference  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.export import export_generator, prepare_for_export  # pylint: disable=import-outside-toplevel
+
+    generator, cfg = inference.restore_generator(_WORKDIR.value)
+    run_dir = inference.find_run_dir(_WORKDIR.value) if os.path.isdir(_WORKDIR.value) else \
+        os.path.dirname(os.path.dirname(_WORKDIR.value))
+    out = _OUT.value or os.path.join(run_dir, "export")
+    report = export_generator(prepare_for_export(generator), out, modes=tuple(_MODES.value), seed=cfg.seed,
+                              sparsity_report=_SPARSITY.value)
+    for name, entry in report["artifacts"].items():
+        if "error" in entry:
+            logging.error("%s: %s", name, entry["error"])
+        else:
+            logging.info("%-14s max|diff| %.2e  %8d bytes (%d gz)  %.3f ms/image", name, entry["max_abs_diff"],
+                         entry["size_bytes"], entry["gzip_bytes"], entry["latency_ms_per_image"])
+    print(os.path.join(out, "report.json"))
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,43 @@
+"""Atomic file writes and raw / gzipped sizes of exported artifacts."""
+
+import gzip
+import os
+import tempfile
+
+
+def atomic_write_bytes(path, data):
+    """Writes `data` to `path` through a temporary file in the same directory and os.replace."""
+    path = os.path.abspath(os.fspath(path))
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def _files_under(path):
+    if os.path.isfile(path):
+        return [path]
+    return sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
+
+
+def artifact_sizes(path):
+    """(raw bytes, gzipped bytes) of a file, or summed over the files of a directory (gzip in memory).
+
+    The gzipped size (level 9) is what a download of the artifact costs; it also shows how much the
+    zeros of a sparse model are worth without any sparse storage format.
+    """
+    raw = gzipped = 0
+    for name in _files_under(os.fspath(path)):
+        with open(name, "rb") as f:
+            data = f.read()
+        raw += len(data)
+        gzipped += len(gzip.compress(data, compresslevel=9))
+    return raw, gzipped

@@ -1,0 +1,78 @@
+"""Evaluates a generator's samples against real data with every metric, streaming (library function)."""
+
+from tfgan_eff.metrics import distances
+from tfgan_eff.metrics.ref_stats import check_protocol
+from tfgan_eff.metrics.streaming import FeatureStats, accumulate_features
+
+ALL_METRICS = ("fid", "kid", "is", "pr", "dc")
+_NEEDS_FEATURE_SUBSET = ("kid", "pr", "dc")
+
+
+def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_samples, batch_size=64,
+                       metrics=ALL_METRICS, max_features=10000, kid_subsets=100, kid_subset_size=1000,
+                       is_splits=10, pr_k=3, dc_k=5, seed=0):
+    """Computes FID / KID / IS / precision-recall / density-coverage of generated samples.
+
+    Args:
+      sample_fn: callable n -> n images in [-1, 1] ([n, H, W, C]); called in batches of `batch_size`.
+      extractor: feature extractor (see extractors.py) with a .protocol.
+      real_stats_or_real_batches: FeatureStats of the real data (e.g. from load_ref_stats; when it carries a
+        protocol, its extractor part must equal extractor.protocol), or an iterable of real image batches.
+      num_samples: number of generated samples.
+      batch_size: samples per sample_fn call.
+      metrics: subset of ("fid", "kid", "is", "pr", "dc").
+      max_features: raw features kept per side for KID / PR / DC (uniform reservoir subset).
+      kid_subsets, kid_subset_size: KID subsets (subset size is capped by the kept features).
+      is_splits: Inception Score splits.
+      pr_k, dc_k: nearest-neighbour k for precision-recall and density-coverage.
+      seed: seed for reservoir sampling and KID subsets.
+
+    Returns:
+      dict with the requested metrics as floats (fid; kid_mean, kid_std; is_mean, is_std; precision, recall;
+      density, coverage), num_samples, num_real, and "protocol" describing how they were computed.
+    """
+    unknown = sorted(set(metrics) - set(ALL_METRICS))
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}; choose from {ALL_METRICS}")
+    keep = max_features if any(m in metrics for m in _NEEDS_FEATURE_SUBSET) else 0
+
+    real = real_stats_or_real_batches
+    if isinstance(real, FeatureStats):
+        if real.protocol is not None:
+            check_protocol(real.protocol.get("extractor", {}), extractor.protocol,
+                           what="reference statistics (extractor part)")
+    else:
+        real = accumulate_features(real, extractor, max_features=keep, keep_logits=False, seed=seed)
+    if keep and real.features is None:
+        raise ValueError(f"metrics {[m for m in metrics if m in _NEEDS_FEATURE_SUBSET]} need raw real features, "
+                         "but the real statistics hold none; recompute them with max_features > 0 or drop them")
+    fake = accumulate_features(sample_fn, extractor, num_samples=num_samples, batch_size=batch_size,
+                               max_features=keep, keep_logits="is" in metrics, seed=seed + 1)
+
+    results = {}
+    if "fid" in metrics:
+        results["fid"] = distances.frechet_distance(fake.mean, fake.cov, real.mean, real.cov)
+    if "kid" in metrics:
+        results["kid_mean"], results["kid_std"] = distances.kid(
+            real.features, fake.features, num_subsets=kid_subsets, subset_size=kid_subset_size, seed=seed)
+    if "is" in metrics:
+        results["is_mean"], results["is_std"] = distances.inception_score(fake.logits, num_splits=is_splits)
+    if "pr" in metrics:
+        results["precision"], results["recall"] = distances.precision_recall(real.features, fake.features, k=pr_k)
+    if "dc" in metrics:
+        results["density"], results["coverage"] = distances.density_coverage(real.features, fake.features, k=dc_k)
+    results["num_samples"] = fake.n
+    results["num_real"] = real.n
+    results["protocol"] = {
+        "extractor": extractor.protocol,
+        "real": real.protocol if real.protocol is not None else {"num_samples": real.n},
+        "num_samples": fake.n,
+        "max_features": max_features,
+        "kid_subsets": kid_subsets,
+        "kid_subset_size": kid_subset_size,
+        "is_splits": is_splits,
+        "pr_k": pr_k,
+        "dc_k": dc_k,
+        "seed": seed,
+    }
+    return results

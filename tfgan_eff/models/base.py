@@ -1,0 +1,56 @@
+"""Common base classes: the generator/discriminator call contracts every model follows."""
+
+import math
+
+import keras
+
+from tfgan_eff.ops.tracking import CheckpointCollections
+
+
+def bottom_width(resolution):
+    """Spatial size of the generator's first feature map: 6 for 48/96 px (STL-10 style), else 4."""
+    return 6 if resolution % 6 == 0 and resolution % 32 != 0 else 4
+
+
+def num_upsamplings(resolution):
+    """How many x2 up-samplings take `bottom_width(resolution)` to `resolution`; errors on other sizes."""
+    bottom = bottom_width(resolution)
+    n = math.log2(resolution / bottom)
+    if n < 1 or n != int(n):
+        raise ValueError(f"resolution {resolution} is not bottom_width * 2^k (k >= 1); use 8, 16, 32, 48 or 64")
+    return int(n)
+
+
+class Generator(CheckpointCollections, keras.Model):
+    """z [B, latent_dim] (+ labels [B]) -> images [B, H, W, C] in [-1, 1]."""
+
+    def __init__(self, latent_dim, resolution, channels=3, num_classes=0, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.resolution = resolution
+        self.channels = channels
+        self.num_classes = num_classes
+
+    def build_for_inputs(self):
+        """Creates every variable by one call on a dummy batch; returns self."""
+        z = keras.ops.zeros((2, self.latent_dim))
+        labels = keras.ops.zeros((2,), dtype="int32") if self.num_classes else None
+        self(z, labels, training=False)
+        return self
+
+
+class Discriminator(CheckpointCollections, keras.Model):
+    """images [B, H, W, C] (+ labels [B]) -> logits [B]."""
+
+    def __init__(self, resolution, channels=3, num_classes=0, **kwargs):
+        super().__init__(**kwargs)
+        self.resolution = resolution
+        self.channels = channels
+        self.num_classes = num_classes
+
+    def build_for_inputs(self):
+        """Creates every variable by one call on a dummy batch; returns self."""
+        x = keras.ops.zeros((2, self.resolution, self.resolution, self.channels))
+        labels = keras.ops.zeros((2,), dtype="int32") if self.num_classes else None
+        self(x, labels, training=False)
+        return self

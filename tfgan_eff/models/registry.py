@@ -1,0 +1,45 @@
+"""Builds generators and discriminators from a config."""
+
+from tfgan_eff.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from tfgan_eff.models.resnet import ResNetDiscriminator, ResNetGenerator
+
+
+def scaled_width(ch, width):
+    """Channels after a width multiplier (at least 1)."""
+    return max(1, int(round(ch * width)))
+
+
+def build_generator(cfg, width=1.0):
+    """Builds and initialises the generator described by `cfg.model.g` (times an extra width multiplier).
+
+    `genotype` generators (alphaGAN) are built by `tfgan_eff.search`; see `tfgan_eff.search.build_generator`.
+    """
+    g = cfg.model.g
+    ch = scaled_width(g.ch, g.width * width)
+    num_classes = cfg.data.num_classes if cfg.data.conditional else 0
+    common = dict(latent_dim=cfg.model.latent_dim, resolution=cfg.data.resolution, channels=cfg.data.channels)
+    if g.arch == "dcgan":
+        model = DCGANGenerator(ch=ch, spectral_norm=g.spectral_norm, **common)
+    elif g.arch in ("sngan", "biggan"):
+        model = ResNetGenerator(ch=ch, num_classes=num_classes, spectral_norm=g.spectral_norm, **common)
+    elif g.arch == "genotype":
+        from tfgan_eff.search.genotype_generator import build_genotype_generator  # pylint: disable=import-outside-toplevel
+        model = build_genotype_generator(cfg, ch)
+    else:
+        raise ValueError(f"unknown generator arch {g.arch!r}")
+    return model.build_for_inputs()
+
+
+def build_discriminator(cfg, width=1.0):
+    """Builds and initialises the discriminator described by `cfg.model.d` (times an extra width multiplier)."""
+    d = cfg.model.d
+    ch = scaled_width(d.ch, d.width * width)
+    num_classes = cfg.data.num_classes if cfg.data.conditional else 0
+    common = dict(resolution=cfg.data.resolution, channels=cfg.data.channels)
+    if d.arch == "dcgan":
+        model = DCGANDiscriminator(ch=ch, spectral_norm=d.spectral_norm, **common)
+    elif d.arch in ("sngan", "autogan", "biggan"):
+        model = ResNetDiscriminator(ch=ch, num_classes=num_classes, spectral_norm=d.spectral_norm, **common)
+    else:
+        raise ValueError(f"unknown discriminator arch {d.arch!r}")
+    return model.build_for_inputs()

@@ -1,0 +1,107 @@
+"""The Keras callback that runs STU-GAN's mask updates during `fit` and records the sparsity diagnostics.
+
+Every `update_every` G steps: the balance ratio of the G step that ends at the boundary is read in
+on_train_batch_end; the prune-and-regrow update runs in on_train_batch_begin of the next step. The update sits at
+the start of a step (not the end of the previous one) because the checkpoint callback runs before the extra
+callbacks at a step's end: a checkpoint written at a boundary then holds the masks from before the update, and a
+run resumed from it performs that update first, exactly like an uninterrupted run.
+
+Each boundary appends one record to <workdir>/sparse_diagnostics.jsonl and to TensorBoard (<workdir>/tb):
+per-layer and overall density of G and D, exploration rate (fraction of weights ever active), balance ratio BR,
+the drop fraction p_t and the update's wall time.
+"""
+
+import json
+import math
+import os
+import time
+
+import keras
+import tensorflow as tf
+
+from tfgan_eff.sparse.diagnostics import sparsity_summary
+from tfgan_eff.training.loop import batch_spec
+
+DIAGNOSTICS_FILE = "sparse_diagnostics.jsonl"
+
+
+def read_diagnostics(workdir):
+    """The diagnostics records of a run, one per boundary step (the last written wins after a resume)."""
+    path = os.path.join(workdir, DIAGNOSTICS_FILE)
+    if not os.path.exists(path):
+        return []
+    by_step = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                record = json.loads(line)
+                by_step[record["step"]] = record
+    return [by_step[step] for step in sorted(by_step)]
+
+
+def _finite_or_none(value):
+    return value if value is not None and math.isfinite(value) else None
+
+
+class SparsityCallback(keras.callbacks.Callback):
+    """Runs `trainer`'s mask updates every `trainer.update_every` G steps and records diagnostics.
+
+    Args:
+      trainer: a built SparseTrainer.
+      update_fn: fn(step) -> p_t from `trainer.mask_update_function` (None when the masks are static).
+      start_step: G steps done before this `fit`.
+      workdir: the run's work dir (diagnostics file and TensorBoard dir).
+    """
+
+    def __init__(self, trainer, update_fn, start_step, workdir):
+        super().__init__()
+        self.trainer, self.update_fn, self.start_step, self.workdir = trainer, update_fn, start_step, workdir
+        self.every = trainer.update_every
+        self.writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
+        self._pending = None  # (step, BR) measured at a boundary, recorded with that boundary's update
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = self.start_step + batch
+        if step == 0 or step % self.every:
+            return
+        drop_fraction, seconds = None, None
+        if self.update_fn is not None:
+            start = time.perf_counter()
+            drop_fraction = self.update_fn(step)
+            seconds = time.perf_counter() - start
+        self._record(step, drop_fraction, seconds)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.start_step + batch + 1
+        if step % self.every == 0:
+            self._pending = (step, self.trainer.balance_ratio())
+
+    def on_train_end(self, logs=None):
+        if self._pending is not None:  # the last boundary had no next step, so no update
+            self._record(self._pending[0], None, None)
+
+    def _record(self, step, drop_fraction, seconds):
+        br = self._pending[1] if self._pending is not None and self._pending[0] == step else None
+        self._pending = None
+        record = {"step": step, "drop_fraction": drop_fraction, "update_seconds": seconds,
+                  "balance_ratio": _finite_or_none(br)}
+        for prefix, masks in (("g", self.trainer.g_masks), ("d", self.trainer.d_masks)):
+            if masks is not None:
+                record.update({f"{prefix}/{key}": value for key, value in sparsity_summary(masks).items()})
+        with open(os.path.join(self.workdir, DIAGNOSTICS_FILE), "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        with self.writer.as_default(step=step):
+            for key, value in record.items():
+                if key != "step" and value is not None:
+                    tf.summary.scalar(f"sparse/{key}", value)
+        self.writer.flush()
+
+
+def sparsity_callback(run):
+    """`train_gan(extra_callbacks=[sparsity_callback])`: the SparsityCallback of a run built with a SparseTrainer."""
+    trainer, cfg = run.trainer, run.cfg
+    update_fn = None
+    if trainer.explores:
+        image_shape = (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
+        update_fn = trainer.mask_update_function(run.strategy, batch_spec(cfg), image_shape)
+    return SparsityCallback(trainer, update_fn, run.step, run.workdir)

@@ -1,0 +1,200 @@
+"""SparseTrainer: STU-GAN sparse-to-sparse training on top of GANTrainer.
+
+Per training step (inside Keras' train_step): every D and G optimizer step is followed by re-masking its kernels,
+the EMA generator is updated sparsely, and on the G step just before each mask update the balance-ratio inputs are
+measured. Every `update_every` G steps the prune-and-regrow update runs as its own tf.function from a callback
+(`SparsityCallback`): gradient growth all-reduces gradients (a merge_call on MirroredStrategy), which cannot sit
+under the tensor condition a train_step would need.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfgan_eff.data import pipeline
+from tfgan_eff.ops.replica import assign_synced
+from tfgan_eff.sparse import replicas
+from tfgan_eff.sparse.diagnostics import balance_ratio
+from tfgan_eff.sparse.drop_grow import cosine_drop_fraction
+from tfgan_eff.sparse.ema import align, sparse_ema_update
+from tfgan_eff.sparse.masks import sparsify
+from tfgan_eff.sparse.update import MaskUpdater
+from tfgan_eff.training.trainer import GANTrainer
+
+MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")
+
+
+def _masks_for(model, density, distribution, seed, init):
+    """The model's MaskSet, or None for a dense network (density 1)."""
+    return sparsify(model, density, distribution, seed=seed, init=init) if density < 1.0 else None
+
+
+class SparseTrainer(GANTrainer):
+    """GANTrainer with masked conv kernels in G (density d_G) and D (d_D) and STU-GAN's exploration.
+
+    Modes: "static" (masks fixed), "dynamic_g" (G: drop smallest |w|, regrow largest |dense gradient|),
+    "dynamic_gd" (dynamic_g + D with random regrowth), "dynamic_d" (D only, random regrowth).
+    Build it inside the strategy scope, after the models and before restoring a checkpoint: the masks are created
+    here and then restored with the models (they are checkpoint dependencies of the conv layers).
+
+    Args:
+      generator, discriminator, train_cfg, ema_generator, diffaug: as GANTrainer.
+      sparse_cfg: the config's `sparse` section (densities, distribution, schedule, reset_optimizer_state).
+      mode: one of MODES; default sparse_cfg.mode.
+      seed: mask and random-growth seed (D uses seed + 1 for its initial masks).
+      mask_init: "random" (sparse from scratch) or "magnitude" (one-shot pruning of already trained weights).
+    """
+
+    def __init__(self, generator, discriminator, train_cfg, *, sparse_cfg, mode=None, seed=0, mask_init="random",
+                 ema_generator=None, diffaug="", **kwargs):
+        super().__init__(generator, discriminator, train_cfg, ema_generator=ema_generator, diffaug=diffaug,
+                         **kwargs)
+        self.mode = mode or sparse_cfg.mode
+        if self.mode not in MODES:
+            raise ValueError(f"sparse mode must be one of {MODES}, got {self.mode!r}")
+        self.update_every = int(sparse_cfg.update_every)
+        self.total_steps = int(train_cfg.steps)
+        self.drop_schedule = (float(sparse_cfg.drop_fraction), float(sparse_cfg.drop_fraction_end))
+        self.g_masks = _masks_for(generator, sparse_cfg.g_density, sparse_cfg.distribution, seed, mask_init)
+        self.d_masks = _masks_for(discriminator, sparse_cfg.d_density, sparse_cfg.distribution, seed + 1, mask_init)
+        explore_g = self.mode in ("dynamic_g", "dynamic_gd")
+        explore_d = self.mode in ("dynamic_gd", "dynamic_d")
+        for explore, masks, name in ((explore_g, self.g_masks, "g_density"), (explore_d, self.d_masks, "d_density")):
+            if explore and masks is None:
+                raise ValueError(f"mode {self.mode!r} explores a dense network: set sparse.{name} < 1 or pick "
+                                 "another mode")
+        reset = bool(sparse_cfg.reset_optimizer_state)
+        self.g_updater = MaskUpdater(self.g_masks, self.g_optimizer, grow="gradient", reset_optimizer_state=reset,
+                                     seed=seed) if explore_g else None
+        self.d_updater = MaskUpdater(self.d_masks, self.d_optimizer, grow="random", reset_optimizer_state=reset,
+                                     seed=seed + 1) if explore_d else None
+        # Per-replica shares of the global means E[D(x)], E[D(G_pre(z))], E[D(G_post(z))] of the last measurement.
+        self.br_shares = keras.Variable(tf.zeros([3]), trainable=False, aggregation="none", name="br_shares")
+        self._ema_lists = self._ema_variable_lists() if ema_generator is not None and self.g_masks is not None else None
+
+    # ----------------------------------------------------------------- set-up
+    def _ema_variable_lists(self):
+        """EMA bookkeeping: masked EMA kernels start masked; `fresh` marks G positions regrown since the last EMA
+        update (their EMA takes the current weight instead of averaging in a stale zero)."""
+        g_weights = self.generator.weights
+        masks = align(g_weights, self.g_masks.kernels, self.g_masks.masks)
+        trainable = {id(v) for v in self.generator.trainable_variables}
+        ema_weights = self.ema_generator.weights
+        self.fresh = [keras.Variable(tf.zeros(k.shape), trainable=False, aggregation="none", name="fresh")
+                      for k in self.g_masks.kernels]
+        fresh = align(g_weights, self.g_masks.kernels, self.fresh)
+        for ema, mask in zip(ema_weights, masks):
+            if mask is not None:
+                ema.assign(ema * mask)
+        averaged = [i for i, v in enumerate(g_weights) if id(v) in trainable]
+        copied = [i for i, v in enumerate(g_weights) if id(v) not in trainable]
+        pick = lambda items, idx: [items[i] for i in idx]  # noqa: E731
+        return dict(ema=pick(ema_weights, averaged), live=pick(g_weights, averaged), masks=pick(masks, averaged),
+                    fresh=pick(fresh, averaged), ema_copied=pick(ema_weights, copied),
+                    live_copied=pick(g_weights, copied))
+
+    @property
+    def explores(self):
+        """True when the masks change during training."""
+        return self.g_updater is not None or self.d_updater is not None
+
+    # ----------------------------------------------------------------- hooks
+    def after_d_update(self):
+        if self.d_masks is not None:
+            self.d_masks.apply()
+
+    def after_g_update(self, batch, grads):
+        del batch, grads
+        if self.g_masks is not None:
+            self.g_masks.apply()
+
+    def update_ema(self):
+        """Sparse EMA: ema = (decay * ema + (1 - decay) * w) * mask; regrown positions take w; buffers are copied."""
+        if self._ema_lists is None:
+            super().update_ema()
+            return
+        lists = self._ema_lists
+        decay = tf.where(self.step >= self.train_cfg.ema_start, self.ema_decay(), 0.0)
+        sparse_ema_update(lists["ema"], lists["live"], lists["masks"], decay, lists["fresh"])
+        sparse_ema_update(lists["ema_copied"], lists["live_copied"], [None] * len(lists["live_copied"]), 0.0)
+        replicas.assign_values(self.fresh, [tf.zeros_like(f) for f in self.fresh])
+
+    # --------------------------------------------------------- balance ratio
+    def _d_mean_share(self, images, labels, global_batch):
+        logits = self.discriminator(images, self._labels(labels), training=False)
+        return tf.reduce_sum(logits) / global_batch
+
+    def _fake_share(self, batch):
+        labels = batch["fake_labels_g"]
+        fake = self.generator(batch["z_g"], self._labels(labels), training=False)
+        return self._d_mean_share(fake, labels, self.g_batch_size)
+
+    def g_step(self, batch):
+        """The G step; on the step before each mask update it also measures D on real images and on G's samples
+        of the step's z before and after the update (inference mode, no augmentation: no state changes)."""
+        measure = tf.equal((self.step + 1) % self.update_every, 0)
+        zero = tf.constant(0.0)
+        real = tf.cond(measure, lambda: self._d_mean_share(batch["real"][0], batch["real_labels"][0],
+                                                           self.batch_size), lambda: zero)
+        pre = tf.cond(measure, lambda: self._fake_share(batch), lambda: zero)
+        logs = super().g_step(batch)
+        post = tf.cond(measure, lambda: self._fake_share(batch), lambda: zero)
+        shares = tf.where(measure, tf.stack([real, pre, post]), tf.convert_to_tensor(self.br_shares))
+        replicas.assign_values([self.br_shares], [shares])
+        return logs
+
+    def balance_ratio(self):
+        """BR of the last measured G step as a Python float (NaN when D's real/fake gap is 0); call eagerly."""
+        strategy = replicas.variable_strategy(self.br_shares)
+        copies = strategy.experimental_local_results(self.br_shares.value) if strategy else [self.br_shares.value]
+        real, pre, post = tf.add_n([tf.convert_to_tensor(c) for c in copies]).numpy()
+        return float(balance_ratio(real, pre, post))
+
+    # ----------------------------------------------------------- mask update
+    def probe_gradients(self, batch):
+        """Dense gradients of the G loss on `batch` w.r.t. G's masked kernels, computed like a training step (train
+        mode, augmentation); BN statistics and spectral-norm vectors are put back so the probe leaves no trace."""
+        state = self.generator.non_trainable_variables + self.discriminator.non_trainable_variables
+        saved = [tf.identity(tf.convert_to_tensor(v)) for v in state]
+        with tf.GradientTape() as tape:
+            g_loss, _, _ = self.generator_loss(batch)
+        grads = tape.gradient(g_loss, self.g_masks.kernels)
+        assign_synced(state, saved)
+        return grads
+
+    def update_masks(self, batch, step):
+        """One prune-and-regrow update of the explored networks at G step `step` (inside `strategy.run`, straight-
+        line code). Returns the drop fraction p_t used."""
+        drop_fraction = cosine_drop_fraction(step, self.total_steps, *self.drop_schedule)
+        if self.g_updater is not None:
+            newly_active = self.g_updater.update(drop_fraction, self.probe_gradients(batch), step=step)
+            if self._ema_lists is not None:
+                replicas.assign_values(self.fresh, newly_active)
+        if self.d_updater is not None:
+            self.d_updater.update(drop_fraction, step=step)
+        return drop_fraction
+
+    def mask_update_function(self, strategy, spec, image_shape):
+        """Returns fn(step) -> p_t that runs `update_masks` on every replica with the replica's slice of step
+        `step`'s G batch (z, labels, augmentation noise from `tfgan_eff.data.pipeline.step_batch`).
+
+        Args:
+          strategy: the strategy the trainer was built under.
+          spec: the run's `pipeline.BatchSpec`.
+          image_shape: (H, W, C) of the training images.
+        """
+        # The G loss never reads real images: one blank image stands in for the data set in step_batch.
+        images = tf.zeros([1, *image_shape], tf.uint8)
+        labels = tf.zeros([1], tf.int64)
+
+        def replica_fn(step):
+            ctx = tf.distribute.get_replica_context()
+            batch = pipeline.step_batch(images, labels, spec, step, ctx.replica_id_in_sync_group,
+                                        ctx.num_replicas_in_sync)
+            return self.update_masks(batch, step)
+
+        @tf.function
+        def update(step):
+            drop = strategy.run(replica_fn, args=(step,))
+            return strategy.experimental_local_results(drop)[0]
+
+        return lambda step: float(update(tf.constant(step, tf.int64)))

@@ -1,0 +1,96 @@
+"""Command line: `python -m tfgan_eff.train --method=dgl [--config=configs/x.py] [--config.a.b=v] [--smoke]`.
+
+Flags only parse; `tfgan_eff.train_lib.run` does the work.
+"""
+
+import os
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from tfgan_eff.config import presets, schema
+
+_DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config", "default_config.py")
+
+_METHOD = flags.DEFINE_enum("method", None, list(schema.METHODS),
+                            "What to run: baseline (plain GAN), dgl (DGL-GAN compression), sparse (STU-GAN sparse "
+                            "training) or search (alphaGAN search + retrain). Default: the --config file's method, "
+                            "else baseline.")
+def _bad_override(err):
+    """Exits with one clear line for a bad --config.* override (unknown key, wrong type)."""
+    message = str(err.args[0] if err.args else err).replace("\\'", "'").replace("\\n", " ").strip("'\"")
+    sys.exit(f"error: bad --config override: {message}")
+
+
+# config_flags parses --config.* overrides against the config as soon as the flag is defined.
+try:
+    _CONFIG = config_flags.DEFINE_config_file(
+        "config", _DEFAULT_CONFIG,
+        "Config file (configs/*.py). Without it the method's built-in default runs. Override any key with "
+        "--config.section.key=value (e.g. --config.train.steps=500); unknown keys and wrong types are errors.",
+        lock_config=True)
+except (AttributeError, KeyError, TypeError, ValueError) as _err:
+    _bad_override(_err)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Work dir for checkpoints, samples, metrics and exports; rerunning "
+                               "the same command resumes there. Default: runs/<config name>.")
+_STRATEGY = flags.DEFINE_enum("strategy", None, list(schema.STRATEGIES),
+                              "tf.distribute strategy (overrides config train.strategy): auto, cpu, mirrored, "
+                              "multi_worker (TF_CONFIG) or tpu.")
+_SMOKE = flags.DEFINE_bool("smoke", False, "Shrink the config to a seconds-long run (tiny models, 16 px, a few "
+                           "steps): checks that a config runs end to end.")
+
+
+def _apply_overrides(cfg):
+    for key, value in config_flags.get_override_values(flags.FLAGS["config"]).items():
+        target = cfg
+        *parents, leaf = key.split(".")
+        for part in parents:
+            target = target[part]
+        target[leaf] = value
+
+
+def build_config():
+    """The config from flags: the --config file or the method's default, shrunk by --smoke, then every
+    --config.* override (so overrides win over --smoke)."""
+    config_file = config_flags.get_config_filename(flags.FLAGS["config"])
+    if config_file != _DEFAULT_CONFIG:
+        cfg = _CONFIG.value
+        if _METHOD.value and _METHOD.value != cfg.method:
+            raise app.UsageError(f"--method={_METHOD.value} but {config_file} is a {cfg.method} config")
+    else:
+        cfg = presets.get(_METHOD.value or "baseline")
+    cfg.unlock()
+    if _SMOKE.value:
+        presets.smoke(cfg)
+    _apply_overrides(cfg)
+    if _STRATEGY.value:
+        cfg.train.strategy = _STRATEGY.value
+    return cfg
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    logging.set_verbosity(logging.INFO)
+    cfg = build_config()
+    workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
+    from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
+    from tfgan_eff.config.validate import ConfigError  # pylint: disable=import-outside-toplevel
+    try:
+        train_lib.run(cfg, workdir)
+    except (ConfigError, train_lib.MethodNotAvailableError) as err:
+        sys.exit(f"error: {err}")
+    logging.info("done: %s", os.path.join(workdir, "summary.json"))
+
+
+def parse_flags(argv):
+    """absl's parser, with a bad --config.* override value reported as one clear line."""
+    try:
+        return flags.FLAGS(argv)
+    except (flags.IllegalFlagValueError, AttributeError, KeyError, TypeError) as err:
+        _bad_override(err)
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)

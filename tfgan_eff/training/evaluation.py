@@ -1,0 +1,72 @@
+"""Evaluates a run's generator with the configured extractor and reference statistics (writes eval.json)."""
+
+import os
+
+import numpy as np
+from absl import logging
+
+from tfgan_eff.data.offline import OFFLINE_DATASETS
+from tfgan_eff.metrics import extractors
+from tfgan_eff.metrics.evaluate import evaluate_generator
+from tfgan_eff.metrics.ref_stats import check_protocol, compute_ref_stats, load_ref_stats, save_ref_stats
+from tfgan_eff.training.workdir import write_json
+
+
+def data_protocol(cfg):
+    """What the reference data is: source, split, resolution and channels."""
+    return dict(dataset=cfg.data.source, split=cfg.data.split, resolution=cfg.data.resolution,
+                channels=cfg.data.channels)
+
+
+def build_extractor(cfg):
+    """The feature extractor the config asks for (offline classifier for digits/shapes, or local InceptionV3)."""
+    if cfg.eval.extractor == "inception":
+        return extractors.build_extractor("inception", weights_path=cfg.eval.inception_weights)
+    if cfg.data.source not in OFFLINE_DATASETS:
+        raise ValueError(f"eval.extractor=offline has classifiers for {OFFLINE_DATASETS} only; for "
+                         f"{cfg.data.source!r} pass --config.eval.extractor=inception "
+                         "--config.eval.inception_weights=/path/to/inception_v3 weights (.h5)")
+    return extractors.build_extractor("offline", dataset=cfg.data.source, resolution=cfg.data.resolution,
+                                      channels=cfg.data.channels)
+
+
+def reference_stats(cfg, extractor, images, workdir):
+    """Reference statistics: cfg.eval.ref_stats when given (protocol checked), else computed from the training
+    images and cached in <workdir>/ref_stats.npz."""
+    protocol = data_protocol(cfg)
+    path = cfg.eval.ref_stats or os.path.join(workdir, "ref_stats.npz")
+    if os.path.exists(path):
+        stats = load_ref_stats(path)
+        check_protocol({k: stats.protocol.get(k) for k in protocol}, protocol, what=f"reference statistics {path}")
+        check_protocol(stats.protocol.get("extractor", {}), extractor.protocol, what=f"reference statistics {path}")
+        return stats
+    batches = (images[i:i + cfg.eval.batch_size] for i in range(0, len(images), cfg.eval.batch_size))
+    stats = compute_ref_stats(batches, extractor, protocol, seed=cfg.seed)
+    save_ref_stats(path, stats)
+    return stats
+
+
+def sampler(generator, cfg, seed):
+    """fn(n) -> n samples in [-1, 1]; noise (and labels) from a fixed seed so evaluations are repeatable."""
+    rng = np.random.default_rng(seed)
+
+    def sample(n):
+        z = rng.standard_normal((n, generator.latent_dim)).astype(np.float32)
+        labels = rng.integers(0, generator.num_classes, n).astype(np.int32) if generator.num_classes else None
+        return generator(z, labels, training=False).numpy()
+
+    return sample
+
+
+def evaluate_run(cfg, generator, images, workdir, name="eval.json"):
+    """Computes the configured metrics of `generator`; writes <workdir>/<name>; returns the float metrics."""
+    extractor = build_extractor(cfg)
+    real = reference_stats(cfg, extractor, images, workdir)
+    results = evaluate_generator(
+        sampler(generator, cfg, seed=cfg.seed + 12345), extractor, real, cfg.eval.num_samples,
+        batch_size=cfg.eval.batch_size, metrics=tuple(m for m in cfg.eval.metrics.split(",") if m),
+        kid_subsets=cfg.eval.kid_subsets, seed=cfg.seed)
+    write_json(os.path.join(workdir, name), results)
+    metrics = {k: v for k, v in results.items() if k != "protocol"}
+    logging.info("%s: %s", workdir, "  ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+    return metrics

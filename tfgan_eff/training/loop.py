@@ -1,0 +1,149 @@
+"""`train_gan`: one resumable GAN run in a work dir (build, restore, fit, sample, checkpoint, evaluate, export)."""
+
+import json
+import os
+import time
+
+import ml_collections
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfgan_eff.data import pipeline, sources
+from tfgan_eff.models import registry
+from tfgan_eff.models.ema import copy_weights
+from tfgan_eff.training import callbacks, checkpoint
+from tfgan_eff.training.strategy import get_strategy
+from tfgan_eff.training.trainer import GANTrainer
+from tfgan_eff.training.workdir import write_json
+
+
+def count_params(model):
+    """Number of trainable parameters."""
+    return int(sum(np.prod(v.shape) for v in model.trainable_variables))
+
+
+def load_data(cfg):
+    """Loads the configured images and fills cfg.data.num_classes for conditional runs; returns (images, labels)."""
+    images, labels = sources.load_images(cfg.data)
+    if cfg.data.conditional:
+        with cfg.unlocked():
+            cfg.data.num_classes = int(labels.max()) + 1
+    return images, labels
+
+
+def batch_spec(cfg):
+    """The global batch sizes of one training step."""
+    return pipeline.BatchSpec(
+        batch_size=cfg.train.batch_size, g_batch_size=cfg.train.g_batch_size or cfg.train.batch_size,
+        n_critic=cfg.train.n_critic, latent_dim=cfg.model.latent_dim,
+        num_classes=cfg.data.num_classes if cfg.data.conditional else 0, seed=cfg.seed)
+
+
+class Run:
+    """The objects of one run: models, trainer, checkpointer, all built inside the strategy scope."""
+
+    def __init__(self, cfg, workdir, strategy, trainer_factory=None):
+        self.cfg, self.workdir, self.strategy = cfg, workdir, strategy
+        keras_seed = cfg.seed
+        tf.keras.utils.set_random_seed(keras_seed)
+        with strategy.scope():
+            self.generator = registry.build_generator(cfg)
+            self.discriminator = registry.build_discriminator(cfg)
+            self.ema_generator = None
+            if cfg.train.ema_decay > 0:
+                self.ema_generator = registry.build_generator(cfg)
+                copy_weights(self.ema_generator, self.generator)
+            factory = trainer_factory or GANTrainer
+            self.trainer = factory(self.generator, self.discriminator, cfg.train,
+                                   ema_generator=self.ema_generator, diffaug=cfg.data.diffaug)
+            self.trainer.build_optimizers()
+        self.checkpointer = checkpoint.Checkpointer(os.path.join(workdir, "checkpoints"),
+                                                    cfg.train.keep_checkpoints, **self.trainer.checkpoint_items())
+
+    @property
+    def sampling_generator(self):
+        """The generator to sample and export: the EMA copy when there is one."""
+        return self.ema_generator or self.generator
+
+    @property
+    def step(self):
+        return int(self.trainer.step.numpy())
+
+    def restore(self, init_from=""):
+        """Resumes from this run's own checkpoint; else, if `init_from` names a checkpoint, starts from its G, D,
+        EMA and step (fresh optimizers). Returns the step to start at."""
+        if self.checkpointer.restore_latest() is None and init_from:
+            items = {k: v for k, v in self.trainer.checkpoint_items().items() if "optimizer" not in k}
+            path = checkpoint.restore_from(init_from, **items)
+            logging.info("initialised from %s at step %d (optimizers reset)", path, self.step)
+        return self.step
+
+
+def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from="", g_width=1.0, d_width=1.0,
+              evaluate=True, export=True, extra_callbacks=()):
+    """Trains (or resumes) the GAN of `cfg` in `workdir` up to cfg.train.steps generator steps.
+
+    Returns (run, summary dict); the summary is also written to `<workdir>/summary.json`.
+    """
+    t0 = time.time()
+    if g_width != 1.0 or d_width != 1.0:  # fold the multipliers into the run's own config (config.json rebuilds it)
+        cfg = ml_collections.ConfigDict(cfg.to_dict())
+        cfg.model.g.width *= g_width
+        cfg.model.d.width *= d_width
+    strategy = strategy or get_strategy(cfg.train.strategy)
+    os.makedirs(workdir, exist_ok=True)
+    write_json(os.path.join(workdir, "config.json"), json.loads(cfg.to_json_best_effort()))
+    images, labels = load_data(cfg)
+    run = Run(cfg, workdir, strategy, trainer_factory)
+    start = run.restore(init_from)
+    total = cfg.train.steps
+    logging.info("%s: G %d params, D %d params, step %d/%d", workdir, count_params(run.generator),
+                 count_params(run.discriminator), start, total)
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
+    rng = np.random.default_rng(cfg.seed)
+    fixed_z = rng.standard_normal((64, cfg.model.latent_dim)).astype(np.float32)
+    fixed_labels = (np.arange(64) % cfg.data.num_classes).astype(np.int32) if cfg.data.conditional else None
+    write_samples = callbacks.sample_writer(workdir, run.sampling_generator, fixed_z, fixed_labels, writer)
+    progress = callbacks.Progress(start, total, cfg.train.log_every, writer)
+    if start < total:
+        dataset = pipeline.make_dataset(images, labels, batch_spec(cfg), start, strategy)
+        cbs = [progress,
+               callbacks.StepCallback(start, total, cfg.train.ckpt_every, run.checkpointer.save),
+               callbacks.StepCallback(start, total, cfg.train.sample_every, write_samples),
+               *[make(run) for make in extra_callbacks]]
+        try:
+            with strategy.scope():
+                run.trainer.compile()
+                run.trainer.fit(dataset, epochs=1, steps_per_epoch=total - start, callbacks=cbs, verbose=0)
+        except tf.errors.InvalidArgumentError as err:
+            if "non-finite" in str(err):
+                raise NonFiniteError(workdir, run.checkpointer.latest, err) from err
+            raise
+    samples = write_samples(run.step)
+    summary = dict(
+        method=cfg.method, config=cfg.name, workdir=workdir, steps=run.step,
+        wall_time_s=round(time.time() - t0, 2), steps_per_s=round(progress.steps_per_second, 3),
+        params=dict(generator=count_params(run.generator), discriminator=count_params(run.discriminator)),
+        samples=samples, checkpoint=run.checkpointer.latest)
+    if evaluate and cfg.eval.at_end:
+        from tfgan_eff.training.evaluation import evaluate_run  # pylint: disable=import-outside-toplevel
+        summary["metrics"] = evaluate_run(cfg, run.sampling_generator, images, workdir)
+    if export and cfg.export.enabled:
+        from tfgan_eff.export import export_generator, prepare_for_export  # pylint: disable=import-outside-toplevel
+        report = export_generator(prepare_for_export(run.sampling_generator), os.path.join(workdir, "export"),
+                                  modes=tuple(m for m in cfg.export.modes.split(",") if m), seed=cfg.seed)
+        summary["export"] = os.path.join(workdir, "export", "report.json")
+        summary["tflite_bytes"] = {k: v.get("size_bytes") for k, v in report.get("artifacts", {}).items()
+                                   if isinstance(v, dict)}
+    write_json(os.path.join(workdir, "summary.json"), summary)
+    return run, summary
+
+
+class NonFiniteError(FloatingPointError):
+    """Training stopped on a NaN/Inf loss; the last good checkpoint is untouched."""
+
+    def __init__(self, workdir, last_checkpoint, err):
+        super().__init__(f"a loss became NaN/Inf in {workdir} ({str(err).splitlines()[0]}). The last good "
+                         f"checkpoint is {last_checkpoint}. Lower the learning rates, or set "
+                         "--config.train.nan_policy=skip to skip such steps.")

@@ -1,0 +1,47 @@
+"""tf.distribute strategies chosen by name."""
+
+import json
+import os
+
+import tensorflow as tf
+from absl import logging
+
+
+def split_cpu(num_devices):
+    """Splits the host CPU into `num_devices` logical devices (must run before TF initialises its devices)."""
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_devices)
+
+
+def get_strategy(name="auto"):
+    """Returns the strategy named `name`.
+
+    auto: MirroredStrategy over all GPUs when there is more than one, else the default strategy.
+    cpu: the default strategy. mirrored: MirroredStrategy over all GPUs (or all logical CPUs when there is no GPU).
+    multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG. tpu: TPUStrategy (clear error when no TPU is found).
+    """
+    if name == "cpu":
+        return tf.distribute.get_strategy()
+    if name == "auto":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ValueError("strategy=multi_worker needs TF_CONFIG, e.g. "
+                             '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", '
+                             '"index": 0}} on each worker (see README: several machines)')
+        logging.info("TF_CONFIG: %s", json.loads(os.environ["TF_CONFIG"]))
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+        except (ValueError, tf.errors.NotFoundError, RuntimeError) as err:
+            raise RuntimeError(f"strategy=tpu but no TPU was found ({err}); run on a TPU VM or pick "
+                               "--strategy=auto") from err
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"unknown strategy {name!r}; choose auto, cpu, mirrored, multi_worker or tpu")

@@ -1,0 +1,201 @@
+"""GANTrainer: a keras.Model whose train_step runs n_critic discriminator steps and one generator step.
+
+One `fit` step consumes one element of `tfgan_eff.data.pipeline.make_dataset` (the replica's slice of the global
+batch). Per-example losses are averaged over the GLOBAL batch, so the gradients that Keras' optimizers sum over
+replicas equal the single-device gradients. Subclasses (DGL-GAN, STU-GAN) extend the generator loss and the
+post-update hooks instead of copying the step.
+"""
+
+import keras
+import tensorflow as tf
+
+from tfgan_eff.data.diffaug import diff_augment, parse_policy
+from tfgan_eff.losses import adversarial, penalties
+from tfgan_eff.models.ema import update_ema
+from tfgan_eff.ops.replica import all_finite, assign_synced
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or Inf; the run stops before the bad update is checkpointed."""
+
+
+def make_adam(opt_cfg):
+    """Adam from a config section with lr, beta1, beta2, eps."""
+    return keras.optimizers.Adam(learning_rate=opt_cfg.lr, beta_1=opt_cfg.beta1, beta_2=opt_cfg.beta2,
+                                 epsilon=opt_cfg.eps)
+
+
+class GANTrainer(keras.Model):
+    """Trains `generator` against `discriminator` (+ an optional EMA copy of the generator).
+
+    Build it inside `strategy.scope()`; `build_optimizers()` creates every optimizer slot eagerly there (a Keras 3
+    optimizer built lazily inside `strategy.run` fails).
+    """
+
+    def __init__(self, generator, discriminator, train_cfg, *, ema_generator=None, diffaug="", **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.ema_generator = ema_generator
+        self.train_cfg = train_cfg
+        self.n_critic = train_cfg.n_critic
+        self.batch_size = train_cfg.batch_size
+        self.g_batch_size = train_cfg.g_batch_size or train_cfg.batch_size
+        self.d_loss_fn, self.g_loss_fn = adversarial.get(train_cfg.loss)
+        self.diffaug = parse_policy(diffaug)
+        self.conditional = bool(generator.num_classes)
+        self.g_optimizer = make_adam(train_cfg.g_opt)
+        self.d_optimizer = make_adam(train_cfg.d_opt)
+        # Logs are each replica's share of the global mean: their sum is the global value.
+        self.distribute_reduction_method = "sum"
+        self.step = keras.Variable(0, dtype="int64", trainable=False, name="g_step",
+                                   aggregation="only_first_replica")
+        self.built = True
+
+    # ----------------------------------------------------------------- set-up
+    def build_optimizers(self):
+        """Creates optimizer slots now (call inside the strategy scope)."""
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def checkpoint_items(self):
+        """The objects a checkpoint must hold to resume this trainer exactly."""
+        items = dict(generator=self.generator, discriminator=self.discriminator, g_optimizer=self.g_optimizer,
+                     d_optimizer=self.d_optimizer, step=self.step)
+        if self.ema_generator is not None:
+            items["ema_generator"] = self.ema_generator
+        return items
+
+    def reset_optimizers(self):
+        """Zeroes every optimizer slot and iteration count (a fresh optimizer, same variables)."""
+        for opt in (self.g_optimizer, self.d_optimizer):
+            for var in opt.variables:
+                var.assign(tf.zeros_like(var))
+
+    # ------------------------------------------------------------------ pieces
+    def _labels(self, labels):
+        return labels if self.conditional else None
+
+    def _augment(self, images, noise):
+        return diff_augment(images, noise, self.diffaug) if self.diffaug else images
+
+    def _global_mean(self, per_example, global_batch):
+        return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+
+    def _check_finite(self, losses):
+        if self.train_cfg.nan_policy == "stop":
+            for name, value in losses.items():
+                tf.debugging.check_numerics(value, f"non-finite {name}")
+
+    # ---------------------------------------------------------------- D step
+    def discriminator_loss(self, real, real_labels, z, fake_labels, aug, alpha):
+        """Per-replica share of the global-mean D loss for one D step, and its log values."""
+        fake = self.generator(z, self._labels(fake_labels), training=True)
+        real_aug = self._augment(real, aug[:, 0])
+        fake_aug = self._augment(fake, aug[:, 1])
+        real_logits = self.discriminator(real_aug, self._labels(real_labels), training=True)
+        fake_logits = self.discriminator(fake_aug, self._labels(fake_labels), training=True)
+        d_loss = self._global_mean(self.d_loss_fn(real_logits, fake_logits), self.batch_size)
+        logs = {"d_loss": d_loss}
+        cfg = self.train_cfg
+        if cfg.gp_weight > 0:
+            gp = penalties.gradient_penalty(
+                lambda x: self.discriminator(x, self._labels(real_labels), training=True),
+                real, fake, alpha[:, None, None, None])
+            logs["gp"] = self._global_mean(gp, self.batch_size)
+            d_loss += cfg.gp_weight * logs["gp"]
+        if cfg.r1_gamma > 0:
+            # Lazy R1 (StyleGAN2): every r1_every D steps, scaled up by r1_every.
+            d_iter = self.d_optimizer.iterations
+            r1 = tf.cond(d_iter % cfg.r1_every == 0,
+                         lambda: penalties.r1_penalty(
+                             lambda x: self.discriminator(x, self._labels(real_labels), training=True), real),
+                         lambda: tf.zeros_like(real_logits))
+            logs["r1"] = self._global_mean(r1, self.batch_size)
+            d_loss += 0.5 * cfg.r1_gamma * cfg.r1_every * logs["r1"]
+        return d_loss, logs
+
+    def d_step(self, batch, k):
+        """One discriminator update on the k-th D batch of the step."""
+        with tf.GradientTape() as tape:
+            d_loss, logs = self.discriminator_loss(
+                batch["real"][k], batch["real_labels"][k], batch["z_d"][k], batch["fake_labels_d"][k],
+                batch["aug_d"][k], batch["alpha_d"][k])
+        self._check_finite({"D loss": d_loss})
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.apply_update(self.d_optimizer, grads, self.discriminator.trainable_variables, [d_loss])
+        self.after_d_update()
+        return logs
+
+    # ---------------------------------------------------------------- G step
+    def generator_loss(self, batch):
+        """Per-replica share of the global-mean G loss, the fake images, and log values.
+
+        Subclasses add terms through `extra_generator_loss`.
+        """
+        labels = self._labels(batch["fake_labels_g"])
+        fake = self.generator(batch["z_g"], labels, training=True)
+        fake_logits = self.discriminator(self._augment(fake, batch["aug_g"]), labels, training=True)
+        g_loss = self._global_mean(self.g_loss_fn(fake_logits), self.g_batch_size)
+        logs = {"g_loss": g_loss}
+        extra, extra_logs = self.extra_generator_loss(fake, batch)
+        logs.update(extra_logs)
+        return g_loss + extra, fake, logs
+
+    def extra_generator_loss(self, fake, batch):
+        """Hook: an additional (already globally averaged) G loss term and its logs. None by default."""
+        del fake, batch
+        return 0.0, {}
+
+    def g_step(self, batch):
+        """One generator update; returns its logs."""
+        with tf.GradientTape() as tape:
+            g_loss, _, logs = self.generator_loss(batch)
+        self._check_finite({"G loss": g_loss})
+        variables = self.generator.trainable_variables
+        grads = tape.gradient(g_loss, variables)
+        self.apply_update(self.g_optimizer, grads, variables, [g_loss])
+        self.after_g_update(batch, grads)
+        return logs
+
+    # ----------------------------------------------------------------- hooks
+    def apply_update(self, optimizer, grads, variables, losses):
+        """Applies grads; with nan_policy=skip a non-finite loss (on any replica) skips the update everywhere."""
+        if self.train_cfg.nan_policy != "skip":
+            optimizer.apply_gradients(zip(grads, variables))
+            return
+        finite = all_finite(losses)
+        safe = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        previous = [tf.identity(v) for v in variables]
+        optimizer.apply_gradients(zip(safe, variables))
+        # Momentum would still move the weights on a zero gradient: put them back.
+        assign_synced(variables, [tf.where(finite, v, old) for v, old in zip(variables, previous)])
+
+    def after_d_update(self):
+        """Hook run after every D update (STU-GAN re-applies D masks here)."""
+
+    def after_g_update(self, batch, grads):
+        """Hook run after every G update with the batch and dense G gradients (STU-GAN's masks and regrowth)."""
+        del batch, grads
+
+    def ema_decay(self):
+        """The configured decay, warmed up as min(decay, (1 + t) / (10 + t)) from ema_start (TF's
+        ExponentialMovingAverage num_updates rule) so short runs are not dominated by the initial weights."""
+        t = tf.cast(tf.maximum(self.step - self.train_cfg.ema_start, 0), tf.float32)
+        return tf.minimum(self.train_cfg.ema_decay, (1.0 + t) / (10.0 + t))
+
+    def update_ema(self):
+        """Updates the EMA generator after a G step."""
+        active = self.step >= self.train_cfg.ema_start
+        update_ema(self.ema_generator, self.generator, self.ema_decay(), active)
+
+    # ------------------------------------------------------------ train step
+    def train_step(self, data):
+        logs = {}
+        for k in range(self.n_critic):
+            logs = self.d_step(data, k)
+        logs.update(self.g_step(data))
+        if self.ema_generator is not None:
+            self.update_ema()
+        self.step.assign_add(1)
+        return logs
