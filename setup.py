@@ -1,5 +1,7 @@
 """tfgan_eff: cheaper GANs to find (alphaGAN), compress (DGL-GAN) and train sparse (STU-GAN), in TF 2.21 / Keras 3."""
 
+import os
+
 from setuptools import find_packages, setup
 
 # Versions tested together on Python 3.11 (2 CPU cores, no GPU).
@@ -10,10 +12,10 @@ CORE = [
     "ml-collections==1.1.0",
     "tensorflow-datasets==4.9.10",
     "ai-edge-litert==2.3.0",
-    "numpy>=2.0,<2.5",
-    "scipy>=1.13",
-    "scikit-learn>=1.5",
-    "pillow>=10",
+    "numpy==2.4.6",
+    "scipy==1.17.1",
+    "scikit-learn==1.9.1",
+    "pillow==13.0.0",
 ]
 
 setup(
@@ -22,10 +24,10 @@ setup(
     description=__doc__,
     packages=find_packages(include=["tfgan_eff", "tfgan_eff.*"]),
     python_requires=">=3.11",
-    install_requires=CORE + ['tensorflow-cpu==2.21.0; platform_system != "Darwin"'],
+    # GPU machines: TFGAN_EFF_GPU=1 pip install -e '.[gpu]' (tensorflow with CUDA replaces tensorflow-cpu).
+    install_requires=CORE + ([] if os.environ.get("TFGAN_EFF_GPU") else ["tensorflow-cpu==2.21.0"]),
     extras_require={
-        "test": ["pytest>=8"],
-        # On a CUDA machine: pip install -e .[gpu] (pip then also pulls tensorflow[and-cuda]).
+        "test": ["pytest==9.2.0"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
         "bench": ["torch==2.13.0"],
     },

@@ -1,3 +1,9 @@
 """tfgan_eff: find (alphaGAN), compress (DGL-GAN) and sparsely train (STU-GAN) GANs with TF 2.21 / Keras 3."""
 
 __version__ = "0.1.0"
+
+
+def load_generator(path):
+    """A sampler for a trained generator (work dir, checkpoint or SavedModel): `.sample(n, seed=0, labels=None)`."""
+    from tfgan_eff.inference import load_generator as _load  # pylint: disable=import-outside-toplevel
+    return _load(path)

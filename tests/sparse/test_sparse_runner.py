@@ -87,7 +87,7 @@ def test_resume_from_a_workdir_reproduces_masks_and_the_next_steps(runner_result
     for name in os.listdir(source):
         if name.startswith("ckpt-2."):
             shutil.copy(os.path.join(source, name), target / name)
-    tf.train.update_checkpoint_state(str(target), str(target / "ckpt-2"))
+    tf.compat.v1.train.update_checkpoint_state(str(target), str(target / "ckpt-2"))
     cfg = presets.smoke(presets.get("sparse"))
     cfg.eval.at_end = False
     cfg.export.enabled = False

@@ -124,7 +124,7 @@ def _row(name, summary, costs):
 def format_table(rows):
     """The result table as fixed-width text."""
     def num(value, fmt):
-        return "-" if value is None else format(value, fmt)
+        return format(value, fmt) if value is not None else format("-", ">" + fmt.split(".")[0])
 
     lines = [f"{'run':<16}{'FID':>10}{'KID':>10}{'G params':>12}{'G MFLOPs':>11}{'TFLite f32 KB':>15}"]
     for r in rows:

@@ -55,7 +55,7 @@ class Progress(keras.callbacks.Callback):
         self._last_time, self._last_step = now, step
         eta = (self.total_steps - step) / max(rate, 1e-9)
         filled = int(20 * step / self.total_steps)
-        values = {k: float(v) for k, v in (logs or {}).items()}
+        values = {k: float(np.mean(v)) for k, v in (logs or {}).items()}
         logging.info("[%s%s] %d/%d  %.2f steps/s  ETA %dm%02ds  %s", "#" * filled, "." * (20 - filled), step,
                      self.total_steps, rate, eta // 60, eta % 60,
                      "  ".join(f"{k} {v:.4f}" for k, v in sorted(values.items())))

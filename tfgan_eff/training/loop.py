@@ -13,7 +13,7 @@ from tfgan_eff.data import pipeline, sources
 from tfgan_eff.models import registry
 from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training import callbacks, checkpoint
-from tfgan_eff.training.strategy import get_strategy
+from tfgan_eff.training.strategy import get_strategy, worker_workdir
 from tfgan_eff.training.trainer import GANTrainer
 from tfgan_eff.training.workdir import write_json
 
@@ -92,6 +92,7 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
         cfg.model.g.width *= g_width
         cfg.model.d.width *= d_width
     strategy = strategy or get_strategy(cfg.train.strategy)
+    workdir = worker_workdir(workdir, strategy)
     os.makedirs(workdir, exist_ok=True)
     write_json(os.path.join(workdir, "config.json"), json.loads(cfg.to_json_best_effort()))
     images, labels = load_data(cfg)

@@ -45,3 +45,21 @@ def get_strategy(name="auto"):
                                "--strategy=auto") from err
         return tf.distribute.TPUStrategy(resolver)
     raise ValueError(f"unknown strategy {name!r}; choose auto, cpu, mirrored, multi_worker or tpu")
+
+
+def is_chief(strategy):
+    """True on the process that owns the work dir (always, except on non-chief multi-worker processes)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
+                                              and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def worker_workdir(workdir, strategy):
+    """The chief writes `workdir`; every other worker of a multi-worker run must still save (checkpointing is
+    collective), so it writes to `workdir/workers/<task>` which is never read back."""
+    if is_chief(strategy):
+        return workdir
+    resolver = strategy.cluster_resolver
+    return os.path.join(workdir, "workers", f"{resolver.task_type}_{resolver.task_id}")

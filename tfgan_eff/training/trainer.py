@@ -46,13 +46,17 @@ class GANTrainer(keras.Model):
         self.conditional = bool(generator.num_classes)
         self.g_optimizer = make_adam(train_cfg.g_opt)
         self.d_optimizer = make_adam(train_cfg.d_opt)
-        # Logs are each replica's share of the global mean: their sum is the global value.
-        self.distribute_reduction_method = "sum"
         self.step = keras.Variable(0, dtype="int64", trainable=False, name="g_step",
                                    aggregation="only_first_replica")
         self.built = True
 
     # ----------------------------------------------------------------- set-up
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        """Every model and optimizer is built in __init__/build_optimizers. Keras' symbolic build would pull a batch
+        and `strategy.reduce` it, which fails on our dict batches under MultiWorkerMirroredStrategy."""
+        del args, kwargs
+
+
     def build_optimizers(self):
         """Creates optimizer slots now (call inside the strategy scope)."""
         self.g_optimizer.build(self.generator.trainable_variables)
@@ -198,4 +202,16 @@ class GANTrainer(keras.Model):
         if self.ema_generator is not None:
             self.update_ema()
         self.step.assign_add(1)
-        return logs
+        return self._global_logs(logs)
+
+    @staticmethod
+    def _global_logs(logs):
+        """Each replica's logs are its share of the global mean; their all-reduced sum is the global value.
+
+        Returned with shape [1]: Keras 3.15's fit always reduces logs with "mean" along axis 0, which fails on scalars
+        under MultiWorkerMirroredStrategy; the mean of identical values is the value itself.
+        """
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            logs = {k: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v) for k, v in logs.items()}
+        return {k: tf.reshape(v, [1]) for k, v in logs.items()}

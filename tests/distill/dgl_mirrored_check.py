@@ -1,0 +1,59 @@
+"""Run in a subprocess: 2 DGL steps on 1 device vs MirroredStrategy on 2 logical CPUs; prints the max weight diff."""
+
+import functools
+import json
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_eff.training.strategy import split_cpu
+
+split_cpu(2)
+
+from tfgan_eff.config import presets  # pylint: disable=wrong-import-position
+from tfgan_eff.distill.teacher import load_teacher  # pylint: disable=wrong-import-position
+from tfgan_eff.distill.trainer import DGLTrainer  # pylint: disable=wrong-import-position
+from tfgan_eff.training.loop import train_gan  # pylint: disable=wrong-import-position
+
+
+def tiny_cfg(steps):
+    cfg = presets.smoke(presets.get("dgl"))
+    cfg.train.update(steps=steps, n_critic=2, batch_size=4, g_batch_size=4)
+    cfg.data.diffaug = "color,translation,cutout"
+    cfg.eval.at_end = False
+    cfg.export.enabled = False
+    return cfg
+
+
+class _LastLogs(keras.callbacks.Callback):
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.out["teacher_term"] = float(np.sum(logs["teacher_term"]))
+
+
+def weights_after(strategy, teacher_dir, workdir, out):
+    teacher = load_teacher(teacher_dir, strategy)
+    factory = functools.partial(DGLTrainer, teacher=teacher.discriminator, weight=0.5, switch_step=0)
+    run, _ = train_gan(tiny_cfg(2), workdir, strategy, trainer_factory=factory, g_width=0.5,
+                       extra_callbacks=(lambda r: _LastLogs(out),))
+    models = (run.generator, run.discriminator, run.ema_generator, teacher.discriminator)
+    return [v.numpy() for m in models for v in m.weights]
+
+
+def main(tmp):
+    train_gan(tiny_cfg(2), f"{tmp}/teacher")
+    logs = {}
+    single = weights_after(tf.distribute.OneDeviceStrategy("/cpu:0"), f"{tmp}/teacher", f"{tmp}/one", logs)
+    mirrored = weights_after(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), f"{tmp}/teacher", f"{tmp}/two",
+                             logs)
+    diffs = [float(abs(a - b).max()) for a, b in zip(single, mirrored)]
+    print(json.dumps({"max_diff": max(diffs), "n": len(diffs), "teacher_term": logs["teacher_term"]}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,102 @@
+"""The --method=dgl pipeline: smoke run with the table, stage switch, kill/resume in stage 2, MirroredStrategy."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+from tfgan_eff import train_lib
+from tfgan_eff.config import presets
+from tfgan_eff.distill import pipeline
+from tfgan_eff.training.loop import train_gan as real_train_gan
+
+HERE = os.path.dirname(__file__)
+
+
+def test_smoke_pipeline_writes_table_and_does_not_rerun_finished_runs(tmp_path, monkeypatch, capsys):
+    cfg = presets.smoke(presets.get("dgl"))
+    summary = train_lib.run(cfg, str(tmp_path))
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert [r["run"] for r in saved["table"]] == ["teacher", "plain student", "DGL student"]
+    for row in saved["table"]:
+        assert math.isfinite(row["fid"]) and math.isfinite(row["kid"]) and row["tflite_float32_bytes"] > 0
+    teacher, student = saved["teacher"], saved["student"]
+    assert student["g_params"] < teacher["g_params"] and student["g_flops"] < teacher["g_flops"]
+    assert student["d_params"] == teacher["d_params"]  # D_S at full width by default
+    assert saved["runs"]["dgl"]["steps"] == cfg.train.steps and saved["runs"]["stage1"]["steps"] == 2
+    assert os.path.isfile(tmp_path / "dgl" / "export" / "generator_float32.tflite")
+    assert "DGL student" in capsys.readouterr().out
+
+    def no_training(*args, **kwargs):
+        raise AssertionError(f"a finished sub-run was run again: {args[1]}")
+
+    monkeypatch.setattr(pipeline, "train_gan", no_training)
+    again = train_lib.run(presets.smoke(presets.get("dgl")), str(tmp_path))
+    assert again["table"] == summary["table"]
+
+
+class _Killed(Exception):
+    """Stands in for the process being killed."""
+
+
+class _Probe(keras.callbacks.Callback):
+    """Records a sub-run's start (step, optimizer iterations, G weights) and its final G weights; can 'kill' it."""
+
+    def __init__(self, run, record, kill_at):
+        super().__init__()
+        self.run, self.record, self.kill_at = run, record, kill_at
+        record.update(start_step=run.step, start_g_iterations=int(run.trainer.g_optimizer.iterations.numpy()),
+                      start_g=[v.numpy() for v in run.generator.weights])
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.run.step == self.kill_at:
+            raise _Killed()
+
+    def on_train_end(self, logs=None):
+        self.record["end_g"] = [v.numpy() for v in self.run.generator.weights]
+
+
+def _probed_train_gan(records, kill=None):
+    def train_gan(cfg, workdir, strategy=None, **kwargs):
+        name = os.path.basename(workdir)
+        record = records.setdefault(name, {})
+        kill_at = (kill or {}).get(name)
+        kwargs["extra_callbacks"] = (lambda run: _Probe(run, record, kill_at),)
+        return real_train_gan(cfg, workdir, strategy, **kwargs)
+
+    return train_gan
+
+
+def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kill(dgl_cfg, tmp_path, monkeypatch):
+    dgl_cfg.train.update(steps=6, ckpt_every=2)
+    dgl_cfg.dgl.update(teacher_steps=2, switch_step=2)
+    first = {}
+    monkeypatch.setattr(pipeline, "train_gan", _probed_train_gan(first, kill={"dgl": 4}))
+    try:
+        train_lib.run(dgl_cfg, str(tmp_path))
+        raise AssertionError("the stage-2 run was not interrupted")
+    except _Killed:
+        pass
+    assert first["dgl"]["start_step"] == 2 and first["dgl"]["start_g_iterations"] == 0  # optimizers reset
+    for a, b in zip(first["stage1"]["end_g"], first["dgl"]["start_g"]):
+        np.testing.assert_array_equal(a, b)
+
+    again = {}
+    monkeypatch.setattr(pipeline, "train_gan", _probed_train_gan(again))
+    summary = train_lib.run(dgl_cfg, str(tmp_path))
+    assert sorted(again) == ["dgl", "plain"]  # teacher and stage 1 are not run again
+    assert again["dgl"]["start_step"] == 4 and again["dgl"]["start_g_iterations"] == 2  # its own checkpoint
+    assert again["plain"]["start_step"] == 2 and again["plain"]["start_g_iterations"] == 0
+    assert summary["runs"]["dgl"]["steps"] == 6
+
+
+def test_mirrored_two_cpus_equals_one_device(tmp_path):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "dgl_mirrored_check.py"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["teacher_term"] != 0.0
+    assert result["max_diff"] < 1e-5, result
