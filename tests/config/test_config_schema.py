@@ -52,26 +52,47 @@ def test_typed_assignment_refused():
         cfg.train.steps = "many"
 
 
-@pytest.mark.parametrize("key,value,message", [
-    ("train.steps", 0, "train.steps must be > 0"),
-    ("train.batch_size", -4, "train.batch_size must be > 0"),
-    ("method", "gan", "method='gan' is not one of"),
-    ("train.loss", "bce", "train.loss='bce'"),
-    ("data.source", "folder:/no/such/dir", "does not exist"),
-    ("data.source", "mnist", "use digits, shapes, tfds:NAME"),
-    ("data.resolution", 33, "data.resolution=33"),
-    ("eval.extractor", "inception", "inception_weights=/path"),
-    ("data.diffaug", "color,zoom", "unknown DiffAugment"),
-    ("export.modes", "float32,int4", "export.modes item='int4'"),
-])
-def test_bad_values_are_refused(key, value, message):
-    cfg = presets.baseline()
+BAD_INPUTS = [  # (method, key, value, message): every case issue 9 lists, refused before anything is built
+    ("baseline", "train.steps", 0, "train.steps must be > 0"),
+    ("baseline", "train.batch_size", -4, "train.batch_size must be > 0"),
+    ("baseline", "model.g.ch", 0, "model.g.ch must be > 0"),
+    ("baseline", "method", "gan", "method='gan' is not one of"),
+    ("baseline", "train.loss", "bce", "train.loss='bce'"),
+    ("baseline", "data.source", "folder:/no/such/dir", "does not exist"),
+    ("baseline", "data.source", "mnist", "use digits, shapes, tfds:NAME"),
+    ("baseline", "data.tfds_data_dir", "/no/such/tfds", "tfds_data_dir '/no/such/tfds' does not exist"),
+    ("baseline", "data.resolution", 33, "data.resolution=33"),
+    ("baseline", "eval.extractor", "inception", "inception_weights=/path"),
+    ("baseline", "eval.ref_stats", "/no/stats.npz", "compute_ref_stats"),
+    ("baseline", "data.diffaug", "color,zoom", "unknown DiffAugment"),
+    ("baseline", "export.modes", "float32,int4", "export.modes item='int4'"),
+    ("baseline", "train.strategy", "horovod", "train.strategy='horovod'"),
+    ("sparse", "sparse.g_density", 1.5, r"sparse.g_density must be in \(0, 1\]"),
+    ("sparse", "sparse.d_density", 0.0, r"sparse.d_density must be in \(0, 1\]"),
+    ("dgl", "dgl.teacher_workdir", "/no/teacher", "teacher_workdir '/no/teacher' does not exist"),
+    ("dgl", "dgl.switch_step", 10**6, "must be < train.steps"),
+    ("search", "retrain.genotype", "/no/genotype.json", "neither a JSON file"),
+]
+
+
+@pytest.mark.parametrize("method,key,value,message", BAD_INPUTS)
+def test_bad_values_are_refused(method, key, value, message):
+    cfg = presets.get(method)
     *parents, leaf = key.split(".")
     target = cfg
     for p in parents:
         target = target[p]
     target[leaf] = value
     with pytest.raises(ConfigError, match=message):
+        validate(cfg)
+
+
+def test_invalid_genotype_json_refused(tmp_path):
+    bad = tmp_path / "genotype.json"
+    bad.write_text("{not json")
+    cfg = presets.get("search")
+    cfg.retrain.genotype = str(bad)
+    with pytest.raises(ConfigError, match="not valid JSON"):
         validate(cfg)
 
 

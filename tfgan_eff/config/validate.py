@@ -1,6 +1,7 @@
 """Checks a run config before anything is built: unknown keys, wrong types, impossible values, missing paths."""
 
 import difflib
+import json
 import os
 
 import ml_collections
@@ -126,8 +127,15 @@ def _method_problems(cfg):
         if sparse.update_every <= 0:
             p.append(f"sparse.update_every must be > 0, got {sparse.update_every}")
     genotype = cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype" else "")
-    if genotype and genotype not in ("alphagan_l", "alphagan_s") and not os.path.isfile(genotype):
-        p.append(f"genotype {genotype!r} is neither a JSON file nor a published name (alphagan_l, alphagan_s)")
+    if genotype and genotype not in ("alphagan_l", "alphagan_s"):
+        if not os.path.isfile(genotype):
+            p.append(f"genotype {genotype!r} is neither a JSON file nor a published name (alphagan_l, alphagan_s)")
+        else:
+            try:
+                with open(genotype, encoding="utf-8") as f:
+                    json.load(f)
+            except ValueError as err:
+                p.append(f"genotype {genotype!r} is not valid JSON: {err}")
     return p
 
 
