@@ -72,8 +72,11 @@ def _probed_train_gan(records, kill=None):
 
 
 def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kill(dgl_cfg, tmp_path, monkeypatch):
+    teacher_cfg = dgl_cfg.copy_and_resolve_references()
+    teacher_cfg.train.steps = 2
+    real_train_gan(teacher_cfg, str(tmp_path / "my_teacher"))
     dgl_cfg.train.update(steps=6, ckpt_every=2)
-    dgl_cfg.dgl.update(teacher_steps=2, switch_step=2)
+    dgl_cfg.dgl.update(teacher_workdir=str(tmp_path / "my_teacher"), switch_step=2)
     first = {}
     monkeypatch.setattr(pipeline, "train_gan", _probed_train_gan(first, kill={"dgl": 4}))
     try:
@@ -81,6 +84,7 @@ def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kil
         raise AssertionError("the stage-2 run was not interrupted")
     except _Killed:
         pass
+    assert sorted(first) == ["dgl", "stage1"]  # the given teacher is only loaded
     assert first["dgl"]["start_step"] == 2 and first["dgl"]["start_g_iterations"] == 0  # optimizers reset
     for a, b in zip(first["stage1"]["end_g"], first["dgl"]["start_g"]):
         np.testing.assert_array_equal(a, b)
@@ -88,10 +92,12 @@ def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kil
     again = {}
     monkeypatch.setattr(pipeline, "train_gan", _probed_train_gan(again))
     summary = train_lib.run(dgl_cfg, str(tmp_path))
-    assert sorted(again) == ["dgl", "plain"]  # teacher and stage 1 are not run again
+    assert sorted(again) == ["dgl", "plain"]  # stage 1 is not run again
     assert again["dgl"]["start_step"] == 4 and again["dgl"]["start_g_iterations"] == 2  # its own checkpoint
     assert again["plain"]["start_step"] == 2 and again["plain"]["start_g_iterations"] == 0
     assert summary["runs"]["dgl"]["steps"] == 6
+    assert summary["teacher_workdir"] == str(tmp_path / "my_teacher")
+    assert summary["runs"]["teacher"]["params"]["generator"] == summary["teacher"]["g_params"]
 
 
 def test_mirrored_two_cpus_equals_one_device(tmp_path):
@@ -99,4 +105,5 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path):
                          capture_output=True, text=True, timeout=300, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["teacher_term"] != 0.0
-    assert result["max_diff"] < 1e-5, result
+    assert abs(result["teacher_loss"] - 0.5 * result["teacher_term"]) < 1e-6  # lambda 0.5, summed over replicas
+    assert result["max_diff"] < 1e-5 and result["log_diff"] < 1e-5, result

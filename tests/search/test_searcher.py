@@ -3,6 +3,7 @@
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -100,7 +101,6 @@ def test_arch_entropy_and_optimizer_reset():
     uniform = {"a": np.full((2, 3), 1 / 3)}
     assert arch_entropy(uniform) == pytest.approx(np.log(3))
     assert arch_entropy({"a": np.array([[1.0, 0.0, 0.0]])}) == pytest.approx(0.0, abs=1e-9)
-    import keras  # pylint: disable=import-outside-toplevel
     w = keras.Variable(np.ones(3, np.float32))
     opt = keras.optimizers.Adam(learning_rate=1e-3)
     opt.build([w])

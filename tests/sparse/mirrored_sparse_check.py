@@ -3,8 +3,8 @@
 Sparsifies a small model under MirroredStrategy, then runs masked Adam steps, gradient mask updates, random mask
 updates under a tensor condition and sparse EMA inside `strategy.run` (each replica sees a different batch) and
 prints JSON facts about both replicas' copies. With a work dir argument it also trains the smoke `--method=sparse`
-run (SparseTrainer through train_gan, 4 steps with a mask update at step 2) on both replicas; the test compares its
-last checkpoint with the same run on one device.
+run (SparseTrainer through train_gan, 2 steps with a mask update between them) on one device and on both replicas
+and compares masks and weights.
 """
 
 import json
@@ -121,19 +121,30 @@ facts["masked_weights_zero"] = all(
     np.all(c[m.numpy() == 0] == 0) for k, m in zip(mask_set.kernels, mask_set.masks) for c in replica_copies(k))
 
 
-def train_sparse_run(workdir):
-    """The smoke sparse run of the runner, trained under MirroredStrategy; returns its last checkpoint."""
+def train_sparse_run(workdir, run_strategy):
+    """The runner's smoke sparse run cut to 2 G steps with a mask update between them (update_every=1)."""
     cfg = presets.smoke(presets.get("sparse"))
+    cfg.train.steps = 2
+    cfg.sparse.update_every = 1
     cfg.eval.at_end = False
     cfg.export.enabled = False
     cfg = run_config(cfg, "sparse", cfg.sparse.mode)
-    run, _ = train_gan(cfg, workdir, strategy, trainer_factory=trainer_factory(cfg, cfg.sparse.mode, workdir),
+    run, _ = train_gan(cfg, workdir, run_strategy, trainer_factory=trainer_factory(cfg, cfg.sparse.mode, workdir),
                        extra_callbacks=[sparsity_callback])
-    trainer = run.trainer
-    facts["trainer_masks_equal_on_replicas"] = all_replicas_equal(trainer.g_masks.masks + trainer.d_masks.masks)
-    return run.checkpointer.latest
+    return run
 
 
 if len(sys.argv) > 1:
-    facts["trainer_checkpoint"] = train_sparse_run(sys.argv[1])
+    one = train_sparse_run(f"{sys.argv[1]}/one", tf.distribute.OneDeviceStrategy("/cpu:0"))
+    two = train_sparse_run(f"{sys.argv[1]}/two", strategy)
+    masks = [(a.trainer.g_masks.masks + a.trainer.d_masks.masks) for a in (one, two)]
+    ever = [(a.trainer.g_masks.ever_active + a.trainer.d_masks.ever_active) for a in (one, two)]
+    facts["trainer_masks_equal_on_replicas"] = all_replicas_equal(masks[1] + ever[1])
+    # After an update the union of all masks so far is larger than the current mask.
+    facts["trainer_masks_changed"] = not all(np.array_equal(m.numpy(), e.numpy()) for m, e in zip(masks[0], ever[0]))
+    facts["trainer_masks_equal_to_one_device"] = all(
+        np.array_equal(a.numpy(), b.numpy()) for a, b in zip(masks[0] + ever[0], masks[1] + ever[1]))
+    weights = [[w.numpy() for w in r.generator.weights + r.discriminator.weights + r.ema_generator.weights]
+               for r in (one, two)]
+    facts["trainer_max_weight_diff"] = max(float(np.abs(a - b).max()) for a, b in zip(*weights))
 json.dump(facts, sys.stdout)

@@ -120,3 +120,18 @@ def test_from_model_and_errors(make_model):
     unbuilt = keras.Sequential([keras.layers.Conv2D(2, 3)])  # never called, so the conv has no kernel yet
     with pytest.raises(ValueError, match="not built"):
         sparsify(unbuilt, 0.5)
+
+
+def test_magnitude_init_keeps_the_largest_weights_of_each_layer(make_model):
+    model = make_model()
+    before = {id(layer.kernel): layer.kernel.numpy() for layer in (model.up, model.conv_sn.layer, model.to_rgb)}
+    mask_set = sparsify(model, 0.3, init="magnitude")
+    shapes = mask_set.shapes()
+    zeros = erk.zero_counts(shapes, erk.erk_densities(shapes, 0.3))
+    for name, mask, kernel in zip(mask_set.names, mask_set.masks, mask_set.kernels):
+        mask, weights = mask.numpy(), before[id(kernel)]
+        assert int((mask == 0).sum()) == zeros[name]
+        if zeros[name]:
+            assert np.abs(weights[mask == 1]).min() >= np.abs(weights[mask == 0]).max()
+    with pytest.raises(ValueError, match="init must be one of"):
+        sparsify(make_model(), 0.3, init="lottery")

@@ -1,7 +1,7 @@
 """`--method=sparse` end to end: the runner's summary and exports, exact resume, and 2 replicas vs 1 device.
 
 One smoke run of the runner (sparse + dense + static, 4 steps, a mask update at step 2) is shared by the tests;
-the MirroredStrategy subprocess runs meanwhile on the other core.
+the MirroredStrategy subprocess (mirrored_sparse_check.py) runs meanwhile on the other core.
 """
 
 import json
@@ -10,14 +10,17 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tfgan_eff.config import presets
+from tfgan_eff.config.validate import ConfigError
+from tfgan_eff.inference import find_run_dir
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
-from tfgan_eff.sparse.runner import run_config, trainer_factory
+from tfgan_eff.sparse.runner import run_config, run_plan, trainer_factory
 from tfgan_eff.train_lib import run as run_method
 from tfgan_eff.training.loop import train_gan
 
@@ -45,15 +48,13 @@ def checkpoint_values(prefix):
             if key != "_CHECKPOINTABLE_OBJECT_GRAPH"}
 
 
-def assert_same_training_state(a_prefix, b_prefix, rtol, atol):
+def assert_same_training_state(a_prefix, b_prefix):
+    """Every checkpointed value (masks, ever_active, weights, EMA, optimizer slots, step) is bit-identical."""
     a, b = checkpoint_values(a_prefix), checkpoint_values(b_prefix)
     assert a.keys() == b.keys()
-    mask_keys = [k for k in a if "sparsity_mask" in k]
-    assert len(mask_keys) == 2 * 5  # mask + ever_active for 3 G and 2 D conv kernels
-    for key in mask_keys:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert len([k for k in a if "sparsity_mask" in k]) == 2 * 5  # mask + ever_active of 3 G and 2 D conv kernels
     for key in a:
-        np.testing.assert_allclose(a[key], b[key], rtol=rtol, atol=atol, err_msg=key)
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
 def test_summary_lists_every_run_and_the_export_keeps_the_zeros(runner_result):
@@ -61,8 +62,9 @@ def test_summary_lists_every_run_and_the_export_keeps_the_zeros(runner_result):
     with open(os.path.join(workdir, "summary.json"), encoding="utf-8") as f:
         assert json.load(f)["table"] == summary["table"]
     assert [row["run"] for row in summary["table"]] == ["sparse", "dense", "static"]
+    assert find_run_dir(workdir) == os.path.join(workdir, "sparse")
     for row in summary["table"]:
-        assert np.isfinite(row["FID"]) and row["float32_bytes"] > 0
+        assert np.isfinite(row["FID"]) and row["float32 KiB"].count("/") == 1
     sparse, dense, static = (summary["runs"][name] for name in ("sparse", "dense", "static"))
     assert sparse["kind"] == "dynamic_g" and static["kind"] == "static" and "sparsity" not in dense
     for run in (sparse, static):
@@ -87,15 +89,18 @@ def test_resume_from_a_workdir_reproduces_masks_and_the_next_steps(runner_result
     for name in os.listdir(source):
         if name.startswith("ckpt-2."):
             shutil.copy(os.path.join(source, name), target / name)
-    tf.compat.v1.train.update_checkpoint_state(str(target), str(target / "ckpt-2"))
+    # A work dir whose only (and latest) checkpoint is ckpt-2, as if the run had been killed right after it.
+    tf.compat.v1.train.update_checkpoint_state(str(target), str(target / "ckpt-2"),
+                                               all_model_checkpoint_paths=[str(target / "ckpt-2")],
+                                               all_model_checkpoint_timestamps=[time.time()])
     cfg = presets.smoke(presets.get("sparse"))
     cfg.eval.at_end = False
     cfg.export.enabled = False
     cfg = run_config(cfg, "sparse", cfg.sparse.mode)
     run, _ = train_gan(cfg, str(tmp_path), trainer_factory=trainer_factory(cfg, cfg.sparse.mode, str(tmp_path)),
                        extra_callbacks=[sparsity_callback])
-    assert run.step == 4
-    assert_same_training_state(os.path.join(source, "ckpt-4"), run.checkpointer.latest, rtol=1e-5, atol=1e-6)
+    assert run.step == 4 and run.checkpointer.manager.checkpoints[0].endswith("ckpt-2")
+    assert_same_training_state(os.path.join(source, "ckpt-4"), run.checkpointer.latest)
     # The update at step 2 ran after the restore; its BR was measured before the interruption, so it is unknown.
     assert [(r["step"], r["balance_ratio"] is None) for r in read_diagnostics(str(tmp_path))] == [(2, True),
                                                                                                (4, False)]
@@ -104,8 +109,18 @@ def test_resume_from_a_workdir_reproduces_masks_and_the_next_steps(runner_result
 def test_masks_identical_on_two_replicas_through_training_and_updates(runner_result):
     facts = dict(runner_result[2])
     assert facts.pop("replicas") == 2
-    checkpoint = facts.pop("trainer_checkpoint")
+    # SparseTrainer through train_gan, 2 steps and a mask update, 2 replicas (each half the batch) vs 1 device.
+    # Only the first steps are compared: a sparse G makes many identical pre-activations (exact-zero conv outputs
+    # through BN), so later on a 1e-7 round-off difference can flip a whole cluster across a ReLU kink.
+    assert facts.pop("trainer_max_weight_diff") < 1e-6
     assert all(facts.values()), facts
-    # SparseTrainer on 2 replicas (each half of the batch) == 1 device: masks exactly, weights up to round-off.
-    assert_same_training_state(os.path.join(runner_result[1], "sparse", "checkpoints", "ckpt-4"), checkpoint,
-                               rtol=1e-4, atol=1e-5)
+
+
+def test_run_plan_trains_dense_before_prune_and_rejects_bad_comparisons():
+    cfg = presets.get("sparse")
+    cfg.sparse.comparisons = "prune,static,dynamic_gd"
+    assert run_plan(cfg) == [("sparse", "dynamic_g"), ("static", "static"), ("dynamic_gd", "dynamic_gd"),
+                             ("dense", "dense"), ("prune", "prune")]
+    cfg.sparse.comparisons = "dense,dynamic_g,pruned"
+    with pytest.raises(ConfigError, match="'pruned' is not one of.*\n.*'dynamic_g' repeats sparse.mode"):
+        run_plan(cfg)

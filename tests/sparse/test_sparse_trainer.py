@@ -18,11 +18,11 @@ from tfgan_eff.sparse.update import optimizer_moments
 from tfgan_eff.training.loop import batch_spec, load_data
 
 
-def tiny_cfg(mode="dynamic_gd", steps=4):
+def tiny_cfg():
     cfg = presets.smoke(presets.get("sparse"))
     cfg.model.latent_dim = 8
-    cfg.train.update(steps=steps, log_every=100)
-    cfg.sparse.update(mode=mode, update_every=2)
+    cfg.train.update(steps=4, log_every=100)
+    cfg.sparse.update(mode="dynamic_gd", update_every=2)
     cfg.eval.at_end = False
     cfg.export.enabled = False
     return cfg
@@ -39,7 +39,7 @@ def masked_positions_are_zero(mask_set):
 
 @pytest.fixture(scope="module")
 def trained_trainer():
-    """A dynamic_gd SparseTrainer after 2 fit steps, its mask update function and data spec."""
+    """(cfg, a dynamic_gd SparseTrainer after 2 fit steps, its mask update fn, its dataset, zeros per mask at init)."""
     cfg = tiny_cfg()
     images, labels = load_data(cfg)
     keras.utils.set_random_seed(0)

@@ -126,6 +126,12 @@ def _method_problems(cfg):
         p += _choice(sparse.mode, "sparse.mode", ("static", "dynamic_g", "dynamic_gd", "dynamic_d"))
         if sparse.update_every <= 0:
             p.append(f"sparse.update_every must be > 0, got {sparse.update_every}")
+    if cfg.method == "search" or cfg.model.g.arch == "genotype":
+        p += _choice(cfg.search.preset, "search.preset", ("s", "l"))
+        if cfg.data.resolution % 8:
+            p.append(f"alphaGAN's 3 cells need data.resolution divisible by 8, got {cfg.data.resolution}")
+        if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
+            p.append("search.d_width, search.batch_size and search.ch must be > 0")
     genotype = cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype" else "")
     if genotype and genotype not in ("alphagan_l", "alphagan_s"):
         if not os.path.isfile(genotype):

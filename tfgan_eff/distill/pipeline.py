@@ -27,8 +27,6 @@ from tfgan_eff.training import evaluation
 from tfgan_eff.training.loop import count_params, load_data, train_gan
 from tfgan_eff.training.workdir import read_json, write_json
 
-BASELINES = ("plain", "l1", "boost")
-
 
 def switch_step(cfg):
     """The first step of stage 2: dgl.switch_step when >= 0, else round(dgl.switch_fraction * train.steps)."""
@@ -81,22 +79,22 @@ def _check_compatible(teacher_cfg, cfg):
                            "); train the student on the teacher's data settings")
 
 
-def _teacher_run(cfg, workdir, strategy, images):
-    """(teacher path, teacher summary): trains the teacher in <workdir>/teacher, or evaluates an external one."""
-    if not cfg.dgl.teacher_workdir:
-        path = os.path.join(workdir, "teacher")
-        steps = cfg.dgl.teacher_steps or cfg.train.steps
-        return path, sub_run(sub_config(cfg, "teacher", steps, method="baseline", export_modes="float32"), path,
-                             strategy)
-    path = cfg.dgl.teacher_workdir
-    out = os.path.join(workdir, "teacher_eval")
+def _train_teacher(cfg, workdir, strategy):
+    """(teacher path, its summary): dgl.teacher_workdir as is, or a baseline run trained in <workdir>/teacher."""
+    if cfg.dgl.teacher_workdir:
+        return cfg.dgl.teacher_workdir, None
+    path = os.path.join(workdir, "teacher")
+    steps = cfg.dgl.teacher_steps or cfg.train.steps
+    return path, sub_run(sub_config(cfg, "teacher", steps, method="baseline", export_modes="float32"), path, strategy)
+
+
+def _external_teacher_summary(cfg, teacher, images, out):
+    """Evaluates and exports (float32) a loaded external teacher under this run's protocol, once (cached in out/)."""
     summary_path = os.path.join(out, "summary.json")
     if os.path.isfile(summary_path):
-        return path, read_json(summary_path)
-    teacher = load_teacher(path, strategy, fallback_cfg=cfg, num_classes=cfg.data.num_classes)
-    summary = dict(workdir=path, checkpoint=teacher.checkpoint,
-                   params=dict(generator=count_params(teacher.generator),
-                               discriminator=count_params(teacher.discriminator)))
+        return read_json(summary_path)
+    summary = dict(checkpoint=teacher.checkpoint, params=dict(generator=count_params(teacher.generator),
+                                                              discriminator=count_params(teacher.discriminator)))
     if cfg.eval.at_end:
         summary["metrics"] = evaluation.evaluate_run(cfg, teacher.generator, images, out)
     if cfg.export.enabled:
@@ -104,7 +102,7 @@ def _teacher_run(cfg, workdir, strategy, images):
         report = export_generator(teacher.generator, os.path.join(out, "export"), modes=("float32",), seed=cfg.seed)
         summary["tflite_bytes"] = {"float32": report["artifacts"]["float32"].get("size_bytes")}
     write_json(summary_path, summary)
-    return path, summary
+    return summary
 
 
 def _costs(cfg, g_width=1.0, d_width=1.0):
@@ -134,26 +132,13 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def run(cfg, workdir, strategy):
-    """Runs the whole DGL-GAN pipeline in `workdir` (resuming whatever is there); returns the summary dict."""
-    t0 = time.time()
-    cfg = cfg.copy_and_resolve_references()  # the shared reference statistics are set below
-    images, _ = load_data(cfg)  # also fills cfg.data.num_classes for conditional data
-    if cfg.eval.at_end and not cfg.eval.ref_stats:
-        # One reference for every row of the table (and computed once).
-        evaluation.reference_stats(cfg, evaluation.build_extractor(cfg), images, workdir)
-        cfg.eval.ref_stats = os.path.join(workdir, "ref_stats.npz")
-    total, switch = cfg.train.steps, switch_step(cfg)
-    gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
-    baselines = [b for b in cfg.dgl.baselines.split(",") if b]
-
-    teacher_path, teacher_summary = _teacher_run(cfg, workdir, strategy, images)
-    teacher = load_teacher(teacher_path, strategy, fallback_cfg=cfg, num_classes=cfg.data.num_classes)
-    _check_compatible(teacher.cfg, cfg)
-    runs = {"teacher": teacher_summary}
+def _student_runs(cfg, workdir, strategy, teacher, switch):
+    """Trains stage 1, the DGL stage 2 and the configured baselines; returns {sub-run name: summary}."""
+    runs = {}
+    total, gw, dw = cfg.train.steps, cfg.dgl.student_g_width, cfg.dgl.student_d_width
 
     def two_stage(name, trainer_factory, g_width, d_width, stage1_name, export_modes="float32"):
-        """Stage 1 (shared by name) then `name` from its checkpoint to train.steps."""
+        """Stage 1 (shared by name) then `name` from its checkpoint (fresh optimizers) to train.steps."""
         init_from = ""
         if switch > 0:
             stage1_path = os.path.join(workdir, stage1_name)
@@ -164,6 +149,7 @@ def run(cfg, workdir, strategy):
                              strategy, trainer_factory=trainer_factory, init_from=init_from, g_width=g_width,
                              d_width=d_width)
 
+    baselines = [b for b in cfg.dgl.baselines.split(",") if b]
     dgl = functools.partial(DGLTrainer, teacher=teacher.discriminator, weight=cfg.dgl.lambda_teacher,
                             switch_step=switch)
     two_stage("dgl", dgl, gw, dw, "stage1", export_modes=cfg.export.modes)
@@ -175,23 +161,48 @@ def run(cfg, workdir, strategy):
         two_stage("l1", l1, gw, dw, "stage1")
     if "boost" in baselines:
         two_stage("boost", dgl, 1.0, 1.0, "boost_stage1")
+    return runs
 
-    teacher_costs, student_costs = _costs(teacher.cfg), _costs(cfg, gw, dw)
-    names = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
+
+ROW_NAMES = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
              "boost": "boost (full G)"}
-    rows = [_row(names[k], runs[k], teacher_costs if k in ("teacher", "boost") else student_costs)
-            for k in ("teacher", "plain", "dgl", "l1", "boost") if k in runs]
+
+
+def run(cfg, workdir, strategy):
+    """Runs the whole DGL-GAN pipeline in `workdir` (resuming whatever is there); returns the summary dict."""
+    t0 = time.time()
+    cfg = cfg.copy_and_resolve_references()  # the shared reference statistics are set below
+    images, _ = load_data(cfg)  # also fills cfg.data.num_classes for conditional data
+    if cfg.eval.at_end and not cfg.eval.ref_stats:
+        # One reference for every row of the table (and computed once).
+        evaluation.reference_stats(cfg, evaluation.build_extractor(cfg), images, workdir)
+        cfg.eval.ref_stats = os.path.join(workdir, "ref_stats.npz")
+    switch = switch_step(cfg)
+
+    teacher_path, teacher_summary = _train_teacher(cfg, workdir, strategy)
+    teacher = load_teacher(teacher_path, strategy, fallback_cfg=cfg, num_classes=cfg.data.num_classes)
+    _check_compatible(teacher.cfg, cfg)
+    if teacher_summary is None:
+        teacher_summary = _external_teacher_summary(cfg, teacher, images, os.path.join(workdir, "teacher_eval"))
+    runs = {"teacher": teacher_summary, **_student_runs(cfg, workdir, strategy, teacher, switch)}
+
+    gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
+    costs = {"teacher": _costs(teacher.cfg), "student": _costs(cfg, gw, dw)}
+    if "boost" in runs:
+        costs["boost"] = _costs(cfg)
+    rows = [_row(ROW_NAMES[k], runs[k], costs.get(k, costs["student"])) for k in ROW_NAMES if k in runs]
     table = format_table(rows)
     speeds = [runs.get(k, {}).get("steps_per_s") for k in ("stage1", "dgl")]
     summary = dict(
-        method="dgl", config=cfg.name, workdir=workdir, switch_step=switch, total_steps=total,
+        method="dgl", config=cfg.name, workdir=workdir, switch_step=switch, total_steps=cfg.train.steps,
         lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=teacher_path,
-        teacher=dict(teacher_costs, checkpoint=teacher.checkpoint, ema=teacher.has_ema),
-        student=dict(student_costs, g_width=gw, d_width=dw),
+        teacher=dict(costs["teacher"], checkpoint=teacher.checkpoint, ema=teacher.has_ema),
+        student=dict(costs["student"], g_width=gw, d_width=dw),
+        # From the sub-runs' mean steps/s (tracing included): rough; time single steps for a benchmark.
         stage2_over_stage1_step_time=(speeds[0] / speeds[1]) if all(speeds) else None,
         table=rows, table_text=table, runs=runs, export=runs["dgl"].get("export"),
         wall_time_s=round(time.time() - t0, 2))
     write_json(os.path.join(workdir, "summary.json"), summary)
-    print(f"\nDGL-GAN ({cfg.name}, {total} steps, stage 2 from step {switch}, lambda {cfg.dgl.lambda_teacher}):\n"
-          f"{table}\n")
+    print(f"\nDGL-GAN ({cfg.name}, {cfg.train.steps} steps, stage 2 from step {switch}, "
+          f"lambda {cfg.dgl.lambda_teacher}):\n{table}\n")
     return summary

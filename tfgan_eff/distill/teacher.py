@@ -67,7 +67,7 @@ def locate(path):
         raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=DIR with a work dir "
                            "written by train_gan (config.json + checkpoints/) or a checkpoint path, or leave it empty "
                            "to train a teacher first")
-    path = os.path.abspath(path)
+    path = os.path.abspath(path[:-len(".index")] if path.endswith(".index") else path)
     if os.path.isdir(os.path.join(path, "checkpoints")):
         ckpt_dir, run_dir = os.path.join(path, "checkpoints"), path
         prefix = tf.train.latest_checkpoint(ckpt_dir)
@@ -88,15 +88,18 @@ def _has_ema(prefix):
 
 
 def teacher_config(path, fallback_cfg=None, num_classes=0):
-    """The config the teacher at `path` was trained with (its config.json), else `fallback_cfg`.
+    """The config the teacher at `path` was trained with (its run's config.json), else a copy of `fallback_cfg`.
 
     `num_classes` fills data.num_classes of a conditional teacher (config.json is written before the data sets it).
     """
-    _, config_path = locate(path)
+    return _config(locate(path)[1], path, fallback_cfg, num_classes)
+
+
+def _config(config_path, path, fallback_cfg, num_classes):
     if config_path is not None:
         cfg = config_from_json(read_json(config_path))
     elif fallback_cfg is not None:
-        cfg = ml_collections.ConfigDict(fallback_cfg.to_dict())
+        cfg = fallback_cfg.copy_and_resolve_references()
     else:
         raise TeacherError(f"teacher {path!r} has no config.json next to its checkpoints; pass the teacher's run "
                            "work dir instead of a bare checkpoint")
@@ -117,8 +120,8 @@ def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
     Raises:
       TeacherError: missing path or checkpoint, or a checkpoint that does not match the rebuilt models.
     """
-    prefix, _ = locate(path)
-    cfg = teacher_config(path, fallback_cfg, num_classes)
+    prefix, config_path = locate(path)
+    cfg = _config(config_path, path, fallback_cfg, num_classes)
     has_ema = _has_ema(prefix)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
@@ -131,7 +134,8 @@ def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
         restore_from(prefix, **objects)
     except (CheckpointMismatchError, ValueError, tf.errors.OpError) as err:
         raise TeacherError(f"teacher checkpoint {prefix} does not match the teacher rebuilt from its config "
-                           f"(G {cfg.model.g.arch} ch {cfg.model.g.ch}, D {cfg.model.d.arch} ch {cfg.model.d.ch}, "
+                           f"(G {cfg.model.g.arch} ch {cfg.model.g.ch} x {cfg.model.g.width}, D {cfg.model.d.arch} ch "
+                           f"{cfg.model.d.ch} x {cfg.model.d.width}, "
                            f"{cfg.data.resolution} px): {str(err).splitlines()[0]}") from err
     logging.info("teacher restored from %s (%s generator)", prefix, "EMA" if has_ema else "raw")
     return Teacher(generator=objects.get("ema_generator", generator), discriminator=freeze(discriminator),

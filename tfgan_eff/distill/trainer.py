@@ -42,8 +42,9 @@ class DGLTrainer(GANTrainer):
 
     def extra_generator_loss(self, fake, batch):
         term = self._global_mean(self.teacher_term(fake, batch), self.g_batch_size)
-        weight = self.teacher_weight()
-        return weight * term, {"teacher_term": term, "teacher_weight": weight}
+        loss = self.teacher_weight() * term
+        # Both logs are this replica's share of a global mean (the trainer sums them over replicas).
+        return loss, {"teacher_term": term, "teacher_loss": loss}
 
 
 class L1DistillTrainer(DGLTrainer):

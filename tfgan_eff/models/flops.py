@@ -4,7 +4,8 @@ What is counted: the model is traced at batch 1 into a tf.function graph and TF'
 summed. MatMul / Conv2D / Conv2DBackpropInput (= Conv2DTranspose) count 2 x multiply-adds (a multiply-add is 2
 FLOPs); bias adds and elementwise arithmetic (Add, Mul, Sub, Rsqrt, ...) count one FLOP per output element;
 activations (ReLU, tanh, LeakyReLU), reshapes and fused batch norm kernels count nothing. A transposed convolution is
-counted over all kernel taps (the input-size x kernel-size multiply-adds), as TF's profiler does.
+counted over all kernel taps (the input-size x kernel-size multiply-adds), as TF's profiler does. Spectral-norm layers
+also count their per-call sigma estimate (a few vector-matrix products).
 """
 
 import tensorflow as tf

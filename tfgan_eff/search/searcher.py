@@ -132,8 +132,8 @@ class Searcher:
         with self.strategy.scope():
             self.g = self._supernet()
             self.g_worst = self._supernet()
-            self.d = build_discriminator(cfg)
-            self.d_worst = build_discriminator(cfg)
+            self.d = build_discriminator(cfg, s.d_width)
+            self.d_worst = build_discriminator(cfg, s.d_width)
             self.g_opt = self._adam(s.lr, "g_adam", self.g.weight_variables)
             self.d_opt = self._adam(s.lr, "d_adam", self.d.trainable_variables)
             self.g_worst_opt = self._adam(s.worst_lr, "g_worst_adam", self.g_worst.weight_variables)
@@ -267,7 +267,7 @@ class Searcher:
             _write_summaries(writer, record)
             manager.save(checkpoint_number=r + 1)
             _write_json(history_path, history)
-            logging.info("search round %d/%d: DG %.4f = V(G,D_worst) %.4f - V(G_worst,D) %.4f, entropy %.4f, "
+            logging.info("search round %d/%d: DG %.4f = V(G,D_worst) %.4f - V(G_worst,D) %.4f, entropy %.6f, "
                          "%.1fs, genotype %s", r + 1, s.rounds, record["dg"], record["minmax"], record["maxmin"],
                          record["arch_entropy"], record["seconds"], json.dumps(record["genotype"]))
         writer.flush()

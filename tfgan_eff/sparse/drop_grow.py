@@ -1,8 +1,9 @@
 """Prune-and-regrow mask math (RigL / STU-GAN) as pure tensor functions that trace inside tf.function.
 
-Rankings sort the whole flattened tensor with `tf.math.top_k` (k = size, so shapes stay static) and keep the first
-k entries; `top_k` puts the lower index first among equal values, so ties are broken deterministically and every
-replica given the same inputs picks the same positions.
+Rankings take the k largest entries of the flattened tensor with `tf.math.top_k` (a partial sort: k is at most half
+the active weights, so this is several times cheaper than sorting the whole kernel; the output length follows k, so
+these functions are not meant for XLA). `top_k` puts the lower index first among equal values, so ties are broken
+deterministically and every replica given the same inputs picks the same positions.
 """
 
 import math
@@ -28,10 +29,8 @@ def num_to_drop(nnz, drop_fraction):
 
 def first_k_by_key(key, k):
     """0/1 float32 vector marking the k largest entries of the 1-D `key` (ties: lower index first)."""
-    size = tf.size(key)
-    _, order = tf.math.top_k(key, k=size, sorted=True)
-    selected = tf.cast(tf.range(size) < k, tf.float32)
-    return tf.scatter_nd(order[:, None], selected, [size])
+    _, order = tf.math.top_k(key, k=k, sorted=True)
+    return tf.scatter_nd(order[:, None], tf.ones(tf.shape(order), tf.float32), tf.shape(key))
 
 
 def _finite_floor(x):

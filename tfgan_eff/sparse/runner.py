@@ -6,7 +6,8 @@
 <workdir>/prune           the dense run's G and D pruned once by magnitude to d_G / d_D, then finetuned with static
                           masks for sparse.finetune_steps (0 = train.steps); trains the dense run first if needed
 <workdir>/ref_stats.npz   the reference statistics every run is evaluated against
-<workdir>/summary.json    per-run summaries, the comparison table and an honest note on what sparsity buys
+<workdir>/summary.json    per-run summaries, the comparison table, an honest note on what sparsity buys, and
+                          generator_workdir (the sparse run, for tfgan_eff.inference)
 """
 
 import copy
@@ -16,6 +17,7 @@ import os
 import numpy as np
 from absl import logging
 
+from tfgan_eff.config.validate import ConfigError
 from tfgan_eff.export.pipeline import export_generator
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
@@ -30,20 +32,26 @@ MAIN_RUN = "sparse"
 COMPARISONS = ("dense", "prune") + MODES
 _CONV_OPS = ("CONV_2D", "TRANSPOSE_CONV")
 NOTE = ("Sparsity here is unstructured zeros inside dense kernels. TensorFlow and LiteRT run them with dense "
-        "convolutions, so a sparse generator is exactly as slow as the dense one (compare latency_ms); its files "
-        "only shrink after compression (gzip column) and, for float32, through the TFLite converter's sparse "
-        "encoding where it applies (sparse_path_applied). The compute savings of STU-GAN are theoretical FLOPs "
-        "unless a sparse kernel library runs the model.")
+        "convolutions, so a sparse generator is exactly as slow as the dense one (float32 ms/img). Its files shrink "
+        "only through compression (the gzip half of each size) or the TFLite converter's sparse format (the _sparse "
+        "columns, where it applied); neither makes inference faster. STU-GAN's savings are FLOPs on paper unless a "
+        "sparse kernel library runs the model.")
 
 
 def run_plan(cfg):
-    """[(run name, kind)] in training order: the sparse run, then the comparisons (dense before prune)."""
+    """[(run name, kind)] in training order: the sparse run, then the comparisons (dense before prune).
+
+    Raises ConfigError for an unknown comparison, one that repeats sparse.mode, or negative finetune_steps.
+    """
     names = [name for name in cfg.sparse.comparisons.split(",") if name]
-    for name in names:
-        if name not in COMPARISONS:
-            raise ValueError(f"sparse.comparisons item {name!r} is not one of {list(COMPARISONS)}")
-        if name == cfg.sparse.mode:
-            raise ValueError(f"sparse.comparisons item {name!r} repeats sparse.mode; drop it from the list")
+    problems = [f"sparse.comparisons item {name!r} is not one of {list(COMPARISONS)}" for name in names
+                if name not in COMPARISONS]
+    problems += [f"sparse.comparisons item {name!r} repeats sparse.mode; drop it from the list" for name in names
+                 if name == cfg.sparse.mode]
+    if cfg.sparse.finetune_steps < 0:
+        problems.append(f"sparse.finetune_steps must be >= 0 (0 = train.steps), got {cfg.sparse.finetune_steps}")
+    if problems:
+        raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
     if "prune" in names and "dense" not in names:
         names.append("dense")  # the pruned run starts from the trained dense run
     names.sort(key=lambda name: name == "prune")
@@ -149,30 +157,37 @@ def train_one(cfg, workdir, name, kind, strategy):
     return summary
 
 
+def _size_cell(entry):
+    """'raw/gzip' in KiB for one export artifact (or why there is no file)."""
+    if "error" in entry:
+        return "error"
+    if entry.get("applied") is False:
+        return "not applied"
+    return f"{entry['size_bytes'] / 1024:.0f}/{entry['gzip_bytes'] / 1024:.0f}"
+
+
 def table_row(name, summary):
-    """One line of the comparison table."""
+    """One line of the comparison table (TFLite sizes as 'raw/gzip' KiB; '_sparse' = the converter's sparse
+    format, only attempted for sparse runs)."""
     metrics = summary.get("metrics", {})
     sparsity = summary.get("sparsity", {})
     export = summary.get("export", {})
+    artifacts = export.get("artifacts", {})
     row = {"run": name, "mode": summary["kind"],
            "d_G": sparsity.get("g", {}).get("density", 1.0), "d_D": sparsity.get("d", {}).get("density", 1.0),
            "FID": metrics.get("fid"), "KID": metrics.get("kid_mean"),
-           "G_params": export.get("g_params"), "G_nnz": export.get("g_nonzero_params")}
-    for mode, entry in export.get("artifacts", {}).items():
-        if mode != "saved_model" and "size_bytes" in entry and "latency_ms_per_image" in entry:
-            row[f"{mode}_bytes"] = entry["size_bytes"]
-            row[f"{mode}_gzip_bytes"] = entry.get("gzip_bytes")
-            row[f"{mode}_latency_ms"] = entry["latency_ms_per_image"]
-    sparse_paths = {mode[:-len("_sparse")]: entry.get("applied") for mode, entry in export.get("artifacts", {}).items()
-                    if mode.endswith("_sparse")}
-    if sparse_paths:
-        row["sparse_path_applied"] = sparse_paths
+           "G params": export.get("g_params"), "G nnz": export.get("g_nonzero_params")}
+    for key, entry in artifacts.items():
+        if key != "saved_model":
+            row[f"{key} KiB"] = _size_cell(entry)
+    if "latency_ms_per_image" in artifacts.get("float32", {}):
+        row["float32 ms/img"] = artifacts["float32"]["latency_ms_per_image"]
     return row
 
 
 def format_table(rows):
     """The rows as a fixed-width text table (the union of their columns)."""
-    columns = list(dict.fromkeys(key for row in rows for key in row if key != "sparse_path_applied"))
+    columns = list(dict.fromkeys(key for row in rows for key in row))
 
     def cell(value):
         if isinstance(value, float):
@@ -208,8 +223,8 @@ def run(cfg, workdir, strategy=None):
         runs[name] = train_one(run_config(cfg, name, kind, ref_stats), workdir, name, kind, strategy)
     rows = [table_row(name, runs[name]) for name, _ in plan]
     table = format_table(rows)
-    summary = {"method": "sparse", "config": cfg.name, "workdir": workdir, "runs": runs, "table": rows,
-               "table_text": table, "note": NOTE}
+    summary = {"method": "sparse", "config": cfg.name, "workdir": workdir, "generator_workdir": MAIN_RUN,
+               "runs": runs, "table": rows, "table_text": table, "note": NOTE}
     write_json(os.path.join(workdir, "summary.json"), summary)
     logging.info("sparse comparison (%s):\n%s\n%s", workdir, table, NOTE)
     return summary

@@ -69,25 +69,31 @@ class SparseTrainer(GANTrainer):
                                      seed=seed + 1) if explore_d else None
         # Per-replica shares of the global means E[D(x)], E[D(G_pre(z))], E[D(G_post(z))] of the last measurement.
         self.br_shares = keras.Variable(tf.zeros([3]), trainable=False, aggregation="none", name="br_shares")
-        self._ema_lists = self._ema_variable_lists() if ema_generator is not None and self.g_masks is not None else None
+        self._ema_lists = None
+        if ema_generator is not None and self.g_masks is not None:
+            # 1 where a G weight was regrown since the last EMA update: its EMA takes the current weight then,
+            # instead of averaging in a stale zero.
+            self.fresh = [keras.Variable(tf.zeros(k.shape), trainable=False, aggregation="none", name="fresh")
+                          for k in self.g_masks.kernels]
+            self._ema_lists = self._ema_variable_lists()
 
     # ----------------------------------------------------------------- set-up
     def _ema_variable_lists(self):
-        """EMA bookkeeping: masked EMA kernels start masked; `fresh` marks G positions regrown since the last EMA
-        update (their EMA takes the current weight instead of averaging in a stale zero)."""
-        g_weights = self.generator.weights
+        """Masks the EMA kernels like G's and returns aligned lists for `update_ema`: trainable weights are
+        averaged sparsely, non-trainable ones (BN statistics, spectral-norm vectors) copied."""
+        g_weights, ema_weights = self.generator.weights, self.ema_generator.weights
         masks = align(g_weights, self.g_masks.kernels, self.g_masks.masks)
-        trainable = {id(v) for v in self.generator.trainable_variables}
-        ema_weights = self.ema_generator.weights
-        self.fresh = [keras.Variable(tf.zeros(k.shape), trainable=False, aggregation="none", name="fresh")
-                      for k in self.g_masks.kernels]
         fresh = align(g_weights, self.g_masks.kernels, self.fresh)
         for ema, mask in zip(ema_weights, masks):
             if mask is not None:
                 ema.assign(ema * mask)
+        trainable = {id(v) for v in self.generator.trainable_variables}
         averaged = [i for i, v in enumerate(g_weights) if id(v) in trainable]
         copied = [i for i, v in enumerate(g_weights) if id(v) not in trainable]
-        pick = lambda items, idx: [items[i] for i in idx]  # noqa: E731
+
+        def pick(items, indices):
+            return [items[i] for i in indices]
+
         return dict(ema=pick(ema_weights, averaged), live=pick(g_weights, averaged), masks=pick(masks, averaged),
                     fresh=pick(fresh, averaged), ema_copied=pick(ema_weights, copied),
                     live_copied=pick(g_weights, copied))
@@ -192,7 +198,7 @@ class SparseTrainer(GANTrainer):
                                         ctx.num_replicas_in_sync)
             return self.update_masks(batch, step)
 
-        @tf.function
+        @tf.function(autograph=False)  # straight-line code; skipping the conversion saves seconds of tracing
         def update(step):
             drop = strategy.run(replica_fn, args=(step,))
             return strategy.experimental_local_results(drop)[0]

@@ -1,0 +1,243 @@
+"""Timed cases: one training step (or mask update, or search round) of each model and method, built from the
+methods' own trainers on a fixed batch of `tfgan_eff.data.pipeline`.
+
+A builder returns a `Case` or raises `Skipped(reason)` when the method's code is not importable; nothing is ever
+estimated in place of a measurement.
+"""
+
+import dataclasses
+import functools
+import importlib
+import tempfile
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+from benchmarks import configs
+from benchmarks.flops import gan_step_flops, search_d_plus_g_flops
+from tfgan_eff.data import pipeline
+from tfgan_eff.models import registry
+from tfgan_eff.training.loop import Run, batch_spec, count_params, load_data
+
+
+class Skipped(Exception):
+    """The case cannot run here; str(err) says why (e.g. the method's module is missing)."""
+
+
+@dataclasses.dataclass
+class Case:
+    """One timed unit of work. `step()` runs it once and blocks until it is done."""
+    name: str
+    method: str
+    step: Callable[[], object]
+    images_per_step: Optional[int]
+    flops_per_step: Optional[int]
+    info: dict
+    xla: Optional[bool] = False
+    warmup: Optional[int] = None  # None = the benchmark's default
+    owner: object = None  # keeps the models/trainer alive (e.g. a loop.Run) for export or inspection
+
+
+def need(module_name, attribute=None):
+    """Imports `module_name` (and returns `attribute` of it); raises Skipped when it is not there yet."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise Skipped(f"{module_name} is not importable ({err})") from err
+    if attribute is None:
+        return module
+    if not hasattr(module, attribute):
+        raise Skipped(f"{module_name}.{attribute} does not exist yet")
+    return getattr(module, attribute)
+
+
+def forward_flops(model):
+    """Batch-1 forward FLOPs of a generator or discriminator (None when tfgan_eff.models.flops is missing)."""
+    try:
+        flops = importlib.import_module("tfgan_eff.models.flops")
+    except ImportError:
+        return None
+    if hasattr(model, "latent_dim"):
+        return flops.count_flops(model, flops.generator_input_specs(model))
+    return flops.count_flops(model, flops.discriminator_input_specs(model))
+
+
+def fixed_batch(cfg):
+    """Step 0's batch of the training pipeline for `cfg` (one replica)."""
+    images, labels = load_data(cfg)
+    return pipeline.step_batch(tf.constant(images), tf.constant(labels), batch_spec(cfg), 0, 0, 1)
+
+
+def train_function_step(trainer, batch, xla):
+    """A blocking call of Keras' compiled train function (what `fit` runs per step) on `batch` repeated."""
+    trainer.compile(jit_compile=xla)
+    trainer.make_train_function()
+    iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
+
+    def step():
+        logs = trainer.train_function(iterator)
+        return {k: v.numpy() for k, v in logs.items()}
+    return step
+
+
+def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_info=None):
+    """A GANTrainer(-subclass) step of `cfg`'s models; `teacher` adds its D's FLOPs to the G step."""
+    run = Run(cfg, tempfile.mkdtemp(prefix="bench_"), tf.distribute.get_strategy(), trainer_factory)
+    spec = batch_spec(cfg)
+    g_f, d_f = forward_flops(run.generator), forward_flops(run.discriminator)
+    t_f = forward_flops(teacher) if teacher is not None else 0
+    flops = None if None in (g_f, d_f, t_f) else gan_step_flops(g_f, d_f, spec.batch_size, spec.g_batch_size,
+                                                                spec.n_critic, t_f)
+    info = dict(g_arch=cfg.model.g.arch, d_arch=cfg.model.d.arch,
+                g_ch=registry.scaled_width(cfg.model.g.ch, cfg.model.g.width),
+                d_ch=registry.scaled_width(cfg.model.d.ch, cfg.model.d.width),
+                resolution=cfg.data.resolution, batch=spec.batch_size, g_batch=spec.g_batch_size,
+                n_critic=spec.n_critic, g_params=count_params(run.generator), d_params=count_params(run.discriminator),
+                g_forward_flops=g_f, d_forward_flops=d_f, ema=cfg.train.ema_decay > 0, **(extra_info or {}))
+    return Case(name, method, train_function_step(run.trainer, fixed_batch(cfg), xla),
+                spec.n_critic * spec.batch_size, flops, info, xla, owner=run)
+
+
+# ------------------------------------------------------------------------------------------------------ baseline
+def baseline_dcgan(quick, xla):
+    """The baseline preset (DCGAN 32 px) step."""
+    return gan_case("baseline DCGAN", "baseline", configs.preset("baseline", quick), xla)
+
+
+def baseline_sngan(quick, xla):
+    """SNGAN-ResNet 32 px step (same sizes as the PyTorch reference)."""
+    return gan_case("baseline SNGAN", "baseline", configs.sngan(quick), xla)
+
+
+# ----------------------------------------------------------------------------------------------------------- DGL
+def _dgl_configs(quick):
+    cfg = configs.preset("dgl", quick)
+    return cfg, configs.student(cfg)
+
+
+def dgl_stage1(quick, xla):
+    """DGL-GAN stage 1: the student (half-width G) trained alone, a plain GANTrainer step."""
+    _, student = _dgl_configs(quick)
+    return gan_case("DGL stage 1 (student)", "dgl", student, xla)
+
+
+def dgl_stage2(quick, xla):
+    """DGL-GAN stage 2: the student step plus lambda * V(G_S, D_T) through the frozen teacher D."""
+    trainer_cls = need("tfgan_eff.distill.trainer", "DGLTrainer")
+    teacher_cfg, student = _dgl_configs(quick)
+    teacher_d = registry.build_discriminator(teacher_cfg)
+    factory = functools.partial(trainer_cls, teacher=teacher_d, weight=teacher_cfg.dgl.lambda_teacher, switch_step=0)
+    return gan_case("DGL stage 2 (student + D_T)", "dgl", student, xla, factory, teacher=teacher_d,
+                    extra_info=dict(teacher_d_ch=teacher_cfg.model.d.ch,
+                                    teacher_d_forward_flops=forward_flops(teacher_d)))
+
+
+# -------------------------------------------------------------------------------------------------------- sparse
+def _sparse_factory(cfg, mode):
+    trainer_cls = need("tfgan_eff.sparse.trainer", "SparseTrainer")
+    return functools.partial(trainer_cls, sparse_cfg=cfg.sparse, mode=mode, seed=cfg.seed)
+
+
+def sparse_dense(quick, xla):
+    """STU-GAN's dense comparison: the sparse preset's architecture without masks."""
+    return gan_case("sparse preset, dense", "sparse", configs.preset("sparse", quick), xla)
+
+
+def sparse_masked(mode):
+    """Builder of the masked step of SparseTrainer in `mode` (static or dynamic_g)."""
+    def build(quick, xla):
+        cfg = configs.preset("sparse", quick)
+        return gan_case(f"sparse {mode} masked step", "sparse", cfg, xla, _sparse_factory(cfg, mode),
+                        extra_info=dict(g_density=cfg.sparse.g_density, d_density=cfg.sparse.d_density, mode=mode,
+                                        flops_note="dense FLOPs: TF runs masked kernels densely"))
+    build.__doc__ = f"SparseTrainer ({mode}) step: masked kernels re-masked after every update, sparse EMA."
+    return build
+
+
+def sparse_update(quick, xla):
+    """One STU-GAN prune-and-regrow update of G (gradient growth) at an update boundary, as the callback runs it."""
+    del xla  # the update is its own tf.function
+    cfg = configs.preset("sparse", quick)
+    run = Run(cfg, tempfile.mkdtemp(prefix="bench_"), tf.distribute.get_strategy(), _sparse_factory(cfg, "dynamic_g"))
+    trainer = run.trainer
+    if not hasattr(trainer, "mask_update_function"):
+        raise Skipped("SparseTrainer.mask_update_function does not exist yet")
+    shape = (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
+    update = trainer.mask_update_function(tf.distribute.get_strategy(), batch_spec(cfg), shape)
+    boundary = cfg.sparse.update_every
+    info = dict(g_density=cfg.sparse.g_density, update_every=boundary, grow="gradient",
+                g_params=count_params(run.generator))
+    return Case("sparse drop/grow update (G)", "sparse", lambda: update(boundary), None, None, info, None, owner=run)
+
+
+# -------------------------------------------------------------------------------------------------------- search
+def _searcher(quick):
+    searcher_cls = need("tfgan_eff.search.searcher", "Searcher")
+    cfg = configs.preset("search", quick)
+    images, _ = load_data(cfg)
+    searcher = searcher_cls(cfg, images)
+    for attr in ("_d_step", "_g_step", "run_round"):
+        if not hasattr(searcher, attr):
+            raise Skipped(f"Searcher.{attr} does not exist")
+    return cfg, images, searcher
+
+
+def search_supernet_step(quick, xla):
+    """alphaGAN supernet: one inner D step + one G step of the searcher (all candidate ops of every edge)."""
+    del xla  # the searcher compiles its own tf.functions
+    cfg, images, searcher = _searcher(quick)
+    b = cfg.search.batch_size
+    real = tf.constant(images[:b].astype("float32") / 127.5 - 1.0)
+    z = tf.random.stateless_normal([b, cfg.model.latent_dim], (0, 1))
+
+    def step():
+        searcher._d_step(real, z).numpy()  # pylint: disable=protected-access
+        return searcher._g_step(z).numpy()  # pylint: disable=protected-access
+    g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
+    flops = None if None in (g_f, d_f) else search_d_plus_g_flops(g_f, d_f, b)
+    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=cfg.model.d.ch,
+                resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
+                g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
+                d_forward_flops=d_f)
+    return Case("search supernet D+G step", "search", step, b, flops, info, None)
+
+
+def search_derived_step(quick, xla):
+    """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step."""
+    need("tfgan_eff.search.genotype_generator", "build_genotype_generator")
+    cfg = configs.preset("search", quick)
+    cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype="alphagan_s")
+    cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)
+    return gan_case("search derived net D+G step", "search", cfg, xla,
+                    extra_info=dict(genotype="alphagan_s (published; the searched one is data dependent)"))
+
+
+def search_round(quick, xla):
+    """One whole alphaGAN (s) search round: inner steps, both worst-case fits and the architecture steps."""
+    del xla
+    cfg, _, searcher = _searcher(quick)
+    counter = iter(range(10 ** 6))
+    s = cfg.search
+    info = dict(g_ch=s.ch, d_ch=cfg.model.d.ch, resolution=cfg.data.resolution, batch=s.batch_size,
+                inner_steps=searcher.inner_steps, worst_steps=searcher.worst_steps, arch_steps=s.arch_steps,
+                n_critic=s.n_critic)
+    return Case("search round (s)", "search", lambda: searcher.run_round(next(counter)), None, None, info, None,
+                warmup=1)
+
+
+CASES = {
+    "baseline_dcgan": baseline_dcgan,
+    "baseline_sngan": baseline_sngan,
+    "dgl_stage1": dgl_stage1,
+    "dgl_stage2": dgl_stage2,
+    "sparse_dense": sparse_dense,
+    "sparse_static": sparse_masked("static"),
+    "sparse_dynamic": sparse_masked("dynamic_g"),
+    "sparse_update": sparse_update,
+    "search_supernet": search_supernet_step,
+    "search_derived": search_derived_step,
+    "search_round": search_round,
+}
+# Cases whose step is a Keras train function, so XLA can be switched on through trainer.compile(jit_compile=True).
+XLA_CASES = ("baseline_dcgan", "baseline_sngan", "dgl_stage1", "dgl_stage2", "sparse_dense", "sparse_static",
+             "sparse_dynamic", "search_derived")

@@ -1,0 +1,87 @@
+"""Latency per image (batch 1) and file size of each method's exported TFLite generator, via
+`tfgan_eff.export.export_generator` on freshly built (untrained: speed and size do not depend on the weights)
+generators."""
+
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from benchmarks import configs
+from benchmarks.cases import Skipped, forward_flops, need
+from benchmarks.timing import time_calls
+from tfgan_eff.models import registry
+from tfgan_eff.training.loop import count_params
+
+
+def _dgl_teacher(quick):
+    return registry.build_generator(configs.preset("dgl", quick))
+
+
+def _dgl_student(quick):
+    return registry.build_generator(configs.student(configs.preset("dgl", quick)))
+
+
+def _sparse(quick):
+    """The sparse preset's G with STU-GAN masks at d_G (zeros inside dense kernels)."""
+    sparsify = need("tfgan_eff.sparse.masks", "sparsify")
+    cfg = configs.preset("sparse", quick)
+    g = registry.build_generator(cfg)
+    sparsify(g, cfg.sparse.g_density, cfg.sparse.distribution, seed=cfg.seed, init="random")
+    return g
+
+
+def _genotype(quick):
+    """The published alphaGAN(s) genotype at the search preset's retraining width and resolution."""
+    need("tfgan_eff.search.genotype_generator", "build_genotype_generator")
+    cfg = configs.preset("search", quick)
+    cfg.model.g.genotype = "alphagan_s"
+    return registry.build_generator(cfg)
+
+
+GENERATORS = {
+    "baseline DCGAN G": lambda quick: registry.build_generator(configs.preset("baseline", quick)),
+    "SNGAN G": lambda quick: registry.build_generator(configs.sngan(quick)),
+    "DGL teacher G": _dgl_teacher,
+    "DGL student G": _dgl_student,
+    "sparse G (d_G masks)": _sparse,
+    "alphaGAN(s) genotype G": _genotype,
+}
+
+
+def keras_latency_ms(generator, repeats):
+    """Median ms of one batch-1 `generator(z, training=False)` in a tf.function (TF, all threads)."""
+    z = tf.constant(np.random.default_rng(0).standard_normal((1, generator.latent_dim)), tf.float32)
+    labels = tf.zeros([1], tf.int32) if generator.num_classes else None
+    fn = tf.function(lambda: generator(z, labels, training=False))
+    return 1e3 * time_calls(lambda: fn().numpy(), 2, repeats)["median_s"]
+
+
+def export_row(name, build, quick, modes, repeats):
+    """Exports one generator and returns its row (sizes, LiteRT and Keras latencies, params, FLOPs)."""
+    try:
+        generator = build(quick)
+    except Skipped as err:
+        return dict(task="export", name=name, status="skipped", reason=str(err))
+    export_generator = need("tfgan_eff.export", "export_generator")
+    row = dict(task="export", name=name, status="ok", g_params=count_params(generator),
+               g_forward_flops=forward_flops(generator), keras_ms_per_image=keras_latency_ms(generator, repeats))
+    with tempfile.TemporaryDirectory(prefix="bench_export_") as out:
+        report = export_generator(generator, out, modes=modes, batch_size=1, num_runs=repeats, num_threads=1)
+    for key, entry in report["artifacts"].items():
+        if "error" in entry:
+            row[f"{key}_error"] = entry["error"]
+            continue
+        row[f"{key}_bytes"] = entry.get("size_bytes")
+        if entry.get("gzip_bytes"):
+            row[f"{key}_gzip_bytes"] = entry["gzip_bytes"]
+        if "latency_ms_per_image" in entry:
+            row[f"{key}_ms_per_image"] = entry["latency_ms_per_image"]
+        if "max_abs_diff" in entry:
+            row[f"{key}_max_abs_diff"] = entry["max_abs_diff"]
+    return row
+
+
+def export_rows(quick, modes, repeats, names=None):
+    """One row per generator of GENERATORS (or of `names`)."""
+    return [export_row(name, GENERATORS[name], quick, modes, repeats) for name in (names or GENERATORS)]

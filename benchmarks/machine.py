@@ -1,0 +1,122 @@
+"""What machine a benchmark ran on (CPU model, cores, memory, OS, library versions, GPUs, load) and its measured
+dense matmul peak."""
+
+import importlib.metadata
+import os
+import platform
+import re
+import time
+
+import numpy as np
+
+_PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "torch", "ai-edge-litert")
+
+
+def _cpuinfo(path="/proc/cpuinfo"):
+    """{field: first value} of /proc/cpuinfo ({} when unreadable, e.g. not Linux)."""
+    fields = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                key, sep, value = line.partition(":")
+                if sep and key.strip() not in fields:
+                    fields[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def slug(text):
+    """Lower-case, dash-separated ASCII of `text` ("AMD EPYC 7B13" -> "amd-epyc-7b13")."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
+
+
+def cpu_model():
+    """The CPU model name (platform.processor() when /proc/cpuinfo has none)."""
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine() or "unknown-cpu"
+
+
+def machine_id(gpus=()):
+    """`<cpu model slug>-<ncores>c` (+ `-<n>gpu-<first gpu slug>` when GPUs are present): the results folder."""
+    ident = f"{slug(cpu_model())}-{os.cpu_count()}c"
+    if gpus:
+        ident += f"-{len(gpus)}gpu-{slug(gpus[0])}"
+    return ident
+
+
+def load_average():
+    """(1, 5, 15 minute) load averages from /proc/loadavg (None when unavailable)."""
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as f:
+            return [float(x) for x in f.read().split()[:3]]
+    except OSError:
+        return None
+
+
+def _versions():
+    out = {}
+    for name in _PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _memory_gib():
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(f.readline().split()[1])
+        return round(kb / 2 ** 20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def gpu_names():
+    """Names of the GPUs TensorFlow sees (imports TensorFlow)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    names = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    return names
+
+
+def describe(gpus=()):
+    """The machine as a dict: id, CPU model, cores, SIMD flags, memory, OS, Python, package versions, GPUs."""
+    info = _cpuinfo()
+    flags = set(info.get("flags", "").split())
+    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in flags]
+    return dict(
+        machine_id=machine_id(gpus), cpu_model=cpu_model(), cores=os.cpu_count(),
+        cpu_mhz=info.get("cpu MHz"), cache=info.get("cache size"), simd=simd, memory_gib=_memory_gib(),
+        platform=platform.platform(), python=platform.python_version(), packages=_versions(), gpus=list(gpus))
+
+
+def _best_seconds(fn, repeats):
+    fn()  # warm-up (thread pools, allocation)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def numpy_matmul_gflops(n=2048, repeats=5):
+    """Best-of-`repeats` float32 n x n matmul throughput of NumPy's BLAS, in GFLOP/s (2 n^3 FLOPs per product)."""
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
+    return 2 * n ** 3 / _best_seconds(lambda: a @ b, repeats) / 1e9
+
+
+def tf_matmul_gflops(n=2048, repeats=5, device=None):
+    """Best-of-`repeats` float32 n x n tf.matmul throughput in GFLOP/s (result fetched, so the time is complete)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    with tf.device(device or "/CPU:0"):
+        a = tf.random.stateless_normal((n, n), seed=(0, 0))
+        b = tf.random.stateless_normal((n, n), seed=(0, 1))
+        matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+        return 2 * n ** 3 / _best_seconds(lambda: matmul().numpy(), repeats) / 1e9

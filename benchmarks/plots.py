@@ -1,0 +1,103 @@
+"""PNG plots of the reproduction (matplotlib, optional extra `bench`): mean over seeds with a +-1 std band."""
+
+import os
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib  # pylint: disable=import-outside-toplevel
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    return plt
+
+
+def _by_key(series_list):
+    """[[(x, y), ...] per seed] -> (sorted xs, means, stds) over the seeds that have each x."""
+    table = {}
+    for series in series_list:
+        for x, y in series:
+            if y is not None:
+                table.setdefault(x, []).append(y)
+    xs = sorted(table)
+    return (np.array(xs), np.array([np.mean(table[x]) for x in xs]), np.array([np.std(table[x]) for x in xs]))
+
+
+def _band(ax, series_list, label, **kw):
+    xs, mean, std = _by_key(series_list)
+    if len(xs):
+        kw.setdefault("marker", "o")
+        line, = ax.plot(xs, mean, label=label, **kw)
+        ax.fill_between(xs, mean - std, mean + std, alpha=0.2, color=line.get_color())
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def dgl_plot(seeds, path):
+    """FID vs G steps of the teacher, the plain student and the DGL student; the stage switch as a line."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    styles = (("teacher", "teacher (full width)", "-", "o"), ("plain", "plain student", "--", "s"),
+              ("dgl", "DGL student", "-", "^"))
+    for key, label, linestyle, marker in styles:  # distinct styles: curves can coincide early on
+        _band(ax, [s["curves"].get(key, []) for s in seeds], label, linestyle=linestyle, marker=marker)
+    switch = next((s.get("switch_step") for s in seeds if s.get("switch_step")), None)
+    if switch:
+        ax.axvline(switch, color="grey", linestyle=":", label="stage 2 starts")
+    ax.set(xlabel="generator steps", ylabel="FID (offline features, lower is better)",
+           title=f"DGL-GAN on digits ({len(seeds)} seed(s))")
+    ax.legend()
+    path = _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def sparse_plot(seeds, path):
+    """Final FID vs G density for dynamic and static masks, with the dense run at density 1."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for mode, label in (("dynamic", "dynamic G (STU-GAN)"), ("static", "static masks")):
+        _band(ax, [[(p["target_density"], p["fid"]) for p in s["points"] if p["mode"].startswith(mode)]
+                   for s in seeds], label)
+    dense = [p["fid"] for s in seeds for p in s["points"] if p["mode"] == "dense" and p["fid"] is not None]
+    if dense:
+        ax.axhline(np.mean(dense), color="black", linestyle="--", label=f"dense (mean of {len(dense)})")
+        ax.errorbar([1.0], [np.mean(dense)], yerr=[np.std(dense)], fmt="ks")
+    ax.set(xlabel="generator density d_G (fraction of conv weights kept)", ylabel="FID (offline features)",
+           title=f"STU-GAN on digits ({len(seeds)} seed(s))")
+    ax.legend()
+    path = _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+def search_plot(seeds, path):
+    """Duality gap and architecture entropy per search round."""
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 3.8))
+    _band(ax1, [list(enumerate(s["dg"], 1)) for s in seeds], "duality gap")
+    ax1.axhline(0.0, color="grey", linewidth=0.8)
+    _band(ax2, [list(enumerate(s["entropy"], 1)) for s in seeds], "mean edge entropy", color="tab:orange")
+    ax1.set(xlabel="search round", ylabel="duality gap", title="alphaGAN: duality gap")
+    ax2.set(xlabel="search round", ylabel="entropy of softmax(alpha) (nats)", title="alphaGAN: architecture entropy")
+    ax2.ticklabel_format(axis="y", useOffset=False)  # entropy moves in small steps near log(#candidates)
+    path = _save(fig, path)
+    plt.close(fig)
+    return path
+
+
+PLOTS = {"dgl": ("dgl_fid_vs_steps.png", dgl_plot), "sparse": ("sparse_fid_vs_density.png", sparse_plot),
+         "search": ("search_dg_entropy.png", search_plot)}
+
+
+def plot_part(part, seeds, out_dir):
+    """Writes the part's PNG into `out_dir`; returns its path (None when there is nothing to draw)."""
+    if not seeds:
+        return None
+    name, fn = PLOTS[part]
+    return fn(seeds, os.path.join(out_dir, name))

@@ -1,0 +1,296 @@
+"""Small-scale reproduction of each paper's claim on the built-in offline data, via `tfgan_eff.train_lib.run` on the
+methods' presets, over several seeds.
+
+Parts (each resumable: a finished run is read back, a killed one resumes from its checkpoints):
+  dgl     DGL-GAN preset (teacher, student stage 1, DGL stage 2, plain student). Claim: at the same size and
+          steps, the DGL student's FID beats the plain student's and approaches the teacher's. FID vs steps from
+          every kept checkpoint of every sub-run (EMA generator).
+  sparse  STU-GAN preset at several G densities (dynamic G vs static masks; one dense run). Claim: dynamic
+          sparse-to-sparse training beats static masks at the same density and gets close to dense.
+  search  alphaGAN preset (search + retraining). Claim: the duality gap shrinks and the architecture settles
+          (softmax entropy falls) over the rounds; the derived net retrains to a usable FID.
+"""
+
+import dataclasses
+import json
+import os
+import re
+import statistics
+
+import tensorflow as tf
+
+from tfgan_eff import train_lib
+from tfgan_eff.config import presets
+from tfgan_eff.training.workdir import read_json, write_json
+
+PARTS = ("dgl", "sparse", "search")
+CURVE_FILE = "fid_curve.json"
+
+
+@dataclasses.dataclass
+class Options:
+    """What to run: seeds, sizes (quick = presets.smoke), sparse densities, FID points per DGL run."""
+    seeds: tuple = (0, 1, 2)
+    quick: bool = False
+    densities: tuple = (0.1, 0.2, 0.5)
+    curve_points: int = 8
+    search_rounds: int = 0  # 0 = the preset's
+
+
+class PartSkipped(Exception):
+    """The part's method is not available in this build (the message says why)."""
+
+
+def method_config(method, seed, opts):
+    """The method's preset for `seed`: export off (the benchmark measures it), every checkpoint kept for curves."""
+    cfg = presets.get(method)
+    cfg.seed = seed
+    if opts.quick:
+        presets.smoke(cfg)
+        cfg.search.update(batch_size=8, rounds=2)  # two rounds, so there is a trend to draw
+    cfg.export.enabled = False
+    cfg.train.keep_checkpoints = 1000
+    cfg.train.ckpt_every = max(1, cfg.train.steps // opts.curve_points)
+    if opts.search_rounds:
+        cfg.search.rounds = opts.search_rounds
+    return cfg
+
+
+def run_method(cfg, workdir):
+    """train_lib.run, with a missing method turned into PartSkipped."""
+    try:
+        return train_lib.run(cfg, workdir)
+    except train_lib.MethodNotAvailableError as err:
+        raise PartSkipped(str(err)) from err
+
+
+# ---------------------------------------------------------------------------------------------------------- DGL
+def checkpoint_steps(run_dir):
+    """[(step, checkpoint prefix)] of every checkpoint kept in <run_dir>/checkpoints, by step."""
+    state = tf.train.get_checkpoint_state(os.path.join(run_dir, "checkpoints"))
+    paths = list(state.all_model_checkpoint_paths) if state else []
+    found = []
+    for path in paths:
+        match = re.search(r"ckpt-(\d+)$", path)
+        if match:
+            found.append((int(match.group(1)), path if os.path.isabs(path) else os.path.join(run_dir, "checkpoints",
+                                                                                            path)))
+    return sorted(found)
+
+
+def fid_curve(run_dir):
+    """[(step, FID)] of the EMA generator at each kept checkpoint of a train_gan run (cached in fid_curve.json)."""
+    from tfgan_eff.inference import restore_generator  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.evaluation import evaluate_run  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.loop import load_data  # pylint: disable=import-outside-toplevel
+
+    cache_path = os.path.join(run_dir, CURVE_FILE)
+    cached = {int(k): v for k, v in read_json(cache_path).items()} if os.path.exists(cache_path) else {}
+    todo = [(s, p) for s, p in checkpoint_steps(run_dir) if s not in cached]
+    if todo:
+        images = None
+        for step, prefix in todo:
+            generator, cfg = restore_generator(prefix)
+            if images is None:
+                images, _ = load_data(cfg)
+            metrics = evaluate_run(cfg, generator, images, os.path.join(run_dir, "curve_eval"),
+                                   name=f"eval_{step:07d}.json")
+            cached[step] = metrics["fid"]
+        write_json(cache_path, {str(k): v for k, v in sorted(cached.items())})
+    return sorted(cached.items())
+
+
+def dgl_seed(seed, root, opts):
+    """One seed of the DGL part: final FIDs and FID-vs-steps curves of teacher, plain student and DGL student."""
+    workdir = os.path.join(root, "dgl", f"seed_{seed}")
+    summary = run_method(method_config("dgl", seed, opts), workdir)
+    final = {row["run"]: row["fid"] for row in summary["table"]}
+    curves = {"teacher": fid_curve(os.path.join(workdir, "teacher"))}
+    stage1 = fid_curve(os.path.join(workdir, "stage1")) if os.path.isdir(os.path.join(workdir, "stage1")) else []
+    for name in ("plain", "dgl"):
+        if os.path.isdir(os.path.join(workdir, name)):
+            curves[name] = stage1 + fid_curve(os.path.join(workdir, name))
+    return dict(seed=seed, workdir=workdir, final_fid=final, curves=curves, switch_step=summary.get("switch_step"),
+                teacher_g_params=summary["teacher"]["g_params"], student_g_params=summary["student"]["g_params"])
+
+
+# ------------------------------------------------------------------------------------------------------- sparse
+def sparse_seed(seed, root, opts):
+    """One seed of the sparse part: final FID of dynamic and static masks per G density, and of the dense run."""
+    points = []
+    for i, density in enumerate(opts.densities):
+        cfg = method_config("sparse", seed, opts)
+        cfg.sparse.g_density = float(density)
+        cfg.sparse.comparisons = "dense,static" if i == 0 else "static"
+        workdir = os.path.join(root, "sparse", f"seed_{seed}", f"density_{density}")
+        summary = run_method(cfg, workdir)
+        for row in summary["table"]:
+            points.append(dict(mode=row["mode"], run=row["run"], g_density=row["d_G"], target_density=float(density),
+                               d_density=row["d_D"], fid=row["FID"]))
+    return dict(seed=seed, points=points)
+
+
+# ------------------------------------------------------------------------------------------------------- search
+def search_seed(seed, root, opts):
+    """One seed of the search part: DG and architecture entropy per round, genotype, retrained FID."""
+    workdir = os.path.join(root, "search", f"seed_{seed}")
+    summary = run_method(method_config("search", seed, opts), workdir)
+    history_path = os.path.join(workdir, "search", "history.json")
+    history = read_json(history_path) if os.path.exists(history_path) else []
+    retrain = summary.get("retrain", {})
+    return dict(seed=seed, workdir=workdir, dg=[h["dg"] for h in history],
+                entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
+                genotype=summary.get("genotype"), retrain_fid=retrain.get("metrics", {}).get("fid"))
+
+
+SEED_RUNNERS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
+
+
+# ------------------------------------------------------------------------------------------------------- claims
+def mean_std(values):
+    """(mean, sample std) of the non-None values; std 0 for one value; (None, None) for none."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def _claim(part, claim, per_seed, holds, detail):
+    """A claim row: per-seed booleans -> 'holds in k/n seeds'."""
+    verdicts = [h for h in holds if h is not None]
+    return dict(part=part, claim=claim, per_seed=per_seed, holds_in=sum(verdicts), seeds=len(verdicts),
+                detail=detail)
+
+
+def dgl_claims(seeds):
+    """DGL student beats the plain student (FID), and its gap to the teacher."""
+    def fid(s, run):
+        return s["final_fid"].get(run)
+    per_seed = {s["seed"]: dict(teacher=fid(s, "teacher"), plain=fid(s, "plain student"), dgl=fid(s, "DGL student"))
+                for s in seeds}
+    beats = [None if None in (v["dgl"], v["plain"]) else v["dgl"] < v["plain"] for v in per_seed.values()]
+    m = {k: mean_std([v[k] for v in per_seed.values()]) for k in ("teacher", "plain", "dgl")}
+    return [_claim("dgl", "DGL student FID < plain student FID (same size, same steps)", per_seed, beats,
+                   {f"{k}_fid_mean_std": v for k, v in m.items()})]
+
+
+def sparse_claims(seeds, densities):
+    """Dynamic beats static at each density; sparse vs dense."""
+    claims = []
+    for density in densities:
+        per_seed, holds = {}, []
+        for s in seeds:
+            by_mode = {p["mode"]: p["fid"] for p in s["points"] if p["target_density"] == density}
+            dyn = next((v for k, v in by_mode.items() if k.startswith("dynamic")), None)
+            static = by_mode.get("static")
+            per_seed[s["seed"]] = dict(dynamic=dyn, static=static)
+            holds.append(None if None in (dyn, static) else dyn < static)
+        claims.append(_claim("sparse", f"dynamic G FID < static FID at d_G={density}", per_seed, holds,
+                             {k: mean_std([v[k] for v in per_seed.values()]) for k in ("dynamic", "static")}))
+    dense = {s["seed"]: next((p["fid"] for p in s["points"] if p["mode"] == "dense"), None) for s in seeds}
+    claims.append(_claim("sparse", "dense FID (reference)", dense, [], {"dense": mean_std(list(dense.values()))}))
+    return claims
+
+
+def search_claims(seeds):
+    """The duality gap and the architecture entropy fall from the first to the last round."""
+    def falls(series):
+        return None if len(series) < 2 else series[-1] < series[0]
+    dg = {s["seed"]: dict(first=s["dg"][0] if s["dg"] else None, last=s["dg"][-1] if s["dg"] else None)
+          for s in seeds}
+    ent = {s["seed"]: dict(first=s["entropy"][0] if s["entropy"] else None,
+                           last=s["entropy"][-1] if s["entropy"] else None) for s in seeds}
+    fid = {s["seed"]: s["retrain_fid"] for s in seeds}
+    return [_claim("search", "duality gap: last round < first round", dg, [falls(s["dg"]) for s in seeds], {}),
+            _claim("search", "architecture entropy: last round < first round", ent,
+                   [falls(s["entropy"]) for s in seeds], {}),
+            _claim("search", "retrained derived genotype FID (reference)", fid, [],
+                   {"fid": mean_std(list(fid.values()))})]
+
+
+def claims_of(part, seeds, opts):
+    """The claim rows of one part from its per-seed results."""
+    if part == "dgl":
+        return dgl_claims(seeds)
+    if part == "sparse":
+        return sparse_claims(seeds, [float(d) for d in opts.densities])
+    return search_claims(seeds)
+
+
+def run_part(part, root, opts, log=print):
+    """All seeds of `part`; returns {status, seeds, claims} (status skipped/error with a reason when it fails)."""
+    seeds = []
+    for seed in opts.seeds:
+        try:
+            seeds.append(SEED_RUNNERS[part](seed, root, opts))
+        except PartSkipped as err:
+            log(f"[reproduce] {part}: skipped: {err}")
+            return dict(status="skipped", reason=str(err), seeds=seeds, claims=[])
+        except Exception as err:  # pylint: disable=broad-except
+            # A failing part must not hide the others; its reason goes into the table.
+            log(f"[reproduce] {part} seed {seed}: error: {type(err).__name__}: {err}")
+            return dict(status="error", reason=f"seed {seed}: {type(err).__name__}: {str(err).splitlines()[0]}",
+                        seeds=seeds, claims=claims_of(part, seeds, opts) if seeds else [])
+        log(f"[reproduce] {part} seed {seed}: done")
+    return dict(status="ok", seeds=seeds, claims=claims_of(part, seeds, opts))
+
+
+# ------------------------------------------------------------------------------------------------------- report
+def previous_results(json_path, opts):
+    """The per-part results of an earlier report in the same place made with the same seeds and sizes ({} if
+    none), so parts run one at a time end up in one table."""
+    if not os.path.exists(json_path):
+        return {}
+    previous = read_json(json_path)
+    same = previous.get("meta", {}).get("protocol", {}) == json_roundtrip(protocol(opts))
+    return previous.get("results", {}) if same else {}
+
+
+def json_roundtrip(value):
+    """`value` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def _num(value):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_num(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (float, type(None))) for v in value):
+        return "-" if value[0] is None else f"{value[0]:.4g} +- {value[1]:.2g}"
+    return str(value)
+
+
+def protocol(opts):
+    """How the numbers were made, for the report header."""
+    return dict(
+        data="built-in offline digits (sklearn, 1,797 images) at each preset's resolution",
+        fid="FID on the offline digits classifier's features vs the training images (tfgan_eff.metrics; not "
+            "Inception, so not comparable to published numbers)",
+        sizes="--quick: presets.smoke (16 px, widths <= 8, 4 steps, 32 eval samples)" if opts.quick else
+              "the methods' presets as `--method=X` runs them (export off)",
+        seeds=list(opts.seeds), sparse_densities=list(opts.densities), dgl_curve_points=opts.curve_points)
+
+
+def markdown(results, meta, pngs):
+    """The reproduction report: machine and protocol, one row per claim, per-part status, the plots."""
+    lines = [f"# Small-scale reproduction on `{meta['machine_id']}`", "",
+             f"- Machine: {meta.get('machine', '')}",
+             f"- Run: {meta['started']} ({meta['wall_s']:.0f} s), load average before {meta['load_before']}, "
+             f"after {meta['load_after']}"]
+    lines += [f"- {k}: {v}" for k, v in meta["protocol"].items()]
+    lines += ["", "| part | claim | per seed | holds in | mean +- std |", "|---|---|---|---|---|"]
+    for part, result in results.items():
+        for c in result.get("claims", []):
+            per_seed = "; ".join(f"s{seed}: {_num(v)}" for seed, v in c["per_seed"].items())
+            holds = f"{c['holds_in']}/{c['seeds']}" if c["seeds"] else "-"
+            lines.append(f"| {part} | {c['claim']} | {per_seed} | {holds} | {_num(c['detail']) or '-'} |")
+    lines += ["", "## Parts", ""]
+    for part, result in results.items():
+        reason = f": {result['reason']}" if result.get("reason") else ""
+        lines.append(f"- {part}: **{result['status']}**{reason} ({len(result.get('seeds', []))} seed(s) done)")
+    if pngs:
+        lines += ["", "## Plots", ""] + [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in pngs]
+    return "\n".join(lines) + "\n"

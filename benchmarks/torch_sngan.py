@@ -1,0 +1,176 @@
+"""A minimal PyTorch SNGAN 32 px training step, the same networks and step as `tfgan_eff`'s SNGAN-ResNet GANTrainer
+step, for a side-by-side timing (optional extra `bench`: torch==2.13.0).
+
+Same as the TensorFlow row: G = Linear -> 4x4xch -> 3 up blocks (BN-ReLU-up-conv3-BN-ReLU-conv3 + up-conv1
+shortcut) -> BN-ReLU-conv3-tanh; D = optimized down block, down block, 2 plain blocks, ReLU, spatial sum,
+Linear(1) with spectral norm on every D layer (one power iteration per training call); hinge loss, Adam(lr, b1, b2),
+n_critic D steps on `batch` real + fake images, one G step on `g_batch`, G-EMA of the weights (buffers copied).
+As in TF, G runs in training mode (BN statistics update) inside D steps but is not differentiated there, and D's
+weights are not differentiated in the G step. The inputs (real images, z) are fixed tensors made once.
+
+Run alone: `python -m benchmarks.torch_sngan` (prints a JSON row).
+"""
+
+import json
+import sys
+import time
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.parametrizations import spectral_norm
+
+from benchmarks.settings import sngan_settings
+
+
+def _sn(layer, on):
+    return spectral_norm(layer) if on else layer
+
+
+class GBlock(nn.Module):
+    """SNGAN up block."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.bn1, self.bn2 = nn.BatchNorm2d(cin, momentum=0.1, eps=1e-5), nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5)
+        self.conv1, self.conv2 = nn.Conv2d(cin, cout, 3, padding=1), nn.Conv2d(cout, cout, 3, padding=1)
+        self.shortcut = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x):
+        h = F.interpolate(F.relu(self.bn1(x)), scale_factor=2, mode="nearest")
+        h = self.conv2(F.relu(self.bn2(self.conv1(h))))
+        return h + self.shortcut(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class Generator(nn.Module):
+    """z -> 32 px image in [-1, 1] (NCHW)."""
+
+    def __init__(self, latent_dim, ch, resolution=32, channels=3):
+        super().__init__()
+        self.ch, self.bottom = ch, 4
+        n_up = {8: 1, 16: 2, 32: 3, 64: 4}[resolution]
+        self.stem = nn.Linear(latent_dim, self.bottom * self.bottom * ch)
+        self.blocks = nn.Sequential(*[GBlock(ch, ch) for _ in range(n_up)])
+        self.head_bn = nn.BatchNorm2d(ch, momentum=0.1, eps=1e-5)
+        self.head = nn.Conv2d(ch, channels, 3, padding=1)
+
+    def forward(self, z):
+        h = self.stem(z).view(-1, self.ch, self.bottom, self.bottom)
+        return torch.tanh(self.head(F.relu(self.head_bn(self.blocks(h)))))
+
+
+class DBlock(nn.Module):
+    """SNGAN D block; `optimized` is the first block (no leading ReLU, pool-then-conv shortcut)."""
+
+    def __init__(self, cin, cout, downsample, optimized, sn=True):
+        super().__init__()
+        self.downsample, self.optimized = downsample, optimized
+        self.conv1 = _sn(nn.Conv2d(cin, cout, 3, padding=1), sn)
+        self.conv2 = _sn(nn.Conv2d(cout, cout, 3, padding=1), sn)
+        self.learnable = optimized or downsample or cin != cout
+        self.shortcut = _sn(nn.Conv2d(cin, cout, 1), sn) if self.learnable else None
+
+    def forward(self, x):
+        h = self.conv2(F.relu(self.conv1(x if self.optimized else F.relu(x))))
+        if self.downsample:
+            h = F.avg_pool2d(h, 2)
+        if self.optimized:
+            s = self.shortcut(F.avg_pool2d(x, 2))
+        elif self.learnable:
+            s = self.shortcut(x)
+            s = F.avg_pool2d(s, 2) if self.downsample else s
+        else:
+            s = x
+        return h + s
+
+
+class Discriminator(nn.Module):
+    """Image -> logits [B]."""
+
+    def __init__(self, ch, resolution=32, channels=3):
+        super().__init__()
+        n_down = max(1, {8: 1, 16: 2, 32: 3, 64: 4}[resolution] - 1)
+        blocks = [DBlock(channels, ch, True, True)] + [DBlock(ch, ch, True, False) for _ in range(n_down - 1)]
+        blocks += [DBlock(ch, ch, False, False) for _ in range(2)]
+        self.blocks = nn.Sequential(*blocks)
+        self.head = _sn(nn.Linear(ch, 1, bias=False), True)
+
+    def forward(self, x):
+        return self.head(F.relu(self.blocks(x)).sum(dim=(2, 3))).squeeze(-1)
+
+
+def count_params(module):
+    """Trainable parameters (spectral norm's original weights; its u/v vectors are buffers)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+class SNGANStep:
+    """n_critic hinge D steps + one G step + G-EMA on fixed inputs; `__call__` runs one full step."""
+
+    def __init__(self, s, seed=0):
+        torch.manual_seed(seed)
+        self.s = s
+        self.g = Generator(s["latent_dim"], s["g_ch"], s["resolution"], s["channels"])
+        self.d = Discriminator(s["d_ch"], s["resolution"], s["channels"])
+        self.ema = Generator(s["latent_dim"], s["g_ch"], s["resolution"], s["channels"])
+        self.ema.load_state_dict(self.g.state_dict())
+        self.ema.requires_grad_(False)
+        betas = (s["beta1"], s["beta2"])
+        self.g_opt = torch.optim.Adam(self.g.parameters(), lr=s["lr"], betas=betas, eps=1e-8)
+        self.d_opt = torch.optim.Adam(self.d.parameters(), lr=s["lr"], betas=betas, eps=1e-8)
+        n, b, r, latent = s["n_critic"], s["batch"], s["resolution"], s["latent_dim"]
+        self.real = torch.rand(n, b, s["channels"], r, r) * 2 - 1
+        self.z_d = torch.randn(n, b, latent)
+        self.z_g = torch.randn(s["g_batch"], latent)
+        self.g.train()
+        self.d.train()
+
+    def _d_step(self, k):
+        with torch.no_grad():
+            fake = self.g(self.z_d[k])
+        loss = F.relu(1 - self.d(self.real[k])).mean() + F.relu(1 + self.d(fake)).mean()
+        self.d_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.d_opt.step()
+        return loss
+
+    def _g_step(self):
+        self.d.requires_grad_(False)
+        loss = -self.d(self.g(self.z_g)).mean()
+        self.g_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.g_opt.step()
+        self.d.requires_grad_(True)
+        return loss
+
+    @torch.no_grad()
+    def _update_ema(self):
+        decay = self.s["ema_decay"]
+        for e, p in zip(self.ema.parameters(), self.g.parameters()):
+            e.lerp_(p, 1.0 - decay)
+        for e, b in zip(self.ema.buffers(), self.g.buffers()):
+            e.copy_(b)
+
+    def __call__(self):
+        for k in range(self.s["n_critic"]):
+            d_loss = self._d_step(k)
+        g_loss = self._g_step()
+        self._update_ema()
+        return float(d_loss.detach()), float(g_loss.detach())
+
+
+def benchmark(quick=False, warmup=2, repeats=7):
+    """Times the step (median of `repeats` after `warmup`); returns a row dict for the benchmark report."""
+    from benchmarks.timing import time_calls  # pylint: disable=import-outside-toplevel
+
+    s = sngan_settings(quick)
+    step = SNGANStep(s)
+    t0 = time.perf_counter()
+    stats = time_calls(step, warmup, repeats)
+    return dict(framework="pytorch", torch_version=torch.__version__, threads=torch.get_num_threads(),
+                g_params=count_params(step.g), d_params=count_params(step.d), settings=s,
+                wall_s=time.perf_counter() - t0, **stats)
+
+
+if __name__ == "__main__":
+    json.dump(benchmark(quick="--quick" in sys.argv), sys.stdout, indent=1)

@@ -1,0 +1,144 @@
+"""Runs one benchmark task in this process and returns its rows (tools/benchmark.py runs each task in its own
+subprocess, so the process peak RSS of a row is that row's own)."""
+
+import os
+import time
+import traceback
+
+from benchmarks import machine, settings
+from benchmarks.timing import reset_tf_peak, tf_peak_bytes, time_calls, vm_hwm_kib
+
+# Task suffixes: +xla = trainer.compile(jit_compile=True); +1t = one thread (TF intra/inter-op, torch);
+# +i1 = one TF inter-op thread (intra-op unchanged); +eigen = TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, not oneDNN).
+OPTIONS = ("xla", "1t", "i1", "eigen")
+# Options that must be set before TensorFlow runs anything (so they need a fresh process: --isolate).
+PROCESS_OPTIONS = ("1t", "i1", "eigen")
+LABELS = {"xla": "XLA", "1t": "1 thread", "i1": "1 inter-op thread", "eigen": "oneDNN off"}
+
+
+def parse_task(task):
+    """'baseline_sngan+xla+1t' -> ('baseline_sngan', {'xla', '1t'}); unknown suffixes are an error."""
+    base, *options = task.split("+")
+    unknown = [o for o in options if o not in OPTIONS]
+    if unknown:
+        raise ValueError(f"unknown task option(s) {unknown} in {task!r}; options are {OPTIONS}")
+    return base, set(options)
+
+
+def label(options):
+    """' [XLA, 1 thread]' for a row name ('' without options), in OPTIONS order."""
+    names = [LABELS[o] for o in OPTIONS if o in options]
+    return f" [{', '.join(names)}]" if names else ""
+
+
+def apply_process_options(options):
+    """Sets the thread / kernel-library options of this process; must run before TF executes anything."""
+    if "eigen" in options:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # read when TensorFlow is imported
+    if not {"1t", "i1"} & options:
+        return
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    if "1t" in options:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        try:
+            import torch  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            return
+        torch.set_num_threads(1)
+
+
+def machine_task(quick):
+    """The machine description and its measured float32 matmul peaks (TF and NumPy)."""
+    n, repeats = (512, 2) if quick else (2048, 7)
+    info = machine.describe(machine.gpu_names())
+    info.update(matmul_n=n, matmul_repeats=repeats, tf_matmul_gflops=machine.tf_matmul_gflops(n, repeats),
+                numpy_matmul_gflops=machine.numpy_matmul_gflops(n, repeats))
+    return [dict(task="machine", status="ok", **info)]
+
+
+def case_task(name, quick):
+    """Builds case `name` (option +xla: jit_compile=True), warms it up and times it; one row."""
+    from benchmarks.cases import CASES, Skipped  # pylint: disable=import-outside-toplevel
+
+    base, options = parse_task(name)
+    xla = "xla" in options
+    row = dict(task=name, case=base, xla=xla)
+    t0 = time.perf_counter()
+    try:
+        case = CASES[base](quick, xla)
+    except Skipped as err:
+        return [dict(row, status="skipped", reason=str(err))]
+    build_s = time.perf_counter() - t0
+    warmup, repeats = settings.timing_settings(quick)
+    warmup = case.warmup if case.warmup is not None else warmup
+    t1 = time.perf_counter()
+    case.step()  # trace (and XLA-compile) + first run
+    first_call_s = time.perf_counter() - t1
+    rss_kib = vm_hwm_kib()
+    tracked = reset_tf_peak()
+    stats = time_calls(case.step, max(warmup - 1, 0), repeats)
+    step_s = stats["median_s"]
+    row.update(name=case.name + label(options), method=case.method, options=sorted(options), status="ok", xla=case.xla,
+               build_s=build_s, first_call_s=first_call_s, **stats, steps_per_s=1.0 / step_s,
+               images_per_step=case.images_per_step,
+               images_per_s=case.images_per_step / step_s if case.images_per_step else None,
+               flops_per_step=case.flops_per_step, info=case.info,
+               tf_peak_bytes=tf_peak_bytes() if tracked else None, hwm_before_timing_kib=rss_kib,
+               vm_hwm_kib=vm_hwm_kib())
+    return [row]
+
+
+def torch_task(task, quick):
+    """The PyTorch SNGAN reference step; a 'skipped' row when torch is not installed."""
+    suffix = label(parse_task(task)[1])
+    try:
+        from benchmarks import torch_sngan  # pylint: disable=import-outside-toplevel
+    except ImportError as err:
+        return [dict(task=task, name="PyTorch SNGAN" + suffix, status="skipped",
+                     reason=f"torch is not installed ({err}); pip install -e '.[bench]' (torch==2.13.0)")]
+    warmup, repeats = settings.timing_settings(quick)
+    row = torch_sngan.benchmark(quick, warmup, repeats)
+    step_s = row["median_s"]
+    s = row["settings"]
+    info = dict(g_arch="sngan", g_ch=s["g_ch"], d_arch="sngan", d_ch=s["d_ch"], resolution=s["resolution"],
+                batch=s["batch"], g_batch=s["g_batch"], n_critic=s["n_critic"], g_params=row["g_params"],
+                d_params=row["d_params"], ema=True)
+    return [dict(row, task=task, name="PyTorch SNGAN" + suffix, method="baseline", status="ok", info=info,
+                 steps_per_s=1.0 / step_s, images_per_step=s["n_critic"] * s["batch"],
+                 images_per_s=s["n_critic"] * s["batch"] / step_s, vm_hwm_kib=vm_hwm_kib())]
+
+
+def export_task(quick):
+    """Rows of exported TFLite generators (size, LiteRT latency at batch 1)."""
+    from benchmarks.exports import export_rows  # pylint: disable=import-outside-toplevel
+
+    modes = ("float32",) if quick else ("float32", "dynamic_int8")
+    return export_rows(quick, modes, repeats=3 if quick else 20)
+
+
+def profile_task(quick):
+    """The optimisation experiments on the baseline step (see benchmarks.profile)."""
+    from benchmarks import profile  # pylint: disable=import-outside-toplevel
+
+    return profile.run_all(quick)
+
+
+def run_task(task, quick):
+    """Rows of `task`; an exception becomes an 'error' row with its traceback's last line (never a number)."""
+    try:
+        apply_process_options(parse_task(task)[1])
+        if task == "machine":
+            return machine_task(quick)
+        if task.startswith("torch_sngan"):
+            return torch_task(task, quick)
+        if task == "export":
+            return export_task(quick)
+        if task.startswith("profile"):
+            return profile_task(quick)
+        return case_task(task, quick)
+    except Exception as err:  # pylint: disable=broad-except
+        # A failing row must not sink the report: it is recorded as an error with the reason.
+        return [dict(task=task, name=task, status="error", reason=f"{type(err).__name__}: {err}".splitlines()[0],
+                     traceback=traceback.format_exc()[-2000:])]

@@ -1,0 +1,44 @@
+"""The reproduction's claim logic on hand-made per-seed results (no training)."""
+
+import pytest
+
+from benchmarks import reproduction
+
+
+def test_dgl_claim_counts_seeds_where_dgl_beats_plain():
+    seeds = [dict(seed=0, final_fid={"teacher": 10.0, "plain student": 30.0, "DGL student": 20.0}),
+             dict(seed=1, final_fid={"teacher": 12.0, "plain student": 25.0, "DGL student": 26.0})]
+    claim, = reproduction.dgl_claims(seeds)
+    assert (claim["holds_in"], claim["seeds"]) == (1, 2)
+    mean, std = claim["detail"]["dgl_fid_mean_std"]
+    assert mean == pytest.approx(23.0) and std == pytest.approx(4.2426, rel=1e-3)
+
+
+def test_sparse_claims_per_density_and_dense_reference():
+    points = [dict(mode="dynamic_g", target_density=0.2, fid=5.0), dict(mode="static", target_density=0.2, fid=6.0),
+              dict(mode="dynamic_g", target_density=0.5, fid=7.0), dict(mode="static", target_density=0.5, fid=4.0),
+              dict(mode="dense", target_density=0.2, fid=3.0)]
+    claims = reproduction.sparse_claims([dict(seed=0, points=points)], [0.2, 0.5])
+    assert [c["holds_in"] for c in claims[:2]] == [1, 0]
+    assert claims[2]["per_seed"] == {0: 3.0} and claims[2]["seeds"] == 0  # a reference row, not a claim
+
+
+def test_search_claims_need_two_rounds():
+    seeds = [dict(seed=0, dg=[3.0, 2.0], entropy=[1.79, 1.80], retrain_fid=9.0),
+             dict(seed=1, dg=[1.0], entropy=[1.79], retrain_fid=None)]
+    dg, entropy, fid = reproduction.search_claims(seeds)
+    assert (dg["holds_in"], dg["seeds"]) == (1, 1)  # seed 1 has a single round: no verdict
+    assert entropy["holds_in"] == 0
+    assert fid["detail"]["fid"] == (9.0, 0.0)
+
+
+def test_mean_std_ignores_missing():
+    assert reproduction.mean_std([None, 2.0, 4.0]) == (3.0, pytest.approx(1.41421, rel=1e-4))
+    assert reproduction.mean_std([None]) == (None, None)
+
+
+def test_quick_config_keeps_every_checkpoint():
+    opts = reproduction.Options(seeds=(3,), quick=True, curve_points=2)
+    cfg = reproduction.method_config("dgl", 3, opts)
+    assert cfg.seed == 3 and not cfg.export.enabled
+    assert cfg.train.ckpt_every == cfg.train.steps // 2 and cfg.train.keep_checkpoints >= 100

@@ -1,0 +1,88 @@
+"""tools/benchmark.py --quick and tools/reproduce.py --quick end to end, in subprocesses (toy sizes).
+
+Both run concurrently from one fixture: each is mostly TF start-up and tracing, single-threaded work that two
+cores overlap well, which keeps the directory under a minute.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    """Runs both tools once; returns {tool: (return code, output dir, log)}."""
+    base = tmp_path_factory.mktemp("tools")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    commands = {
+        "benchmark": [sys.executable, os.path.join(ROOT, "tools", "benchmark.py"), "--quick",
+                      "--tasks=baseline_dcgan,baseline_sngan", f"--out={base / 'bench'}"],
+        "reproduce": [sys.executable, os.path.join(ROOT, "tools", "reproduce.py"), "--quick", "--seeds=0",
+                      "--parts=sparse", "--densities=0.5", f"--out={base / 'repro'}",
+                      f"--workdir={base / 'repro_runs'}"],
+    }
+    procs = {name: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+             for name, cmd in commands.items()}
+    results = {}
+    for name, proc in procs.items():
+        log, _ = proc.communicate(timeout=600)
+        results[name] = (proc.returncode, base / ("bench" if name == "benchmark" else "repro"), log)
+    return results
+
+
+def _only(pattern):
+    found = glob.glob(pattern)
+    assert len(found) == 1, f"expected one match of {pattern}, got {found}"
+    return found[0]
+
+
+def test_benchmark_quick_writes_json_and_markdown(outputs):
+    code, out, log = outputs["benchmark"]
+    assert code == 0, log[-3000:]
+    results = json.load(open(_only(str(out / "*" / "benchmark_quick.json")), encoding="utf-8"))
+    rows = {r["task"]: r for r in results["rows"]}
+    mach = rows["machine"]
+    assert mach["status"] == "ok" and mach["cores"] == os.cpu_count() and mach["cpu_model"]
+    assert mach["tf_matmul_gflops"] > 0 and mach["numpy_matmul_gflops"] > 0
+    assert os.path.basename(os.path.dirname(_only(str(out / "*" / "benchmark_quick.json")))) == mach["machine_id"]
+    for task in ("baseline_dcgan", "baseline_sngan"):
+        row = rows[task]
+        assert row["status"] == "ok", row
+        assert row["steps_per_s"] == pytest.approx(1 / row["median_s"])
+        assert row["images_per_s"] == pytest.approx(row["images_per_step"] * row["steps_per_s"])
+        assert row["flops_per_step"] > 0 and 0 < row["fraction_of_peak"]
+        assert row["vm_hwm_kib"] > 0 and row["runs"] >= 1
+    text = open(_only(str(out / "*" / "benchmark_quick.md")), encoding="utf-8").read()
+    assert text.startswith(f"# Benchmarks on `{mach['machine_id']}`")
+    assert mach["cpu_model"] in text and "Load average" in text and "matmul peak" in text
+    assert "| baseline DCGAN |" in text and "| baseline SNGAN |" in text
+
+
+def test_reproduce_quick_writes_table_and_plot(outputs):
+    code, out, log = outputs["reproduce"]
+    assert code == 0, log[-3000:]
+    results = json.load(open(_only(str(out / "*" / "reproduce_quick" / "reproduce.json")), encoding="utf-8"))
+    sparse = results["results"]["sparse"]
+    if sparse["status"] == "skipped":  # the method is not built yet: the reason must be in the table
+        assert sparse["reason"]
+        return
+    assert sparse["status"] == "ok", sparse
+    modes = {p["mode"] for p in sparse["seeds"][0]["points"]}
+    assert {"dense", "static"} <= modes and any(m.startswith("dynamic") for m in modes)
+    text = open(_only(str(out / "*" / "reproduce_quick" / "reproduce.md")), encoding="utf-8").read()
+    assert "dynamic G FID < static FID at d_G=0.5" in text and "seeds: [0]" in text
+    try:
+        import matplotlib  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:  # plots need the optional `bench` extra; the report must say they were skipped
+        assert sparse["plot"].startswith("skipped: matplotlib is not installed")
+        return
+    assert "](sparse_fid_vs_density.png)" in text
+    png = _only(str(out / "*" / "reproduce_quick" / "sparse_fid_vs_density.png"))
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,135 @@
+"""Benchmarks every model and method on this machine: training steps/s and images/s, memory, XLA on and off, the
+fraction of the measured matmul peak, exported TFLite size and latency, a PyTorch SNGAN reference, and profiling
+experiments on the baseline step. Writes JSON and Markdown to <out>/<machine-id>/.
+
+Examples:
+  python tools/benchmark.py                       # full run (~20-30 min on 2 cores), one subprocess per row
+  python tools/benchmark.py --quick               # toy sizes, seconds per row (a sanity run, used by tests)
+  python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
+
+Tasks: machine, every case of benchmarks.cases.CASES, torch_sngan, export, profile; options as suffixes:
++xla = trainer.compile(jit_compile=True); with --isolate only: +1t = one thread (TF and torch), +i1 = one TF
+inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not importable yields a 'skipped' row
+with the reason.
+"""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app, flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
+
+from benchmarks import machine, report  # noqa: E402  pylint: disable=wrong-import-position
+
+FLAGS = flags.FLAGS
+flags.DEFINE_bool("quick", False, "Toy sizes and few repeats: a seconds-long sanity run.")
+flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"),
+                    "Results root; files go to <out>/<machine-id>/.")
+flags.DEFINE_list("tasks", [], "Tasks to run (default: all). See the module docstring.")
+flags.DEFINE_bool("xla", True, "Also time the +xla variant of every case that supports it (default task list).")
+flags.DEFINE_bool("isolate", None, "One subprocess per task (clean per-row peak RSS). Default: on, off with --quick.")
+flags.DEFINE_integer("task_timeout", 3600, "Seconds before a task's subprocess is stopped (its row says so).")
+flags.DEFINE_string("worker", None, "Internal: run this one task and write its rows to --worker_out.")
+flags.DEFINE_string("worker_out", None, "Internal: where the worker writes its rows (JSON).")
+
+PROTOCOL = "per row: build, first call (trace/compile), warm-up, then the median of the timed calls"
+
+
+def default_tasks(xla):
+    """Every task, in report order."""
+    from benchmarks.cases import CASES, XLA_CASES  # pylint: disable=import-outside-toplevel
+
+    tasks = ["machine"]
+    for name in CASES:
+        tasks.append(name)
+        if xla and name in XLA_CASES:
+            tasks.append(name + "+xla")
+    variants = [f"{case}+{option}" for case in ("baseline_dcgan", "baseline_sngan")
+                for option in ("i1", "eigen", "1t")]
+    return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", "profile"]
+
+
+def _isolated(task, quick, timeout, log_dir):
+    """Runs `task` in a fresh Python process; returns its rows (an error row when it dies or times out)."""
+    out = os.path.join(log_dir, f"{task.replace('+', '_')}.json")
+    cmd = [sys.executable, os.path.abspath(__file__), f"--worker={task}", f"--worker_out={out}"]
+    cmd += ["--quick"] if quick else []
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    log_path = os.path.join(log_dir, f"{task.replace('+', '_')}.log")
+    with open(log_path, "w", encoding="utf-8") as log:
+        try:
+            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout, check=False)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            code = "timeout"
+    if code == 0 and os.path.exists(out):
+        with open(out, encoding="utf-8") as f:
+            return json.load(f)
+    with open(log_path, encoding="utf-8") as f:
+        tail = f.read()[-1500:]
+    return [dict(task=task, name=task, status="error", reason=f"worker exited with {code}", log_tail=tail)]
+
+
+def run_tasks(tasks, quick, isolate, timeout):
+    """Rows of all `tasks`, each in its own process when `isolate`."""
+    from benchmarks.worker import PROCESS_OPTIONS, parse_task, run_task  # pylint: disable=import-outside-toplevel
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_logs_") as log_dir:
+        for task in tasks:
+            start = time.time()
+            if isolate:
+                new = _isolated(task, quick, timeout, log_dir)
+            elif set(PROCESS_OPTIONS) & parse_task(task)[1]:  # fixed once TF has run anything in a process
+                new = [dict(task=task, name=task, status="skipped", reason=f"{task} needs --isolate")]
+            else:
+                new = run_task(task, quick)
+            for row in new:
+                row.setdefault("task_wall_s", time.time() - start)
+                row.setdefault("load_after_task", machine.load_average())
+            rows += new
+            print(f"[benchmark] {task}: {', '.join(r.get('status', '?') for r in new)} "
+                  f"({time.time() - start:.0f} s, load {machine.load_average()})", flush=True)
+    return rows
+
+
+def main(argv):
+    del argv
+    from benchmarks.worker import run_task  # pylint: disable=import-outside-toplevel
+
+    if FLAGS.worker:
+        rows = run_task(FLAGS.worker, FLAGS.quick)
+        report.write_json(FLAGS.worker_out, rows)
+        return
+    tasks = FLAGS.tasks or default_tasks(FLAGS.xla)
+    if "machine" not in tasks:
+        tasks = ["machine"] + list(tasks)
+    isolate = (not FLAGS.quick) if FLAGS.isolate is None else FLAGS.isolate
+    meta = dict(started=datetime.datetime.now().isoformat(timespec="seconds"), quick=FLAGS.quick, tasks=tasks,
+                isolated=isolate, protocol=PROTOCOL, load_before=machine.load_average(), argv=sys.argv[1:])
+    start = time.time()
+    rows = run_tasks(tasks, FLAGS.quick, isolate, FLAGS.task_timeout)
+    meta.update(load_after=machine.load_average(), wall_s=time.time() - start)
+    machine_row = next((r for r in rows if r.get("task") == "machine" and r.get("status") == "ok"), {})
+    meta["machine_id"] = machine_row.get("machine_id") or machine.machine_id()
+    out_dir = os.path.join(FLAGS.out, meta["machine_id"])
+    os.makedirs(out_dir, exist_ok=True)
+    text = report.markdown(rows, meta)  # also adds GFLOP/s and fraction of peak to the rows
+    _, checks, variants = report.derive(rows)
+    stem = "benchmark_quick" if FLAGS.quick else "benchmark"
+    report.write_json(os.path.join(out_dir, stem + ".json"),
+                      dict(meta=meta, rows=rows, checks=checks, variants=variants))
+    with open(os.path.join(out_dir, stem + ".md"), "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    print(f"[benchmark] wrote {os.path.join(out_dir, stem)}.{{json,md}}")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,81 @@
+"""Small-scale reproduction of each paper's claim (DGL-GAN, STU-GAN, alphaGAN) on the built-in offline data, over
+several seeds, via `tfgan_eff.train_lib.run` on the methods' presets. Writes a claims table (Markdown + JSON) and
+PNG plots to <out>/<machine-id>/reproduce[_quick]/.
+
+Examples:
+  python tools/reproduce.py --quick --seeds=0                 # toy sizes, about a minute per part (tests)
+  python tools/reproduce.py --seeds=0,1,2                     # the real thing: several hours on 2 CPU cores
+  python tools/reproduce.py --parts=sparse --densities=0.05,0.1,0.2,0.5
+
+Runs are resumable: rerunning the same command reads finished runs back and resumes unfinished ones
+(--workdir keeps them; the default is under /tmp).
+"""
+
+import datetime
+import os
+import sys
+import time
+
+from absl import app, flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
+
+from benchmarks import machine  # noqa: E402  pylint: disable=wrong-import-position
+
+FLAGS = flags.FLAGS
+flags.DEFINE_bool("quick", False, "Toy sizes (presets.smoke): a sanity run of every part in minutes.")
+flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; every part runs once per seed.")
+flags.DEFINE_list("parts", ["dgl", "sparse", "search"], "Parts to run: dgl, sparse, search.")
+flags.DEFINE_list("densities", ["0.1", "0.2", "0.5"], "G densities of the sparse part (static vs dynamic at each).")
+flags.DEFINE_integer("curve_points", 8, "FID points per DGL sub-run (checkpoints every steps/curve_points).")
+flags.DEFINE_integer("search_rounds", 0, "Search rounds (0 = the preset's).")
+flags.DEFINE_string("workdir", "", "Where the runs live (default /tmp/tfgan_eff_reproduce[_quick]).")
+flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"), "Results root (<out>/<machine-id>/...).")
+
+
+def main(argv):
+    del argv
+    from benchmarks import plots, reproduction  # pylint: disable=import-outside-toplevel
+    from benchmarks.report import write_json  # pylint: disable=import-outside-toplevel
+
+    unknown = [p for p in FLAGS.parts if p not in reproduction.PARTS]
+    if unknown:
+        raise app.UsageError(f"--parts: unknown {unknown}; choose from {reproduction.PARTS}")
+    opts = reproduction.Options(seeds=tuple(int(s) for s in FLAGS.seeds), quick=FLAGS.quick,
+                                densities=tuple(float(d) for d in FLAGS.densities),
+                                curve_points=FLAGS.curve_points, search_rounds=FLAGS.search_rounds)
+    suffix = "_quick" if FLAGS.quick else ""
+    root = FLAGS.workdir or f"/tmp/tfgan_eff_reproduce{suffix}"
+    described = machine.describe()
+    out_dir = os.path.join(FLAGS.out, described["machine_id"], "reproduce" + suffix)
+    os.makedirs(out_dir, exist_ok=True)
+    meta = dict(started=datetime.datetime.now().isoformat(timespec="seconds"), load_before=machine.load_average(),
+                machine_id=described["machine_id"], protocol=reproduction.protocol(opts), workdir=root,
+                machine=f"{described['cpu_model']} x {described['cores']} cores, {described['memory_gib']} GiB, "
+                        + ", ".join(f"{k} {v}" for k, v in described["packages"].items()))
+    json_path = os.path.join(out_dir, "reproduce.json")
+    # Parts run separately (each takes hours at full size) accumulate in one report; a part run again replaces its
+    # previous result.
+    results = reproduction.previous_results(json_path, opts)
+    start = time.time()
+    for part in FLAGS.parts:
+        results[part] = reproduction.run_part(part, root, opts)
+        results[part]["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+        try:
+            png = plots.plot_part(part, results[part]["seeds"], out_dir)
+        except ImportError as err:
+            results[part]["plot"] = f"skipped: matplotlib is not installed ({err}); pip install -e '.[bench]'"
+            continue
+        if png:
+            results[part]["plot"] = os.path.basename(png)
+    meta.update(load_after=machine.load_average(), wall_s=time.time() - start)
+    write_json(json_path, dict(meta=meta, results=results))
+    pngs = [os.path.join(out_dir, r["plot"]) for r in results.values() if r.get("plot", "").endswith(".png")]
+    with open(os.path.join(out_dir, "reproduce.md"), "w", encoding="utf-8") as f:
+        f.write(reproduction.markdown(results, meta, pngs))
+    print(f"[reproduce] wrote {out_dir}/reproduce.{{json,md}} and {len(pngs)} plot(s)")
+
+
+if __name__ == "__main__":
+    app.run(main)
