@@ -107,3 +107,14 @@ def test_workdir_lock(tmp_path):
     with WorkdirLock(str(tmp_path)):  # the owner is dead: the stale lock is taken over
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
     assert not (tmp_path / ".lock").exists()
+
+
+def test_periodic_eval_keeps_best_checkpoint(smoke_cfg, tmp_path):
+    smoke_cfg.eval.update(every=2, num_samples=16)
+    _, summary = train_gan(smoke_cfg, str(tmp_path))
+    evals = sorted(os.listdir(tmp_path / "evals"))
+    assert evals == ["step_0000002.json", "step_0000004.json"]
+    fids = {int(name[5:12]): json.loads((tmp_path / "evals" / name).read_text())["fid"] for name in evals}
+    best_step = min(fids, key=fids.get)
+    assert summary["best"]["step"] == best_step and summary["best"]["fid"] == pytest.approx(fids[best_step])
+    assert tf.train.latest_checkpoint(str(tmp_path / "best")).endswith(f"ckpt-{best_step}")

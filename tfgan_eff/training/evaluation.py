@@ -70,3 +70,30 @@ def evaluate_run(cfg, generator, images, workdir, name="eval.json"):
     metrics = {k: v for k, v in results.items() if k != "protocol"}
     logging.info("%s: %s", workdir, "  ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
     return metrics
+
+
+class PeriodicEvaluator:
+    """fn(step) for a StepCallback: evaluates the sampling generator, logs the metrics to TensorBoard, and keeps the
+    checkpoint with the best FID so far in <workdir>/best (with best.json saying which step it is)."""
+
+    def __init__(self, cfg, run, images, workdir, writer):
+        from tfgan_eff.training.checkpoint import Checkpointer  # pylint: disable=import-outside-toplevel
+        from tfgan_eff.training.workdir import read_json  # pylint: disable=import-outside-toplevel
+
+        self.cfg, self.run, self.images, self.workdir, self.writer = cfg, run, images, workdir, writer
+        self.best_path = os.path.join(workdir, "best", "best.json")
+        self.best = read_json(self.best_path) if os.path.exists(self.best_path) else {"fid": float("inf")}
+        self.checkpointer = Checkpointer(os.path.join(workdir, "best"), 1, **run.trainer.checkpoint_items())
+
+    def __call__(self, step):
+        metrics = evaluate_run(self.cfg, self.run.sampling_generator, self.images, self.workdir,
+                               name=os.path.join("evals", f"step_{step:07d}.json"))
+        with self.writer.as_default(step=step):
+            import tensorflow as tf  # pylint: disable=import-outside-toplevel
+            for key, value in metrics.items():
+                tf.summary.scalar(f"eval/{key}", value)
+        if metrics.get("fid", float("inf")) < self.best["fid"]:
+            self.best = dict(step=int(step), fid=metrics["fid"], checkpoint=self.checkpointer.save(step))
+            write_json(self.best_path, self.best)
+            logging.info("new best FID %.3f at step %d", metrics["fid"], step)
+        return metrics

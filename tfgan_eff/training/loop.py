@@ -15,7 +15,7 @@ from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training import callbacks, checkpoint
 from tfgan_eff.training.strategy import get_strategy, worker_workdir
 from tfgan_eff.training.trainer import GANTrainer
-from tfgan_eff.training.workdir import write_json
+from tfgan_eff.training.workdir import read_json, write_json
 
 
 def count_params(model):
@@ -113,10 +113,15 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
                callbacks.StepCallback(start, total, cfg.train.ckpt_every, run.checkpointer.save),
                callbacks.StepCallback(start, total, cfg.train.sample_every, write_samples),
                *[make(run) for make in extra_callbacks]]
+        if evaluate and cfg.eval.every:
+            from tfgan_eff.training.evaluation import PeriodicEvaluator  # pylint: disable=import-outside-toplevel
+            cbs.append(callbacks.StepCallback(start, total, cfg.eval.every,
+                                              PeriodicEvaluator(cfg, run, images, workdir, writer)))
         try:
             with strategy.scope():
                 run.trainer.compile()
-                run.trainer.fit(dataset, epochs=1, steps_per_epoch=total - start, callbacks=cbs, verbose=0)
+                run.trainer.fit(dataset, epochs=1, steps_per_epoch=total - start, callbacks=cbs, verbose=0,
+                                shuffle=False)
         except tf.errors.InvalidArgumentError as err:
             if "non-finite" in str(err):
                 raise NonFiniteError(workdir, run.checkpointer.latest, err) from err
@@ -127,6 +132,8 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
         wall_time_s=round(time.time() - t0, 2), steps_per_s=round(progress.steps_per_second, 3),
         params=dict(generator=count_params(run.generator), discriminator=count_params(run.discriminator)),
         samples=samples, checkpoint=run.checkpointer.latest)
+    if os.path.exists(os.path.join(workdir, "best", "best.json")):
+        summary["best"] = read_json(os.path.join(workdir, "best", "best.json"))
     if evaluate and cfg.eval.at_end:
         from tfgan_eff.training.evaluation import evaluate_run  # pylint: disable=import-outside-toplevel
         summary["metrics"] = evaluate_run(cfg, run.sampling_generator, images, workdir)
