@@ -192,14 +192,11 @@ def run(cfg, workdir, strategy):
         costs["boost"] = _costs(cfg)
     rows = [_row(ROW_NAMES[k], runs[k], costs.get(k, costs["student"])) for k in ROW_NAMES if k in runs]
     table = format_table(rows)
-    speeds = [runs.get(k, {}).get("steps_per_s") for k in ("stage1", "dgl")]
     summary = dict(
         method="dgl", config=cfg.name, workdir=workdir, switch_step=switch, total_steps=cfg.train.steps,
         lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=teacher_path,
         teacher=dict(costs["teacher"], checkpoint=teacher.checkpoint, ema=teacher.has_ema),
         student=dict(costs["student"], g_width=gw, d_width=dw),
-        # From the sub-runs' mean steps/s (tracing included): rough; time single steps for a benchmark.
-        stage2_over_stage1_step_time=(speeds[0] / speeds[1]) if all(speeds) else None,
         table=rows, table_text=table, runs=runs, export=runs["dgl"].get("export"),
         wall_time_s=round(time.time() - t0, 2))
     write_json(os.path.join(workdir, "summary.json"), summary)
