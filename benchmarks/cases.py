@@ -20,6 +20,16 @@ from tfgan_eff.models import registry
 from tfgan_eff.training.loop import Run, batch_spec, count_params, load_data
 
 
+_SCRATCH = []  # one TemporaryDirectory per process, removed when the process exits
+
+
+def scratch_dir(prefix="bench_"):
+    """A new empty directory (for a Run's checkpoints, traces) inside this process's temporary directory."""
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.TemporaryDirectory(prefix="tfgan_eff_bench_"))
+    return tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH[0].name)
+
+
 class Skipped(Exception):
     """The case cannot run here; str(err) says why (e.g. the method's module is missing)."""
 
@@ -82,7 +92,7 @@ def train_function_step(trainer, batch, xla):
 
 def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_info=None):
     """A GANTrainer(-subclass) step of `cfg`'s models; `teacher` adds its D's FLOPs to the G step."""
-    run = Run(cfg, tempfile.mkdtemp(prefix="bench_"), tf.distribute.get_strategy(), trainer_factory)
+    run = Run(cfg, scratch_dir(), tf.distribute.get_strategy(), trainer_factory)
     spec = batch_spec(cfg)
     g_f, d_f = forward_flops(run.generator), forward_flops(run.discriminator)
     t_f = forward_flops(teacher) if teacher is not None else 0
@@ -158,7 +168,7 @@ def sparse_update(quick, xla):
     """One STU-GAN prune-and-regrow update of G (gradient growth) at an update boundary, as the callback runs it."""
     del xla  # the update is its own tf.function
     cfg = configs.preset("sparse", quick)
-    run = Run(cfg, tempfile.mkdtemp(prefix="bench_"), tf.distribute.get_strategy(), _sparse_factory(cfg, "dynamic_g"))
+    run = Run(cfg, scratch_dir(), tf.distribute.get_strategy(), _sparse_factory(cfg, "dynamic_g"))
     trainer = run.trainer
     if not hasattr(trainer, "mask_update_function"):
         raise Skipped("SparseTrainer.mask_update_function does not exist yet")

@@ -29,7 +29,11 @@ def search_d_plus_g_flops(g_flops, d_flops, batch):
 
 
 def fraction_of_peak(flops_per_step, seconds_per_step, peak_gflops):
-    """(achieved GFLOP/s, achieved / peak) for a step; (None, None) when any input is missing."""
+    """(achieved GFLOP/s, achieved / peak) for a step; (None, None) when any input is missing.
+
+    With CPU seconds per step and a peak in GFLOP per CPU-second this is the efficiency of the busy cores,
+    which other processes on a shared machine barely change; with wall seconds and GFLOP/s it is the usual figure.
+    """
     if not flops_per_step or not seconds_per_step or not peak_gflops:
         return None, None
     achieved = flops_per_step / seconds_per_step / 1e9

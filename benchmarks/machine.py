@@ -94,29 +94,35 @@ def describe(gpus=()):
         platform=platform.platform(), python=platform.python_version(), packages=_versions(), gpus=list(gpus))
 
 
-def _best_seconds(fn, repeats):
+def _throughput(fn, flops, repeats):
+    """(best GFLOP/s of wall time, best GFLOP per CPU-second) of `repeats` calls of `fn` after one warm-up.
+
+    The second figure divides by the process CPU time (all threads), so it is what the cores deliver while they
+    run this work: other processes on a shared machine lower the first figure much more than the second.
+    """
     fn()  # warm-up (thread pools, allocation)
-    best = float("inf")
+    best_wall = best_cpu = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, max(time.process_time() - cpu, 1e-9))
+    return flops / best_wall / 1e9, flops / best_cpu / 1e9
 
 
-def numpy_matmul_gflops(n=2048, repeats=5):
-    """Best-of-`repeats` float32 n x n matmul throughput of NumPy's BLAS, in GFLOP/s (2 n^3 FLOPs per product)."""
+def numpy_matmul(n=2048, repeats=5):
+    """Float32 n x n matmul throughput of NumPy's BLAS: (GFLOP/s, GFLOP per CPU-second), 2 n^3 FLOPs per product."""
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
-    return 2 * n ** 3 / _best_seconds(lambda: a @ b, repeats) / 1e9
+    return _throughput(lambda: a @ b, 2 * n ** 3, repeats)
 
 
-def tf_matmul_gflops(n=2048, repeats=5, device=None):
-    """Best-of-`repeats` float32 n x n tf.matmul throughput in GFLOP/s (result fetched, so the time is complete)."""
+def tf_matmul(n=2048, repeats=5, device=None):
+    """Float32 n x n tf.matmul throughput: (GFLOP/s, GFLOP per CPU-second); the result is fetched each call."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     with tf.device(device or "/CPU:0"):
         a = tf.random.stateless_normal((n, n), seed=(0, 0))
         b = tf.random.stateless_normal((n, n), seed=(0, 1))
         matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-        return 2 * n ** 3 / _best_seconds(lambda: matmul().numpy(), repeats) / 1e9
+        return _throughput(lambda: matmul().numpy(), 2 * n ** 3, repeats)

@@ -10,14 +10,13 @@ import collections
 import contextlib
 import glob
 import os
-import tempfile
 import types
 
 import keras
 import tensorflow as tf
 
 from benchmarks import configs, settings
-from benchmarks.cases import fixed_batch, train_function_step
+from benchmarks.cases import fixed_batch, scratch_dir, train_function_step
 from benchmarks.timing import time_calls, time_interleaved
 from tfgan_eff.data import pipeline
 from tfgan_eff.ops import layers
@@ -60,7 +59,7 @@ def _repeats(quick):
 def train_step(cfg, patch=None):
     """A blocking compiled train step of a fresh Run of `cfg` on a fixed batch; `patch(trainer)` is applied
     before tracing."""
-    run = Run(cfg, tempfile.mkdtemp(prefix="bench_prof_"), tf.distribute.get_strategy())
+    run = Run(cfg, scratch_dir(), tf.distribute.get_strategy())
     if patch is not None:
         patch(run.trainer)
     step = train_function_step(run.trainer, fixed_batch(cfg), False)
@@ -94,7 +93,7 @@ def _consumer(dataset, n):
 def _fitter(cfg, dataset_fn, steps, traces):
     """fn() that runs `trainer.fit` for `steps` steps on a fresh `dataset_fn()` (traced once here); counts
     traces of train_step in `traces`."""
-    run = Run(cfg, tempfile.mkdtemp(prefix="bench_prof_"), tf.distribute.get_strategy())
+    run = Run(cfg, scratch_dir(), tf.distribute.get_strategy())
     original = run.trainer.train_step
     run.trainer.train_step = lambda data: (traces.append(1), original(data))[1]  # Python runs only when tracing
     run.trainer.compile()
@@ -261,7 +260,7 @@ def op_breakdown(name, cfg, quick, steps=3):
 
     step = train_step(cfg)
     step()
-    logdir = tempfile.mkdtemp(prefix="bench_trace_")
+    logdir = scratch_dir("trace_")
     tf.profiler.experimental.start(logdir)
     for _ in range(1 if quick else steps):
         step()

@@ -35,6 +35,8 @@ flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"),
 flags.DEFINE_list("tasks", [], "Tasks to run (default: all). See the module docstring.")
 flags.DEFINE_bool("xla", True, "Also time the +xla variant of every case that supports it (default task list).")
 flags.DEFINE_bool("isolate", None, "One subprocess per task (clean per-row peak RSS). Default: on, off with --quick.")
+flags.DEFINE_bool("reuse", False, "Keep the rows of tasks not run now from the previous report in the same place "
+                  "(rerun a few rows, e.g. --tasks=machine --reuse); reused rows say when they were measured.")
 flags.DEFINE_integer("task_timeout", 3600, "Seconds before a task's subprocess is stopped (its row says so).")
 flags.DEFINE_string("worker", None, "Internal: run this one task and write its rows to --worker_out.")
 flags.DEFINE_string("worker_out", None, "Internal: where the worker writes its rows (JSON).")
@@ -100,6 +102,29 @@ def run_tasks(tasks, quick, isolate, timeout):
     return rows
 
 
+def reuse_rows(path, rows, meta):
+    """The previous report's rows with this run's rows in place of (or after) those of the same task."""
+    if not os.path.exists(path):
+        return rows
+    with open(path, encoding="utf-8") as f:
+        previous = json.load(f)
+    new = {r["task"]: r for r in rows}
+    merged, done = [], set()
+    for row in previous["rows"]:
+        task = row["task"]
+        if task in new:
+            if task not in done:
+                merged += [r for r in rows if r["task"] == task]
+                done.add(task)
+            continue
+        row.setdefault("reused_from", previous["meta"]["started"])
+        merged.append(row)
+    merged += [r for r in rows if r["task"] not in done]
+    meta["reused"] = dict(started=previous["meta"]["started"], load_before=previous["meta"].get("load_before"),
+                          load_after=previous["meta"].get("load_after"), wall_s=previous["meta"].get("wall_s"))
+    return merged
+
+
 def main(argv):
     del argv
     from benchmarks.worker import run_task  # pylint: disable=import-outside-toplevel
@@ -121,9 +146,11 @@ def main(argv):
     meta["machine_id"] = machine_row.get("machine_id") or machine.machine_id()
     out_dir = os.path.join(FLAGS.out, meta["machine_id"])
     os.makedirs(out_dir, exist_ok=True)
+    stem = "benchmark_quick" if FLAGS.quick else "benchmark"
+    if FLAGS.reuse:
+        rows = reuse_rows(os.path.join(out_dir, stem + ".json"), rows, meta)
     text = report.markdown(rows, meta)  # also adds GFLOP/s and fraction of peak to the rows
     _, checks, variants = report.derive(rows)
-    stem = "benchmark_quick" if FLAGS.quick else "benchmark"
     report.write_json(os.path.join(out_dir, stem + ".json"),
                       dict(meta=meta, rows=rows, checks=checks, variants=variants))
     with open(os.path.join(out_dir, stem + ".md"), "w", encoding="utf-8") as f:
