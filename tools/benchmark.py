@@ -120,8 +120,10 @@ def reuse_rows(path, rows, meta):
         row.setdefault("reused_from", previous["meta"]["started"])
         merged.append(row)
     merged += [r for r in rows if r["task"] not in done]
-    meta["reused"] = dict(started=previous["meta"]["started"], load_before=previous["meta"].get("load_before"),
-                          load_after=previous["meta"].get("load_after"), wall_s=previous["meta"].get("wall_s"))
+    old = previous["meta"]
+    # A report that itself reused rows passes on where its reused rows came from.
+    meta["reused"] = old.get("reused") or dict(started=old["started"], load_before=old.get("load_before"),
+                                                load_after=old.get("load_after"), wall_s=old.get("wall_s"))
     return merged
 
 
