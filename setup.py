@@ -29,6 +29,6 @@ setup(
     extras_require={
         "test": ["pytest==9.2.0"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
-        "bench": ["torch==2.13.0"],
+        "bench": ["torch==2.13.0", "matplotlib==3.11.2"],
     },
 )
