@@ -33,8 +33,10 @@ def _band(ax, series_list, label, **kw):
 
 
 def _save(fig, path):
+    """Writes the figure as PNG and closes it (pyplot keeps every open figure alive)."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
     return path
 
 
@@ -52,9 +54,7 @@ def dgl_plot(seeds, path):
     ax.set(xlabel="generator steps", ylabel="FID (offline features, lower is better)",
            title=f"DGL-GAN on digits ({len(seeds)} seed(s))")
     ax.legend()
-    path = _save(fig, path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def sparse_plot(seeds, path):
@@ -71,9 +71,7 @@ def sparse_plot(seeds, path):
     ax.set(xlabel="generator density d_G (fraction of conv weights kept)", ylabel="FID (offline features)",
            title=f"STU-GAN on digits ({len(seeds)} seed(s))")
     ax.legend()
-    path = _save(fig, path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def search_plot(seeds, path):
@@ -86,9 +84,7 @@ def search_plot(seeds, path):
     ax1.set(xlabel="search round", ylabel="duality gap", title="alphaGAN: duality gap")
     ax2.set(xlabel="search round", ylabel="entropy of softmax(alpha) (nats)", title="alphaGAN: architecture entropy")
     ax2.ticklabel_format(axis="y", useOffset=False)  # entropy moves in small steps near log(#candidates)
-    path = _save(fig, path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 PLOTS = {"dgl": ("dgl_fid_vs_steps.png", dgl_plot), "sparse": ("sparse_fid_vs_density.png", sparse_plot),
