@@ -75,15 +75,25 @@ def sparse_plot(seeds, path):
 
 
 def search_plot(seeds, path):
-    """Duality gap and architecture entropy per search round."""
+    """Duality gap and architecture entropy per search round; retrained FID of derived vs baselines."""
     plt = _pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.6, 3.8))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13.6, 3.8))
     _band(ax1, [list(enumerate(s["dg"], 1)) for s in seeds], "duality gap")
     ax1.axhline(0.0, color="grey", linewidth=0.8)
     _band(ax2, [list(enumerate(s["entropy"], 1)) for s in seeds], "mean edge entropy", color="tab:orange")
     ax1.set(xlabel="search round", ylabel="duality gap", title="alphaGAN: duality gap")
     ax2.set(xlabel="search round", ylabel="entropy of softmax(alpha) (nats)", title="alphaGAN: architecture entropy")
     ax2.ticklabel_format(axis="y", useOffset=False)  # entropy moves in small steps near log(#candidates)
+    groups = (("derived", [s.get("retrain_fid") for s in seeds]),
+              ("random", [f for s in seeds for f in s.get("random_fids", [])]),
+              ("SNGAN G", [s.get("sngan_fid") for s in seeds]))
+    for i, (label, fids) in enumerate(groups):
+        fids = [f for f in fids if f is not None]
+        if fids:
+            ax3.bar(i, np.mean(fids), yerr=np.std(fids), color=f"C{i}", alpha=0.7, capsize=4)
+            ax3.plot([i] * len(fids), fids, "ko", markersize=3)
+    ax3.set_xticks(range(len(groups)), [g[0] for g in groups])
+    ax3.set(ylabel="FID after retraining (offline features)", title="retrained with the same recipe")
     return _save(fig, path)
 
 

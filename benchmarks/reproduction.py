@@ -7,16 +7,19 @@ Parts (each resumable: a finished run is read back, a killed one resumes from it
           every kept checkpoint of every sub-run (EMA generator).
   sparse  STU-GAN preset at several G densities (dynamic G vs static masks; one dense run). Claim: dynamic
           sparse-to-sparse training beats static masks at the same density and gets close to dense.
-  search  alphaGAN preset (search + retraining). Claim: the duality gap shrinks and the architecture settles
-          (softmax entropy falls) over the rounds; the derived net retrains to a usable FID.
+  search  alphaGAN preset (search + retraining). Claims: the duality gap shrinks and the architecture settles
+          (softmax entropy falls) over the rounds; the derived genotype retrains to a better FID than random
+          genotypes of the same space and than a hand-designed SNGAN-ResNet G of about its size (same recipe).
 """
 
+import copy
 import dataclasses
 import json
 import os
 import re
 import statistics
 
+import numpy as np
 import tensorflow as tf
 
 from tfgan_eff import train_lib
@@ -35,6 +38,7 @@ class Options:
     densities: tuple = (0.1, 0.2, 0.5)
     curve_points: int = 8
     search_rounds: int = 0  # 0 = the preset's
+    random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
 
 
 class PartSkipped(Exception):
@@ -132,15 +136,69 @@ def sparse_seed(seed, root, opts):
 
 # ------------------------------------------------------------------------------------------------------- search
 def search_seed(seed, root, opts):
-    """One seed of the search part: DG and architecture entropy per round, genotype, retrained FID."""
+    """One seed of the search part: DG and architecture entropy per round, genotype, retrained FID, and the FIDs
+    of the baselines retrained with the same recipe (random genotypes, an SNGAN-ResNet G of similar size)."""
     workdir = os.path.join(root, "search", f"seed_{seed}")
-    summary = run_method(method_config("search", seed, opts), workdir)
+    cfg = method_config("search", seed, opts)
+    summary = run_method(cfg, workdir)
     history_path = os.path.join(workdir, "search", "history.json")
     history = read_json(history_path) if os.path.exists(history_path) else []
     retrain = summary.get("retrain", {})
-    return dict(seed=seed, workdir=workdir, dg=[h["dg"] for h in history],
-                entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
-                genotype=summary.get("genotype"), retrain_fid=retrain.get("metrics", {}).get("fid"))
+    derived_params = retrain.get("params", {}).get("generator")
+    result = dict(seed=seed, workdir=workdir, dg=[h["dg"] for h in history],
+                  entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
+                  genotype=summary.get("genotype"), retrain_fid=retrain.get("metrics", {}).get("fid"),
+                  derived_g_params=derived_params)
+    result.update(random_genotype_runs(cfg, workdir, seed, opts.random_genotypes))
+    if derived_params:
+        result.update(sngan_run(cfg, os.path.join(workdir, "sngan"), derived_params))
+    return result
+
+
+def random_genotype_runs(cfg, workdir, seed, count):
+    """Retrains `count` uniformly random genotypes of the search space with the search preset's recipe."""
+    from tfgan_eff.search import genotype as genotype_lib  # pylint: disable=import-outside-toplevel
+
+    fids, params, genotypes = [], [], []
+    for i in range(count):
+        run_dir = os.path.join(workdir, f"random_{i}")
+        path = os.path.join(run_dir, "genotype.json")
+        genotype = genotype_lib.sample(np.random.default_rng([seed, i]))
+        genotype_lib.save(genotype, path)
+        random_cfg = copy.deepcopy(cfg)
+        random_cfg.retrain.genotype = path  # skips the search
+        retrain = run_method(random_cfg, run_dir).get("retrain", {})
+        fids.append(retrain.get("metrics", {}).get("fid"))
+        params.append(retrain.get("params", {}).get("generator"))
+        genotypes.append(genotype.to_dict())
+    return dict(random_fids=fids, random_g_params=params, random_genotypes=genotypes)
+
+
+def sngan_run(cfg, workdir, target_params):
+    """Trains an SNGAN-ResNet G (BN, no SN) whose size is closest to `target_params`, with the same recipe."""
+    sngan_cfg = copy.deepcopy(cfg)
+    sngan_cfg.method, sngan_cfg.name = "baseline", "search_sngan_baseline"
+    sngan_cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(sngan_cfg, target_params))
+    summary = run_method(sngan_cfg, workdir)
+    return dict(sngan_fid=summary.get("metrics", {}).get("fid"), sngan_ch=sngan_cfg.model.g.ch,
+                sngan_g_params=summary.get("params", {}).get("generator"))
+
+
+def sngan_width(cfg, target_params):
+    """The channel width of cfg's SNGAN-ResNet G whose parameter count is closest to `target_params`."""
+    from tfgan_eff.models.registry import build_generator  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.loop import count_params  # pylint: disable=import-outside-toplevel
+
+    def params(ch):
+        probe = copy.deepcopy(cfg)
+        probe.model.g.update(arch="sngan", genotype="", width=1.0, ch=ch)
+        return count_params(build_generator(probe))
+
+    lo, hi = 1, 1024  # parameters grow with ch: bisect for the last ch at or under the target
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if params(mid) <= target_params else (lo, mid - 1)
+    return min((lo, lo + 1), key=lambda ch: abs(params(ch) - target_params))
 
 
 SEED_RUNNERS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
@@ -193,19 +251,33 @@ def sparse_claims(seeds, densities):
 
 
 def search_claims(seeds):
-    """The duality gap and the architecture entropy fall from the first to the last round."""
+    """The duality gap and the architecture entropy fall from the first to the last round; the derived genotype
+    retrains to a lower FID than the mean of the random genotypes and than the SNGAN G of similar size."""
     def falls(series):
         return None if len(series) < 2 else series[-1] < series[0]
+
+    def beats(s, other):
+        return None if None in (s.get("retrain_fid"), other) else s["retrain_fid"] < other
+
     dg = {s["seed"]: dict(first=s["dg"][0] if s["dg"] else None, last=s["dg"][-1] if s["dg"] else None)
           for s in seeds}
     ent = {s["seed"]: dict(first=s["entropy"][0] if s["entropy"] else None,
                            last=s["entropy"][-1] if s["entropy"] else None) for s in seeds}
     fid = {s["seed"]: s["retrain_fid"] for s in seeds}
+    random = {s["seed"]: mean_std(s.get("random_fids", []))[0] for s in seeds}
+    sngan = {s["seed"]: s.get("sngan_fid") for s in seeds}
     return [_claim("search", "duality gap: last round < first round", dg, [falls(s["dg"]) for s in seeds], {}),
             _claim("search", "architecture entropy: last round < first round", ent,
                    [falls(s["entropy"]) for s in seeds], {}),
             _claim("search", "retrained derived genotype FID (reference)", fid, [],
-                   {"fid": mean_std(list(fid.values()))})]
+                   {"fid": mean_std(list(fid.values()))}),
+            _claim("search", "derived genotype FID < mean FID of random genotypes (same recipe)",
+                   {k: dict(derived=fid[k], random_mean=v) for k, v in random.items()},
+                   [beats(s, random[s["seed"]]) for s in seeds],
+                   {"random": mean_std([f for s in seeds for f in s.get("random_fids", [])])}),
+            _claim("search", "derived genotype FID < SNGAN-ResNet G of similar size (same recipe)",
+                   {k: dict(derived=fid[k], sngan=v) for k, v in sngan.items()},
+                   [beats(s, sngan[s["seed"]]) for s in seeds], {"sngan": mean_std(list(sngan.values()))})]
 
 
 def claims_of(part, seeds, opts):
@@ -271,7 +343,8 @@ def protocol(opts):
             "Inception, so not comparable to published numbers)",
         sizes="--quick: presets.smoke (16 px, widths <= 8, 4 steps, 32 eval samples)" if opts.quick else
               "the methods' presets as `--method=X` runs them (export off)",
-        seeds=list(opts.seeds), sparse_densities=list(opts.densities), dgl_curve_points=opts.curve_points)
+        seeds=list(opts.seeds), sparse_densities=list(opts.densities), dgl_curve_points=opts.curve_points,
+        search_random_genotypes=opts.random_genotypes)
 
 
 def markdown(results, meta, pngs):

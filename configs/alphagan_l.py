@@ -1,6 +1,8 @@
 """Retrain the published alphaGAN(l) genotype (8.618M-parameter G) on CIFAR-10 with the paper's hyper-parameters.
 
-Needs a prepared TFDS cifar10: --config.data.tfds_data_dir=DIR (nothing is downloaded).
+Needs a prepared TFDS cifar10 and local InceptionV3 weights (nothing is downloaded):
+  python -m tfgan_eff.train --config=configs/alphagan_l.py --config.data.tfds_data_dir=DIR \
+    --config.eval.inception_weights=/path/to/inception_v3_weights_tf_dim_ordering_tf_kernels.h5
 --config.retrain.genotype= (empty) runs the paper's (l) search first and retrains the genotype it finds.
 """
 
@@ -9,4 +11,6 @@ from tfgan_eff.config.schema import base_config
 
 
 def get_config():
-    return search_section.published_cifar10(base_config(), "l")
+    c = search_section.published_cifar10(base_config(), "l")
+    c.eval.extractor = "inception"  # the offline classifiers only know digits and shapes
+    return c

@@ -1,9 +1,10 @@
-"""Shared test set-up: quiet TF, deterministic ops, and small configs."""
+"""Shared test set-up: quiet TF, deterministic ops, small configs and a tiny CIFAR-10 on disk."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # pylint: disable=wrong-import-position
 import pytest  # pylint: disable=wrong-import-position
 
 from tfgan_eff.config import presets  # pylint: disable=wrong-import-position
@@ -16,3 +17,43 @@ def smoke_cfg():
     cfg.eval.at_end = False
     cfg.export.enabled = False
     return cfg
+
+
+def tiny_cifar10_arrays(sizes=(("train", 64), ("test", 8)), seed=0):
+    """{split: (uint8 images [n, 32, 32, 3], int64 labels i % 10)}: random CIFAR-10-shaped data."""
+    rng = np.random.default_rng(seed)
+    return {split: (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), np.arange(n, dtype=np.int64) % 10)
+            for split, n in sizes}
+
+
+def write_tfds_cifar10(data_dir, arrays):
+    """Writes `arrays` ({split: (images, labels)}) as a prepared TFDS `cifar10` under `data_dir`.
+
+    Name, version and features are the registered cifar10 builder's, so `tfds.builder("cifar10", data_dir=...)`
+    finds it prepared and reads it with its own code, as it would a `tfds build cifar10` output. Nothing is
+    downloaded. (tfds.core.SequentialWriter: store_as_tfds_dataset needs importlib_resources, absent on Python 3.11.)
+    """
+    import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+
+    info = tfds.builder("cifar10", data_dir=data_dir).info
+    os.makedirs(info.data_dir, exist_ok=True)
+    writer = tfds.core.SequentialWriter(info, max_examples_per_shard=1000)
+    writer.initialize_splits(list(arrays))
+    writer.add_examples({split: [{"id": f"{split}_{i:05d}", "image": image, "label": label}
+                                 for i, (image, label) in enumerate(zip(*arrays[split]))]
+                         for split in arrays})
+    writer.close_all()
+
+
+@pytest.fixture(scope="session")
+def tiny_cifar10():
+    """The images and labels `tiny_tfds_dir` holds: {split: (images, labels)}, 64 train and 8 test examples."""
+    return tiny_cifar10_arrays()
+
+
+@pytest.fixture(scope="session")
+def tiny_tfds_dir(tmp_path_factory, tiny_cifar10):
+    """A TFDS data dir holding `tiny_cifar10` as a prepared cifar10, written once per session."""
+    data_dir = str(tmp_path_factory.mktemp("tfds"))
+    write_tfds_cifar10(data_dir, tiny_cifar10)
+    return data_dir

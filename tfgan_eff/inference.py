@@ -14,7 +14,7 @@ from tfgan_eff.training.checkpoint import restore_from
 
 def find_run_dir(path):
     """The training run under `path`: itself when it has config.json + checkpoints/, else the run named by its
-    summary.json's `generator_workdir` (multi-run methods such as dgl and sparse point at their main run)."""
+    summary.json's `generator_workdir` (dgl, sparse and search point at their main run)."""
     path = os.fspath(path)
     if os.path.isfile(os.path.join(path, "config.json")) and os.path.isdir(os.path.join(path, "checkpoints")):
         return path

@@ -56,14 +56,20 @@ def test_folder_errors(tmp_path):
         sources.load_folder(str(tmp_path), 16)
 
 
-def test_tfds_source_reads_local_data(tmp_path):
-    import tensorflow_datasets as tfds
+def test_tfds_source_reads_prepared_data_from_disk(tiny_tfds_dir, tiny_cifar10):
     cfg = presets.baseline().data
-    cfg.update(source="tfds:cifar10", resolution=16, max_examples=5)
-    with tfds.testing.mock_data(num_examples=7):
-        images, labels = sources.load_images(cfg)
-    assert images.shape == (5, 16, 16, 3) and images.dtype == np.uint8
-    assert labels.dtype == np.int64
+    cfg.update(source="tfds:cifar10", tfds_data_dir=tiny_tfds_dir, resolution=32, split="test")
+    images, labels = sources.load_images(cfg)  # at its own size: the exact pixels and labels written
+    np.testing.assert_array_equal(images, tiny_cifar10["test"][0])
+    np.testing.assert_array_equal(labels, tiny_cifar10["test"][1])
+
+    cfg.update(split="train", resolution=16, channels=1, max_examples=5)
+    images, labels = sources.load_images(cfg)
+    assert images.shape == (5, 16, 16, 1) and images.dtype == np.uint8
+    np.testing.assert_array_equal(labels, tiny_cifar10["train"][1][:5])
+    # Resized (antialiased) and averaged to gray: the mean brightness of each image survives.
+    np.testing.assert_allclose(images.mean(axis=(1, 2, 3)), tiny_cifar10["train"][0][:5].mean(axis=(1, 2, 3)),
+                               atol=2.0)
 
 
 def test_tfds_missing_says_what_to_pass(tmp_path):

@@ -26,10 +26,36 @@ def test_sparse_claims_per_density_and_dense_reference():
 def test_search_claims_need_two_rounds():
     seeds = [dict(seed=0, dg=[3.0, 2.0], entropy=[1.79, 1.80], retrain_fid=9.0),
              dict(seed=1, dg=[1.0], entropy=[1.79], retrain_fid=None)]
-    dg, entropy, fid = reproduction.search_claims(seeds)
+    dg, entropy, fid, random, sngan = reproduction.search_claims(seeds)
     assert (dg["holds_in"], dg["seeds"]) == (1, 1)  # seed 1 has a single round: no verdict
     assert entropy["holds_in"] == 0
     assert fid["detail"]["fid"] == (9.0, 0.0)
+    assert random["seeds"] == sngan["seeds"] == 0  # no baselines were run: no verdict
+
+
+def test_search_claims_compare_derived_with_random_mean_and_sngan():
+    seeds = [dict(seed=0, dg=[], entropy=[], retrain_fid=9.0, random_fids=[8.0, 12.0, 13.0], sngan_fid=10.0),
+             dict(seed=1, dg=[], entropy=[], retrain_fid=20.0, random_fids=[30.0, None], sngan_fid=15.0)]
+    random, sngan = reproduction.search_claims(seeds)[3:]
+    assert random["per_seed"][0] == dict(derived=9.0, random_mean=11.0)
+    assert (random["holds_in"], random["seeds"]) == (2, 2)  # 9 < 11 and 20 < 30
+    assert (sngan["holds_in"], sngan["seeds"]) == (1, 2)  # 9 < 10 but 20 > 15
+    assert random["detail"]["random"][0] == pytest.approx(63.0 / 4)
+
+
+def test_sngan_width_matches_a_parameter_budget():
+    from tfgan_eff.models.registry import build_generator  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.loop import count_params  # pylint: disable=import-outside-toplevel
+
+    cfg = reproduction.method_config("search", 0, reproduction.Options(quick=True))
+
+    def params(ch):
+        cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=ch)
+        return count_params(build_generator(cfg))
+
+    target = params(20) + 10  # just above ch=20, far below ch=21
+    assert reproduction.sngan_width(cfg, target) == 20
+    assert reproduction.sngan_width(cfg, params(21) - 10) == 21
 
 
 def test_mean_std_ignores_missing():

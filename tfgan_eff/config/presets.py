@@ -5,7 +5,7 @@ from tfgan_eff.config.schema import base_config
 
 
 def baseline():
-    """Plain GAN on the built-in digits: small DCGAN pair, hinge loss; ~3 min on 2 CPU cores."""
+    """Plain GAN on the built-in digits: small DCGAN pair, hinge loss; ~5 min on 2 CPU cores."""
     c = base_config()
     c.method, c.name = "baseline", "baseline_digits"
     c.model.g.update(arch="dcgan", ch=64)

@@ -44,6 +44,12 @@ def _positive(cfg, keys):
     return [f"{k} must be > 0, got {v}" for k, v in ((k, _get(cfg, k)) for k in keys) if not v > 0]
 
 
+def _non_negative(cfg, hints):
+    """Problems of the keys of `hints` ({dotted key: what 0 means, or ""}) that are negative."""
+    return [f"{k} must be >= 0{f' ({hint})' if hint else ''}, got {_get(cfg, k)}" for k, hint in hints.items()
+            if not _get(cfg, k) >= 0]
+
+
 def _get(cfg, dotted):
     value = cfg
     for part in dotted.split("."):
@@ -70,8 +76,7 @@ def _value_problems(cfg):
                          "model.d.ch", "model.g.width", "model.d.width", "train.log_every", "train.ckpt_every",
                          "train.sample_every", "train.keep_checkpoints", "eval.num_samples", "eval.batch_size",
                          "train.g_opt.lr", "train.d_opt.lr", "data.num_examples"])
-    if cfg.train.g_batch_size < 0:
-        p.append(f"train.g_batch_size must be >= 0 (0 = batch_size), got {cfg.train.g_batch_size}")
+    p += _non_negative(cfg, {"train.g_batch_size": "0 = batch_size", "eval.every": "0 = only at the end"})
     for name in ("g_opt", "d_opt"):
         opt = cfg.train[name]
         if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
@@ -89,9 +94,7 @@ def _value_problems(cfg):
             parse_policy(cfg.data.diffaug)
         except ValueError as err:
             p.append(f"data.diffaug: {err}")
-    if cfg.eval.extractor == "inception" and not os.path.isfile(cfg.eval.inception_weights):
-        p.append("eval.extractor=inception needs a local InceptionV3 weights file: "
-                 "--config.eval.inception_weights=/path/to/inception_v3_weights_tf_dim_ordering_tf_kernels.h5")
+    p += _eval_problems(cfg)
     if cfg.eval.ref_stats and not os.path.isfile(cfg.eval.ref_stats):
         p.append(f"eval.ref_stats {cfg.eval.ref_stats!r} does not exist (make it with tools/compute_ref_stats.py)")
     for mode in filter(None, cfg.export.modes.split(",")):
@@ -102,16 +105,31 @@ def _value_problems(cfg):
     return p
 
 
+def _eval_problems(cfg):
+    """The feature extractor must exist for the data, but only when something evaluates (at the end or every N)."""
+    if not (cfg.eval.at_end or cfg.eval.every):
+        return []
+    from tfgan_eff.data.offline import OFFLINE_DATASETS  # pylint: disable=import-outside-toplevel
+    inception = "--config.eval.inception_weights=/path/to/inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
+    if cfg.eval.extractor == "inception" and not os.path.isfile(cfg.eval.inception_weights):
+        return [f"eval.extractor=inception needs a local InceptionV3 weights file: {inception}"]
+    if cfg.eval.extractor == "offline" and cfg.data.source not in OFFLINE_DATASETS:
+        return [f"eval.extractor=offline has classifiers for {', '.join(OFFLINE_DATASETS)} only; for "
+                f"data.source={cfg.data.source!r} pass --config.eval.extractor=inception {inception} "
+                "(or --config.eval.at_end=False)"]
+    return []
+
+
 def _method_problems(cfg):
     p = []
-    dgl, sparse = cfg.dgl, cfg.sparse
+    dgl = cfg.dgl
     if cfg.method == "dgl":
         if dgl.teacher_workdir and not os.path.exists(dgl.teacher_workdir):
             p.append(f"dgl.teacher_workdir {dgl.teacher_workdir!r} does not exist (omit it to train a teacher)")
         if not 0 < dgl.student_g_width <= 1 or not 0 < dgl.student_d_width <= 1:
             p.append("dgl.student_g_width and dgl.student_d_width must be in (0, 1]")
-        if dgl.lambda_teacher < 0:
-            p.append(f"dgl.lambda_teacher must be >= 0, got {dgl.lambda_teacher}")
+        p += _non_negative(cfg, {"dgl.lambda_teacher": "", "dgl.l1_weight": "",
+                                 "dgl.teacher_steps": "0 = train.steps"})
         if not 0 <= dgl.switch_fraction < 1:
             p.append(f"dgl.switch_fraction must be in [0, 1), got {dgl.switch_fraction}")
         if dgl.switch_step >= cfg.train.steps:
@@ -119,13 +137,7 @@ def _method_problems(cfg):
         for name in filter(None, dgl.baselines.split(",")):
             p += _choice(name, "dgl.baselines item", ("plain", "l1", "boost"))
     if cfg.method == "sparse":
-        for key in ("g_density", "d_density"):
-            if not 0 < sparse[key] <= 1:
-                p.append(f"sparse.{key} must be in (0, 1], got {sparse[key]}")
-        p += _choice(sparse.distribution, "sparse.distribution", ("erk", "uniform"))
-        p += _choice(sparse.mode, "sparse.mode", ("static", "dynamic_g", "dynamic_gd", "dynamic_d"))
-        if sparse.update_every <= 0:
-            p.append(f"sparse.update_every must be > 0, got {sparse.update_every}")
+        p += _sparse_problems(cfg)
     if cfg.method == "search" or cfg.model.g.arch == "genotype":
         p += _choice(cfg.search.preset, "search.preset", ("s", "l"))
         if cfg.data.resolution % 8:
@@ -142,6 +154,30 @@ def _method_problems(cfg):
                     json.load(f)
             except ValueError as err:
                 p.append(f"genotype {genotype!r} is not valid JSON: {err}")
+    return p
+
+
+def _sparse_problems(cfg):
+    # The runner's names, so that a new mode or comparison kind is valid here without a second list to update.
+    from tfgan_eff.sparse.runner import COMPARISONS  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.sparse.trainer import MODES  # pylint: disable=import-outside-toplevel
+    sparse = cfg.sparse
+    p = []
+    for key in ("g_density", "d_density"):
+        if not 0 < sparse[key] <= 1:
+            p.append(f"sparse.{key} must be in (0, 1], got {sparse[key]}")
+    for key in ("drop_fraction", "drop_fraction_end"):
+        if not 0 <= sparse[key] <= 1:
+            p.append(f"sparse.{key} must be in [0, 1], got {sparse[key]}")
+    p += _choice(sparse.distribution, "sparse.distribution", ("erk", "uniform"))
+    p += _choice(sparse.mode, "sparse.mode", MODES)
+    p += _positive(cfg, ["sparse.update_every"])
+    p += _non_negative(cfg, {"sparse.finetune_steps": "0 = train.steps"})
+    names = [name for name in sparse.comparisons.split(",") if name]
+    for name in names:
+        p += _choice(name, "sparse.comparisons item", COMPARISONS)
+    if sparse.mode in names:
+        p.append(f"sparse.comparisons item {sparse.mode!r} repeats sparse.mode; drop it from the list")
     return p
 
 

@@ -74,7 +74,7 @@ def export_generator(
     other modes still run. Unknown mode names are a ValueError before anything is written.
 
     Args:
-      generator: a generator keras.Model (see CONVENTIONS.md); `prepare_for_export` is applied first.
+      generator: a generator keras.Model (tfgan_eff.models.base.Generator); `prepare_for_export` is applied first.
       out_dir: export directory (created).
       modes: subset of ("float32", "dynamic_int8", "full_int8").
       num_representative: calibration examples for full_int8, drawn with seed + 1 (not the eval z).

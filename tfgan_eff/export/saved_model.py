@@ -22,7 +22,7 @@ def generator_metadata(generator):
         if not hasattr(generator, name):
             raise ValueError(
                 f"generator {type(generator).__name__} has no `{name}` attribute; generators must expose "
-                "latent_dim, num_classes, resolution and channels (see CONVENTIONS.md)."
+                "latent_dim, num_classes, resolution and channels (tfgan_eff.models.base.Generator)."
             )
     return {
         "latent_dim": int(generator.latent_dim),

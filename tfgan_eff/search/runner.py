@@ -46,7 +46,7 @@ def run(cfg, workdir, strategy=None):
     from tfgan_eff.training.loop import train_gan  # pylint: disable=import-outside-toplevel
 
     strategy = strategy or tf.distribute.get_strategy()
-    summary = dict(method="search", config=cfg.name, workdir=workdir)
+    summary = dict(method="search", config=cfg.name, workdir=workdir, generator_workdir="retrain")
     if cfg.retrain.genotype:
         genotype_ref = cfg.retrain.genotype
         genotype_lib.resolve(genotype_ref)  # fail before any training on a bad path or JSON

@@ -265,8 +265,10 @@ class Searcher:
             genotype = genotype_lib.Genotype.from_dict(record["genotype"])
             genotype_lib.save(genotype, os.path.join(root, "genotypes", f"round_{r:03d}.json"))
             _write_summaries(writer, record)
-            manager.save(checkpoint_number=r + 1)
+            # History before the checkpoint: a kill between the two then reruns round r (its record is dropped on
+            # resume as round >= the restored round); the other order would lose round r's record for good.
             _write_json(history_path, history)
+            manager.save(checkpoint_number=r + 1)
             logging.info("search round %d/%d: DG %.4f = V(G,D_worst) %.4f - V(G_worst,D) %.4f, entropy %.6f, "
                          "%.1fs, genotype %s", r + 1, s.rounds, record["dg"], record["minmax"], record["maxmin"],
                          record["arch_entropy"], record["seconds"], json.dumps(record["genotype"]))

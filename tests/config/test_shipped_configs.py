@@ -1,0 +1,133 @@
+"""Every shipped config (configs/*.py, found by glob) loads as the CLI loads it, validates and smoke-runs end to end.
+
+The smoke runs go through the real command line, `python -m tfgan_eff.train --config=configs/X.py --smoke` with
+evaluation and export off (and the CIFAR-10 configs pointed at the tiny on-disk TFDS cifar10 of `tiny_tfds_dir`),
+two at a time so that both cores work. A config whose resolved config is exactly a method's preset that another
+test already smoke-runs through `train_lib.run` is checked for that equality instead of being run again.
+"""
+
+import concurrent.futures
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from absl import flags
+from ml_collections import config_flags
+
+from tfgan_eff import inference
+from tfgan_eff.config import presets
+from tfgan_eff.config.validate import validate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
+SMOKE_RUN_ELSEWHERE = {  # method: (test file, test or fixture) that runs train_lib.run(presets.smoke(presets.get(method)))
+    "dgl": ("tests/distill/test_dgl_pipeline.py", "test_smoke_pipeline_writes_table_and_does_not_rerun_finished_runs"),
+    "sparse": ("tests/sparse/test_sparse_runner.py", "runner_result"),
+}
+
+
+def load_config(path):
+    """The config of `--config=path` exactly as tfgan_eff.train's flag builds it (locked)."""
+    argv = ["train", f"--config={path}"]
+    flag_values = flags.FlagValues()
+    holder = config_flags.DEFINE_config_file("config", flag_values=flag_values, lock_config=True, sys_argv=argv)
+    flag_values(argv)
+    return holder.value
+
+
+def runs_elsewhere(cfg):
+    """True when `cfg` is a method preset that SMOKE_RUN_ELSEWHERE's test already smoke-runs."""
+    return cfg.method in SMOKE_RUN_ELSEWHERE and cfg.to_dict() == presets.get(cfg.method).to_dict()
+
+
+SMOKE_RUN_HERE = [path for path in CONFIGS if not runs_elsewhere(load_config(path))]
+PRESET_CONFIGS = [path for path in CONFIGS if path not in SMOKE_RUN_HERE]
+
+
+def _smoke_cli(path, workdir, tfds_data_dir):
+    cfg = load_config(path)
+    args = [sys.executable, "-m", "tfgan_eff.train", f"--config={path}", "--smoke", f"--workdir={workdir}",
+            "--config.eval.at_end=False", "--config.export.enabled=False"]
+    if cfg.data.source.startswith("tfds:"):
+        args.append(f"--config.data.tfds_data_dir={tfds_data_dir}")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(args, capture_output=True, text=True, timeout=900, env=env, cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tiny_tfds_dir, tmp_path_factory):
+    """{config path: (future of its CLI smoke run, work dir)} for every config of SMOKE_RUN_HERE."""
+    root = tmp_path_factory.mktemp("shipped")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {}
+        for path in SMOKE_RUN_HERE:
+            workdir = str(root / os.path.basename(path)[:-3])
+            runs[path] = pool.submit(_smoke_cli, path, workdir, tiny_tfds_dir), workdir
+        yield runs
+
+
+def _finished_run(smoke_runs, path):
+    future, workdir = smoke_runs[path]
+    result = future.result()
+    assert result.returncode == 0, f"{os.path.basename(path)} smoke run failed:\n{result.stderr[-4000:]}"
+    return workdir
+
+
+def _ids(paths):
+    return [os.path.basename(p)[:-3] for p in paths]
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=_ids(CONFIGS))
+def test_config_validates_as_shipped(path, tmp_path):
+    cfg = load_config(path)
+    assert cfg.is_locked  # a typo in an override cannot add a key
+    with cfg.unlocked():
+        # Local paths (TFDS data dir, Inception weights) only have to exist on the user's machine.
+        if cfg.data.source.startswith("tfds:"):
+            cfg.data.tfds_data_dir = str(tmp_path)
+        if cfg.eval.extractor == "inception":
+            cfg.eval.inception_weights = str(tmp_path / "inception.h5")
+            (tmp_path / "inception.h5").write_bytes(b"")
+    validate(cfg)
+
+
+@pytest.mark.parametrize("path", SMOKE_RUN_HERE, ids=_ids(SMOKE_RUN_HERE))
+def test_config_smoke_runs_end_to_end(path, smoke_runs):
+    cfg = load_config(path)
+    workdir = _finished_run(smoke_runs, path)
+    with open(os.path.join(workdir, "summary.json"), encoding="utf-8") as f:
+        summary = json.load(f)
+    assert summary["method"] == cfg.method and summary["config"] == cfg.name
+    # Every training run of the method (teacher, students, comparisons, retraining) reached its last step.
+    run_dirs = sorted(os.path.dirname(p) for p in glob.glob(os.path.join(workdir, "**", "config.json"),
+                                                            recursive=True))
+    assert run_dirs
+    for run_dir in run_dirs:
+        with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
+            run_cfg = json.load(f)
+        with open(os.path.join(run_dir, "summary.json"), encoding="utf-8") as f:
+            assert json.load(f)["steps"] == run_cfg["train"]["steps"], run_dir
+        assert run_cfg["data"]["resolution"] == 16 and run_cfg["train"]["batch_size"] == 4  # presets.smoke
+
+
+@pytest.mark.parametrize("path", PRESET_CONFIGS, ids=_ids(PRESET_CONFIGS))
+def test_config_is_a_preset_smoke_run_elsewhere(path):
+    cfg = load_config(path)
+    assert cfg.to_dict() == presets.get(cfg.method).to_dict()
+    test_file, test_name = SMOKE_RUN_ELSEWHERE[cfg.method]
+    with open(os.path.join(ROOT, test_file), encoding="utf-8") as f:
+        source = f.read()
+    # That test still exists and still smoke-runs the preset; otherwise this config must be smoke-run here.
+    assert f"def {test_name}(" in source and f'presets.smoke(presets.get("{cfg.method}"))' in source, test_file
+
+
+@pytest.mark.parametrize("path", SMOKE_RUN_HERE, ids=_ids(SMOKE_RUN_HERE))
+def test_method_workdir_loads_its_generator(path, smoke_runs):
+    cfg = load_config(path)
+    sampler = inference.load_generator(_finished_run(smoke_runs, path))
+    images = sampler.sample(2, seed=1)
+    assert images.shape == (2, 16, 16, cfg.data.channels) and images.dtype == np.uint8
