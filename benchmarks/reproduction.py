@@ -309,8 +309,8 @@ def run_part(part, root, opts, log=print):
 
 # ------------------------------------------------------------------------------------------------------- report
 def previous_results(json_path, opts):
-    """The per-part results of an earlier report in the same place made with the same seeds and sizes ({} if
-    none), so parts run one at a time end up in one table."""
+    """The per-part results of an earlier report in the same place made with the same protocol ({} if none), so
+    parts run one at a time, each with its own seeds, end up in one table."""
     if not os.path.exists(json_path):
         return {}
     previous = read_json(json_path)
@@ -343,7 +343,7 @@ def protocol(opts):
             "Inception, so not comparable to published numbers)",
         sizes="--quick: presets.smoke (16 px, widths <= 8, 4 steps, 32 eval samples)" if opts.quick else
               "the methods' presets as `--method=X` runs them (export off)",
-        seeds=list(opts.seeds), sparse_densities=list(opts.densities), dgl_curve_points=opts.curve_points,
+        sparse_densities=list(opts.densities), dgl_curve_points=opts.curve_points,
         search_random_genotypes=opts.random_genotypes)
 
 
@@ -363,7 +363,8 @@ def markdown(results, meta, pngs):
     lines += ["", "## Parts", ""]
     for part, result in results.items():
         reason = f": {result['reason']}" if result.get("reason") else ""
-        lines.append(f"- {part}: **{result['status']}**{reason} ({len(result.get('seeds', []))} seed(s) done)")
+        done = [s["seed"] for s in result.get("seeds", [])]
+        lines.append(f"- {part}: **{result['status']}**{reason} ({len(done)} seed(s) done: {done})")
     if pngs:
         lines += ["", "## Plots", ""] + [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in pngs]
     return "\n".join(lines) + "\n"

@@ -117,3 +117,28 @@ def test_retrain_config_switches_to_the_genotype(tiny_cfg):
     assert (retrain.method, retrain.model.g.arch, retrain.model.g.genotype) == ("baseline", "genotype", "alphagan_s")
     assert retrain.train.steps == 7
     assert (tiny_cfg.method, tiny_cfg.model.g.arch) == ("search", "dcgan")  # the original is untouched
+
+
+def test_search_runs_at_search_resolution_and_retrains_at_data_resolution(tiny_cfg, tmp_path, monkeypatch):
+    from tfgan_eff.search import runner  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.search import searcher as searcher_lib  # pylint: disable=import-outside-toplevel
+
+    seen = []
+    original_init = searcher_lib.Searcher.__init__
+
+    def recording_init(self, cfg, images, *args, **kwargs):
+        seen.append((cfg.data.resolution, images.shape[1:3]))
+        original_init(self, cfg, images, *args, **kwargs)
+
+    monkeypatch.setattr(searcher_lib.Searcher, "__init__", recording_init)
+    tiny_cfg.data.update(source="digits", resolution=16, max_examples=24)
+    tiny_cfg.search.resolution = 8
+    tiny_cfg.train.update(steps=2, batch_size=4, log_every=1, sample_every=2, ckpt_every=2)
+    tiny_cfg.eval.at_end = False
+    tiny_cfg.export.enabled = False
+    summary = runner.run(tiny_cfg, str(tmp_path))
+    assert seen == [(8, (8, 8))]  # the supernet saw 8 px images
+    with open(tmp_path / "retrain" / "config.json", encoding="utf-8") as f:
+        assert json.load(f)["data"]["resolution"] == 16
+    assert summary["retrain"]["steps"] == 2 and tiny_cfg.data.resolution == 16  # the caller's config is untouched
+    assert genotype_lib.resolve(summary["genotype_ref"]).to_dict() == summary["genotype"]

@@ -68,3 +68,14 @@ def test_quick_config_keeps_every_checkpoint():
     cfg = reproduction.method_config("dgl", 3, opts)
     assert cfg.seed == 3 and not cfg.export.enabled
     assert cfg.train.ckpt_every == cfg.train.steps // 2 and cfg.train.keep_checkpoints >= 100
+
+
+def test_parts_run_with_other_seeds_accumulate_but_other_sizes_do_not(tmp_path):
+    path = str(tmp_path / "reproduce.json")
+    three_seeds = reproduction.Options(seeds=(0, 1, 2))
+    earlier = {"sparse": dict(status="ok", seeds=[dict(seed=s) for s in (0, 1, 2)], claims=[])}
+    reproduction.write_json(path, dict(meta=dict(protocol=reproduction.protocol(three_seeds)), results=earlier))
+    assert reproduction.previous_results(path, reproduction.Options(seeds=(0,))) == earlier
+    assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), densities=(0.3,))) == {}
+    assert "3 seed(s) done: [0, 1, 2]" in reproduction.markdown(
+        earlier, dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}), [])

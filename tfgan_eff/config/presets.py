@@ -53,6 +53,6 @@ def smoke(cfg):
     cfg.export.modes = "float32"
     cfg.dgl.update(teacher_steps=4, switch_step=2)
     cfg.sparse.update(update_every=2)
-    cfg.search.update(ch=8, rounds=1, inner_steps=2, worst_steps=2, arch_steps=2, batch_size=4)
+    cfg.search.update(ch=8, resolution=0, rounds=1, inner_steps=2, worst_steps=2, arch_steps=2, batch_size=4)
     cfg.retrain.steps = 4 if cfg.retrain.steps else 0
     return cfg

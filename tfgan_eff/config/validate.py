@@ -140,8 +140,9 @@ def _method_problems(cfg):
         p += _sparse_problems(cfg)
     if cfg.method == "search" or cfg.model.g.arch == "genotype":
         p += _choice(cfg.search.preset, "search.preset", ("s", "l"))
-        if cfg.data.resolution % 8:
-            p.append(f"alphaGAN's 3 cells need data.resolution divisible by 8, got {cfg.data.resolution}")
+        for key in ("data.resolution", "search.resolution"):
+            if _get(cfg, key) % 8 or _get(cfg, key) < 0:
+                p.append(f"alphaGAN's 3 cells need {key} divisible by 8, got {_get(cfg, key)}")
         if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
             p.append("search.d_width, search.batch_size and search.ch must be > 0")
     genotype = cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype" else "")

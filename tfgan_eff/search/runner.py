@@ -13,15 +13,18 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from tfgan_eff.config import search_section
 from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.training.workdir import write_json
 
 
 def search(cfg, workdir, strategy=None):
-    """Runs (or resumes) the search on `cfg.data`; returns the search summary (genotype, its path, DG history)."""
+    """Runs (or resumes) the search on `cfg.data` at search.resolution; returns the search summary (genotype, its
+    path, DG history)."""
     from tfgan_eff.data.sources import load_images  # pylint: disable=import-outside-toplevel
     from tfgan_eff.search.searcher import Searcher  # pylint: disable=import-outside-toplevel
 
+    cfg = search_section.search_config(cfg)
     images, _ = load_images(cfg.data)
     keras.utils.set_random_seed(cfg.seed)
     searcher = Searcher(cfg, images, strategy)
