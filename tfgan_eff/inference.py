@@ -3,10 +3,10 @@
 import json
 import os
 
-import ml_collections
 import numpy as np
 import tensorflow as tf
 
+from tfgan_eff.config.schema import config_from_json
 from tfgan_eff.data.pipeline import to_uint8
 from tfgan_eff.models import registry
 from tfgan_eff.training.checkpoint import restore_from
@@ -38,7 +38,7 @@ def restore_generator(path, use_ema=True):
         run_dir = find_run_dir(path)
         checkpoint_path = os.path.join(run_dir, "checkpoints")
     with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
-        cfg = ml_collections.ConfigDict(json.load(f))
+        cfg = config_from_json(json.load(f))
     generator = registry.build_generator(cfg)
     name = "ema_generator" if use_ema and cfg.train.ema_decay > 0 else "generator"
     restore_from(checkpoint_path, **{name: generator})

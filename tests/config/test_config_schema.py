@@ -68,6 +68,7 @@ BAD_INPUTS = [  # (method, key, value, message): every case issue 9 lists, refus
     ("dgl", "dgl.lambda_teacher", -0.1, "dgl.lambda_teacher must be >= 0"),
     ("search", "retrain.genotype", "/no/genotype.json", "neither a JSON file"),
     ("search", "search.resolution", 12, "need search.resolution divisible by 8, got 12"),
+    ("search", "model.g.kernel_init", "orthogonal", "model.g.kernel_init='orthogonal' is not one of"),
 ]
 
 

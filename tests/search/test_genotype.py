@@ -117,3 +117,18 @@ def test_registry_builds_genotype_generator(tmp_path):
     cfg.model.g.genotype = ""
     with pytest.raises(ValueError, match="model.g.genotype"):
         build_generator(cfg)
+
+
+def test_kernel_init_reaches_every_kernel_of_the_cell_networks():
+    # he_uniform has twice glorot_uniform's variance when fan_in == fan_out (every conv between equal widths here).
+    def kernel_stds(kernel_init, cls, **kwargs):
+        keras.utils.set_random_seed(0)
+        g = cls(latent_dim=8, resolution=16, ch=64, kernel_init=kernel_init, **kwargs).build_for_inputs()
+        return [(v.shape, float(np.std(v))) for v in g.trainable_variables
+                if v.name in ("kernel", "depthwise_kernel") and len(v.shape) == 4 and v.shape[-2] == v.shape[-1]]
+
+    for cls, kwargs in ((GenotypeGenerator, dict(genotype="alphagan_s")), (SupernetGenerator, {})):
+        glorot, he = kernel_stds("glorot_uniform", cls, **kwargs), kernel_stds("he_uniform", cls, **kwargs)
+        assert [shape for shape, _ in glorot] == [shape for shape, _ in he] and len(he) >= 8
+        for (shape, std), (_, glorot_std) in zip(he, glorot):
+            assert std / glorot_std == pytest.approx(np.sqrt(2.0), rel=0.1), shape

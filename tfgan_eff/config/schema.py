@@ -5,6 +5,7 @@ config so that a typo in any key is an error, whatever the method.
 """
 
 import ml_collections
+from absl import logging
 
 from tfgan_eff.config import dgl_section, search_section, sparse_section
 
@@ -39,7 +40,10 @@ def base_config():
     ))
     c.model = ml_collections.ConfigDict(dict(
         latent_dim=128,
-        g=ml_collections.ConfigDict(dict(arch="dcgan", ch=64, width=1.0, spectral_norm=False, genotype="")),
+        # kernel_init: conv/dense kernel init of alphaGAN cell networks (genotype, supernet): glorot_uniform (the
+        # paper's xavier) or he_uniform (keeps the signal's variance through the ReLU->conv chains of BN-free cells).
+        g=ml_collections.ConfigDict(dict(arch="dcgan", ch=64, width=1.0, spectral_norm=False, genotype="",
+                                         kernel_init="glorot_uniform")),
         d=ml_collections.ConfigDict(dict(arch="dcgan", ch=64, width=1.0, spectral_norm=True)),
     ))
     c.train = ml_collections.ConfigDict(dict(
@@ -82,3 +86,24 @@ def base_config():
     c.search = search_section.section()
     c.retrain = search_section.retrain_section()
     return c
+
+
+def config_from_json(values, base=None):
+    """A run config rebuilt from a `config.json` dict on top of `base` (default: the schema's base config).
+
+    Keys the current schema does not know are skipped with a warning and keys it added since keep their defaults (a
+    run written by another version).
+    """
+    cfg = base if base is not None else base_config()
+
+    def merge(target, source, prefix):
+        for key, value in source.items():
+            if key not in target:
+                logging.warning("config key %s%s is unknown here; ignored", prefix, key)
+            elif isinstance(target[key], ml_collections.ConfigDict) and isinstance(value, dict):
+                merge(target[key], value, f"{prefix}{key}.")
+            else:
+                target[key] = type(target[key])(value) if isinstance(target[key], float) else value
+
+    merge(cfg, values, "")
+    return cfg

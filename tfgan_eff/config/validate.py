@@ -140,6 +140,7 @@ def _method_problems(cfg):
         p += _sparse_problems(cfg)
     if cfg.method == "search" or cfg.model.g.arch == "genotype":
         p += _choice(cfg.search.preset, "search.preset", ("s", "l"))
+        p += _choice(cfg.model.g.kernel_init, "model.g.kernel_init", ("glorot_uniform", "he_uniform"))
         for key in ("data.resolution", "search.resolution"):
             if _get(cfg, key) % 8 or _get(cfg, key) < 0:
                 p.append(f"alphaGAN's 3 cells need {key} divisible by 8, got {_get(cfg, key)}")

@@ -11,7 +11,7 @@ import ml_collections
 import tensorflow as tf
 from absl import logging
 
-from tfgan_eff.config.schema import base_config
+from tfgan_eff.config.schema import config_from_json
 from tfgan_eff.models import registry
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, restore_from
 from tfgan_eff.training.workdir import read_json
@@ -38,26 +38,6 @@ def freeze(model):
     """
     model.trainable = False
     return model
-
-
-def config_from_json(values, base=None):
-    """A run config rebuilt from a `config.json` dict on top of `base` (default: the schema's base config).
-
-    Keys the current schema does not know are skipped with a warning (a run written by another version).
-    """
-    cfg = base if base is not None else base_config()
-
-    def merge(target, source, prefix):
-        for key, value in source.items():
-            if key not in target:
-                logging.warning("teacher config key %s%s is unknown here; ignored", prefix, key)
-            elif isinstance(target[key], ml_collections.ConfigDict) and isinstance(value, dict):
-                merge(target[key], value, f"{prefix}{key}.")
-            else:
-                target[key] = type(target[key])(value) if isinstance(target[key], float) else value
-
-    merge(cfg, values, "")
-    return cfg
 
 
 def locate(path):

@@ -12,21 +12,30 @@ from keras.src.utils import tracking
 
 
 class CheckpointCollections(keras.layers.Layer):
-    """Mixin: expose Keras-tracked lists/dicts of sub-layers as checkpoint dependencies too."""
+    """Mixin: expose Keras-tracked lists/dicts of sub-layers (nested ones too) as checkpoint dependencies."""
 
     def _trackable_children(self, save_type="checkpoint", **kwargs):
         children = super()._trackable_children(save_type, **kwargs)
         if save_type == "savedmodel":  # Keras converts them itself for SavedModel
             return children
         for attr in self._tracked:
-            collection = getattr(self, attr, None)
-            if isinstance(collection, (tracking.TrackedList, tracking.TrackedSet)):
-                items = enumerate(collection)
-            elif isinstance(collection, tracking.TrackedDict):
-                items = collection.items()
-            else:
-                continue
-            for key, item in items:
-                if isinstance(item, (keras.layers.Layer, keras.Variable)):
-                    children[f"{attr}.{key}"] = item
+            children.update(_collection_children(attr, getattr(self, attr, None)))
         return children
+
+
+def _collection_children(prefix, collection):
+    """{"<prefix>.<key>[.<key>...]": layer or variable} of a tracked list/set/dict, recursing into nested ones
+    (e.g. the alphaGAN cell networks' {tensor name: [edge layers]})."""
+    if isinstance(collection, (tracking.TrackedList, tracking.TrackedSet)):
+        items = enumerate(collection)
+    elif isinstance(collection, tracking.TrackedDict):
+        items = collection.items()
+    else:
+        return {}
+    children = {}
+    for key, item in items:
+        if isinstance(item, (keras.layers.Layer, keras.Variable)):
+            children[f"{prefix}.{key}"] = item
+        else:
+            children.update(_collection_children(f"{prefix}.{key}", item))
+    return children

@@ -9,13 +9,14 @@ Up-sampling edges (x2, or x4 on the cell1 -> cell3 skip by applying the op twice
   nearest: nearest-neighbour x2.  bilinear: bilinear x2 with half-pixel centres (PyTorch align_corners=False).
 
 BN inside candidates has no affine parameters in the supernet (`affine=False`) and has them in a derived network
-(`affine=True`). Kernels use Keras' default xavier-uniform (glorot_uniform) init and zero biases.
+(`affine=True`). Kernels use `kernel_init` (default xavier-uniform, the paper's) and zero biases.
 """
 
 import keras
 from keras import ops
 
 from tfgan_eff.ops.layers import batch_norm
+from tfgan_eff.ops.tracking import CheckpointCollections
 
 NORMAL_OPS = ("conv_1x1", "conv_3x3", "conv_5x5", "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7")
 UP_OPS = ("deconv", "nearest", "bilinear")
@@ -25,9 +26,9 @@ _NUM_UPS = {2: 1, 4: 2}
 class ReLUConv(keras.layers.Layer):
     """ReLU -> same-padded kxk Conv2D with bias."""
 
-    def __init__(self, filters, kernel_size, **kwargs):
+    def __init__(self, filters, kernel_size, kernel_init="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.conv = keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer="glorot_uniform")
+        self.conv = keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=kernel_init)
 
     def call(self, x, training=False):
         return self.conv(ops.relu(x))
@@ -36,13 +37,15 @@ class ReLUConv(keras.layers.Layer):
 class SepConv(keras.layers.Layer):
     """DARTS separable conv: two rounds of ReLU -> depthwise kxk -> pointwise 1x1 -> BN, no conv biases."""
 
-    def __init__(self, filters, kernel_size, affine, **kwargs):
+    def __init__(self, filters, kernel_size, affine, kernel_init="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        self.dw1 = keras.layers.DepthwiseConv2D(kernel_size, padding="same", use_bias=False)
-        self.pw1 = keras.layers.Conv2D(filters, 1, use_bias=False)
+        depthwise = dict(padding="same", use_bias=False, depthwise_initializer=kernel_init)
+        pointwise = dict(use_bias=False, kernel_initializer=kernel_init)
+        self.dw1 = keras.layers.DepthwiseConv2D(kernel_size, **depthwise)
+        self.pw1 = keras.layers.Conv2D(filters, 1, **pointwise)
         self.bn1 = batch_norm(center=affine, scale=affine)
-        self.dw2 = keras.layers.DepthwiseConv2D(kernel_size, padding="same", use_bias=False)
-        self.pw2 = keras.layers.Conv2D(filters, 1, use_bias=False)
+        self.dw2 = keras.layers.DepthwiseConv2D(kernel_size, **depthwise)
+        self.pw2 = keras.layers.Conv2D(filters, 1, **pointwise)
         self.bn2 = batch_norm(center=affine, scale=affine)
 
     def call(self, x, training=False):
@@ -53,10 +56,11 @@ class SepConv(keras.layers.Layer):
 class Deconv(keras.layers.Layer):
     """Conv2DTranspose(kernel 2, stride 2) with bias, applied log2(scale) times with the same weights."""
 
-    def __init__(self, filters, scale=2, **kwargs):
+    def __init__(self, filters, scale=2, kernel_init="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         self.num_ups = _num_ups(scale)
-        self.deconv = keras.layers.Conv2DTranspose(filters, 2, strides=2, padding="valid")
+        self.deconv = keras.layers.Conv2DTranspose(filters, 2, strides=2, padding="valid",
+                                                   kernel_initializer=kernel_init)
 
     def call(self, x, training=False):
         for _ in range(self.num_ups):
@@ -85,29 +89,29 @@ def _num_ups(scale):
     return _NUM_UPS[scale]
 
 
-def make_op(name, ch, scale=1, affine=True):
+def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform"):
     """Builds candidate `name` (one of NORMAL_OPS with scale=1, or UP_OPS with scale 2 or 4) for `ch` channels."""
     if name in NORMAL_OPS:
         if scale != 1:
             raise ValueError(f"normal op {name!r} keeps the resolution; got scale {scale}")
         kernel = int(name[-1])
         if name.startswith("sep_conv"):
-            return SepConv(ch, kernel, affine, name=name)
-        return ReLUConv(ch, kernel, name=name)
+            return SepConv(ch, kernel, affine, kernel_init, name=name)
+        return ReLUConv(ch, kernel, kernel_init, name=name)
     if name == "deconv":
-        return Deconv(ch, scale, name=name)
+        return Deconv(ch, scale, kernel_init, name=name)
     if name in UP_OPS:
         return Resize(name, scale, name=name)
     raise ValueError(f"unknown candidate op {name!r}; normal ops: {NORMAL_OPS}, up-sampling ops: {UP_OPS}")
 
 
-class MixedEdge(keras.layers.Layer):
+class MixedEdge(CheckpointCollections):
     """Supernet edge: sum_k w_k * op_k(x) over every candidate, with w = softmax(alpha_e) given at call time."""
 
-    def __init__(self, op_names, ch, scale=1, **kwargs):
+    def __init__(self, op_names, ch, scale=1, kernel_init="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         self.op_names = tuple(op_names)
-        self.candidates = [make_op(name, ch, scale, affine=False) for name in self.op_names]
+        self.candidates = [make_op(name, ch, scale, affine=False, kernel_init=kernel_init) for name in self.op_names]
 
     def call(self, x, weights, training=False):
         out = weights[0] * self.candidates[0](x, training=training)

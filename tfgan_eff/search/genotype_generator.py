@@ -6,7 +6,8 @@ conv_1x1/3x3/5x5 with bias; sep_conv convolutions (depthwise and pointwise) with
 affine gamma and beta; deconv (Conv2DTranspose k2 s2) with bias, counted once on the x4 skip that applies it twice;
 nearest/bilinear have no parameters; head BN with gamma/beta and conv3x3 with bias. At 32 px, ch=256, latent 128:
 alphaGAN_l = 8,618,499 and alphaGAN_s = 2,952,707 trainable parameters (the paper's 8.618M / 2.953M).
-Convolutions use xavier-uniform (glorot_uniform) init, as the paper's retraining does.
+Convolutions use xavier-uniform (glorot_uniform) init, as the paper's retraining does, unless model.g.kernel_init
+says otherwise.
 """
 
 from tfgan_eff.search import genotype as genotype_lib
@@ -17,13 +18,13 @@ from tfgan_eff.search.space import CellGenerator
 class GenotypeGenerator(CellGenerator):
     """z [B, latent_dim] -> images in [-1, 1] through the cell network with one op per edge (BN with affine)."""
 
-    def __init__(self, latent_dim, resolution, genotype, channels=3, ch=256, **kwargs):
+    def __init__(self, latent_dim, resolution, genotype, channels=3, ch=256, kernel_init="glorot_uniform", **kwargs):
         self.genotype = genotype_lib.resolve(genotype)
-        super().__init__(latent_dim, resolution, channels, ch, **kwargs)
+        super().__init__(latent_dim, resolution, channels, ch, kernel_init, **kwargs)
 
     def _make_edge(self, tensor, row, scale):
         op = self.genotype.ops(tensor)[row]
-        return make_op(op, self.ch, scale, affine=True)
+        return make_op(op, self.ch, scale, affine=True, kernel_init=self.kernel_init)
 
     def _apply_edge(self, layer, x, weights, training):
         return layer(x, training=training)
@@ -37,4 +38,4 @@ def build_genotype_generator(cfg, ch):
         raise ValueError("model.g.arch='genotype' needs model.g.genotype: a genotype JSON path (e.g. "
                          "<workdir>/search/genotype.json) or one of " + str(sorted(genotype_lib.PUBLISHED)))
     return GenotypeGenerator(cfg.model.latent_dim, cfg.data.resolution, cfg.model.g.genotype,
-                             channels=cfg.data.channels, ch=ch)
+                             channels=cfg.data.channels, ch=ch, kernel_init=cfg.model.g.kernel_init)

@@ -154,7 +154,7 @@ class Searcher:
     def _supernet(self):
         cfg = self.cfg
         return SupernetGenerator(cfg.model.latent_dim, cfg.data.resolution, cfg.data.channels,
-                                 ch=cfg.search.ch).build_for_inputs()
+                                 ch=cfg.search.ch, kernel_init=cfg.model.g.kernel_init).build_for_inputs()
 
     def _adam(self, lr, name, variables):
         s = self.cfg.search

@@ -47,15 +47,16 @@ def search_bottom_width(resolution):
 class CellGenerator(Generator):
     """The cell network; subclasses choose what sits on each edge (`_make_edge`) and how it is applied."""
 
-    def __init__(self, latent_dim, resolution, channels=3, ch=256, **kwargs):
+    def __init__(self, latent_dim, resolution, channels=3, ch=256, kernel_init="glorot_uniform", **kwargs):
         super().__init__(latent_dim, resolution, channels, num_classes=0, **kwargs)
         self.ch = ch
+        self.kernel_init = kernel_init  # of every conv and dense kernel (the edges' too)
         self.bottom = search_bottom_width(resolution)
-        self.stem = keras.layers.Dense(self.bottom * self.bottom * ch)
+        self.stem = keras.layers.Dense(self.bottom * self.bottom * ch, kernel_initializer=kernel_init)
         self.edges = {name: [self._make_edge(name, row, scale) for row, scale in enumerate(scales)]
                       for name, (_, scales) in ARCH_TENSORS.items()}
         self.head_bn = batch_norm()
-        self.head = conv(channels, 3)
+        self.head = conv(channels, 3, init=kernel_init)
 
     def _make_edge(self, tensor, row, scale):
         """Returns the layer on edge `row` of architecture tensor `tensor`."""
