@@ -137,3 +137,15 @@ def test_sparsity_report(tmp_path, make_generator):
     assert sparse["size_bytes"] < dense["size_bytes"]  # only non-zeros are stored
     assert sparse["max_abs_diff"] < 1e-4
     assert all(k["sparse_encoded"] for k in sparse["kernel_sparsity"]["kernels"])
+
+
+def test_derived_genotype_generator_exports_like_any_other(tmp_path):
+    from tfgan_eff.inference import load_generator  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.search.genotype_generator import GenotypeGenerator  # pylint: disable=import-outside-toplevel
+
+    generator = GenotypeGenerator(latent_dim=8, resolution=16, genotype="alphagan_s", ch=8).build_for_inputs()
+    report = export_generator(generator, str(tmp_path), modes=("float32",))
+    assert report["artifacts"]["saved_model"]["max_abs_diff"] < 1e-5
+    assert report["artifacts"]["float32"]["max_abs_diff"] < 1e-4
+    images = load_generator(str(tmp_path / "saved_model")).sample(3, seed=0)
+    assert images.shape == (3, 16, 16, 3) and images.dtype == np.uint8

@@ -76,7 +76,7 @@ def test_reproduce_quick_writes_table_and_plot(outputs):
     modes = {p["mode"] for p in sparse["seeds"][0]["points"]}
     assert {"dense", "static"} <= modes and any(m.startswith("dynamic") for m in modes)
     text = open(_only(str(out / "*" / "reproduce_quick" / "reproduce.md")), encoding="utf-8").read()
-    assert "dynamic G FID < static FID at d_G=0.5" in text and "seeds: [0]" in text
+    assert "dynamic G FID < static FID at d_G=0.5" in text and "1 seed(s) done: [0]" in text
     try:
         import matplotlib  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
     except ImportError:  # plots need the optional `bench` extra; the report must say they were skipped
