@@ -193,8 +193,8 @@ def run(cfg, workdir, strategy):
     rows = [_row(ROW_NAMES[k], runs[k], costs.get(k, costs["student"])) for k in ROW_NAMES if k in runs]
     table = format_table(rows)
     summary = dict(
-        method="dgl", config=cfg.name, workdir=workdir, generator_workdir="dgl", switch_step=switch, total_steps=cfg.train.steps,
-        lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=teacher_path,
+        method="dgl", config=cfg.name, workdir=workdir, generator_workdir="dgl", switch_step=switch,
+        total_steps=cfg.train.steps, lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=teacher_path,
         teacher=dict(costs["teacher"], checkpoint=teacher.checkpoint, ema=teacher.has_ema),
         student=dict(costs["student"], g_width=gw, d_width=dw),
         table=rows, table_text=table, runs=runs, export=runs["dgl"].get("export"),
