@@ -27,7 +27,7 @@ setup(
     # GPU machines: TFGAN_EFF_GPU=1 pip install -e '.[gpu]' (tensorflow with CUDA replaces tensorflow-cpu).
     install_requires=CORE + ([] if os.environ.get("TFGAN_EFF_GPU") else ["tensorflow-cpu==2.21.0"]),
     extras_require={
-        "test": ["pytest==9.2.0"],
+        "test": ["pytest==9.2.0", "pytest-xdist==3.8.0"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
         "bench": ["torch==2.13.0", "matplotlib==3.11.2"],
     },
