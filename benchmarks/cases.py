@@ -103,7 +103,8 @@ def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_i
                 g_ch=registry.scaled_width(cfg.model.g.ch, cfg.model.g.width),
                 d_ch=registry.scaled_width(cfg.model.d.ch, cfg.model.d.width),
                 resolution=cfg.data.resolution, batch=spec.batch_size, g_batch=spec.g_batch_size,
-                n_critic=spec.n_critic, g_params=count_params(run.generator), d_params=count_params(run.discriminator),
+                n_critic=spec.n_critic, precision=cfg.train.precision, g_params=count_params(run.generator),
+                d_params=count_params(run.discriminator),
                 g_forward_flops=g_f, d_forward_flops=d_f, ema=cfg.train.ema_decay > 0, **(extra_info or {}))
     return Case(name, method, train_function_step(run.trainer, fixed_batch(cfg), xla),
                 spec.n_critic * spec.batch_size, flops, info, xla, owner=run)

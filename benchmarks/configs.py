@@ -5,6 +5,13 @@ from tfgan_eff.config import presets
 
 from benchmarks.settings import sngan_settings
 
+_PRECISION = {"value": "float32"}  # train.precision of every config built here (the +bf16 task option sets it)
+
+
+def set_precision(precision):
+    """train.precision of the configs built from now on in this process (float32 or mixed_bfloat16)."""
+    _PRECISION["value"] = precision
+
 
 def sngan(quick):
     """SNGAN-ResNet G/D at the sizes of `benchmarks.settings` (hinge, n_critic, SN in D, G-EMA)."""
@@ -19,12 +26,14 @@ def sngan(quick):
                      ema_decay=s["ema_decay"])
     for opt in (cfg.train.g_opt, cfg.train.d_opt):
         opt.update(lr=s["lr"], beta1=s["beta1"], beta2=s["beta2"])
+    cfg.train.precision = _PRECISION["value"]
     return cfg
 
 
 def preset(method, quick):
     """The default config of `method` (what `--method=X` trains), shrunk to toy size when `quick`."""
     cfg = presets.get(method)
+    cfg.train.precision = _PRECISION["value"]
     if quick:
         presets.smoke(cfg)
         cfg.search.batch_size = 8  # smoke keeps the search batch at 64

@@ -117,12 +117,13 @@ def numpy_matmul(n=2048, repeats=5):
     return _throughput(lambda: a @ b, 2 * n ** 3, repeats)
 
 
-def tf_matmul(n=2048, repeats=5, device=None):
-    """Float32 n x n tf.matmul throughput: (GFLOP/s, GFLOP per CPU-second); the result is fetched each call."""
+def tf_matmul(n=2048, repeats=5, device=None, dtype="float32"):
+    """n x n tf.matmul throughput in `dtype` (float32 or bfloat16): (GFLOP/s, GFLOP per CPU-second); the result is
+    fetched each call."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     with tf.device(device or "/CPU:0"):
-        a = tf.random.stateless_normal((n, n), seed=(0, 0))
-        b = tf.random.stateless_normal((n, n), seed=(0, 1))
+        a = tf.cast(tf.random.stateless_normal((n, n), seed=(0, 0)), dtype)
+        b = tf.cast(tf.random.stateless_normal((n, n), seed=(0, 1)), dtype)
         matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
         return _throughput(lambda: matmul().numpy(), 2 * n ** 3, repeats)

@@ -47,10 +47,13 @@ def derive(rows):
     _borrow_twin_flops(rows)
     for row in rows:
         if row.get("status") == "ok" and row.get("flops_per_step"):
+            # mixed_bfloat16 rows are measured against the bfloat16 matmul peak
+            peak = "tf_matmul_bf16_gflops" if (row.get("info") or {}).get("precision") == "mixed_bfloat16" \
+                else "tf_matmul_gflops"
             row["gflops_per_s"], row["fraction_of_peak"] = fraction_of_peak(
-                row["flops_per_step"], row["median_s"], machine.get("tf_matmul_gflops"))
+                row["flops_per_step"], row["median_s"], machine.get(peak))
             row["gflops_per_cpu_s"], row["fraction_of_cpu_peak"] = fraction_of_peak(
-                row["flops_per_step"], row.get("median_cpu_s"), machine.get("tf_matmul_gflops_per_cpu_s"))
+                row["flops_per_step"], row.get("median_cpu_s"), machine.get(peak + "_per_cpu_s"))
     timed = _ok(rows)
     checks = []
     for name, num, den, target, source in CHECKS:
@@ -111,14 +114,17 @@ def _machine_section(machine, meta):
         f"{machine.get('memory_gib')} GiB RAM; GPUs: {', '.join(machine.get('gpus', [])) or 'none'}",
         f"- OS: {machine.get('platform')}; Python {machine.get('python')}; "
         + ", ".join(f"{k} {v}" for k, v in pk.items()),
-        f"- Measured dense float32 matmul peak ({machine.get('matmul_n')}^2, best of {machine.get('matmul_repeats')}):"
-        f" TF {_fmt(machine.get('tf_matmul_gflops'), '.1f')} GFLOP/s wall "
+        f"- Measured dense matmul peaks ({machine.get('matmul_n')}^2, best of {machine.get('matmul_repeats')}):"
+        f" TF float32 {_fmt(machine.get('tf_matmul_gflops'), '.1f')} GFLOP/s wall "
         f"({_fmt(machine.get('tf_matmul_gflops_per_cpu_s'), '.1f')} GFLOP per CPU-second), NumPy "
         f"{_fmt(machine.get('numpy_matmul_gflops'), '.1f')} GFLOP/s ("
-        f"{_fmt(machine.get('numpy_matmul_gflops_per_cpu_s'), '.1f')} per CPU-second). The TF figures are the peaks "
-        "below: 'of peak' = GFLOP/s of the step over TF's GFLOP/s (both wall time, both disturbed by other "
-        "processes); 'of CPU peak' = GFLOP per CPU-second of the step over TF matmul's GFLOP per CPU-second "
-        "(how well the cores are used while they run our step, robust on a shared machine)",
+        f"{_fmt(machine.get('numpy_matmul_gflops_per_cpu_s'), '.1f')} per CPU-second); TF bfloat16 "
+        f"{_fmt(machine.get('tf_matmul_bf16_gflops'), '.1f')} GFLOP/s wall "
+        f"({_fmt(machine.get('tf_matmul_bf16_gflops_per_cpu_s'), '.1f')} per CPU-second). The TF figures are the "
+        "peaks below (bfloat16 for [mixed bf16] rows, float32 for the others): 'of peak' = GFLOP/s of the step over "
+        "TF's GFLOP/s (both wall time, both disturbed by other processes); 'of CPU peak' = GFLOP per CPU-second of "
+        "the step over TF matmul's GFLOP per CPU-second (how well the cores are used while they run our step, "
+        "robust on a shared machine)",
         f"- Load average (1/5/15 min) before: {load_b}, after: {load_a} on {machine.get('cores')} cores"
         + (" - the machine was shared: timings are noisy" if load_b and load_b[0] > 0.5 * (machine.get('cores') or 1)
            else ""),

@@ -9,11 +9,12 @@ from benchmarks import machine, settings
 from benchmarks.timing import reset_tf_peak, tf_peak_bytes, time_calls, vm_hwm_kib
 
 # Task suffixes: +xla = trainer.compile(jit_compile=True); +1t = one thread (TF intra/inter-op, torch);
-# +i1 = one TF inter-op thread (intra-op unchanged); +eigen = TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, not oneDNN).
-OPTIONS = ("xla", "1t", "i1", "eigen")
+# +i1 = one TF inter-op thread (intra-op unchanged); +eigen = TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, not oneDNN);
+# +bf16 = train.precision=mixed_bfloat16 (bfloat16 compute, float32 variables).
+OPTIONS = ("xla", "bf16", "1t", "i1", "eigen")
 # Options that must be set before TensorFlow runs anything (so they need a fresh process: --isolate).
 PROCESS_OPTIONS = ("1t", "i1", "eigen")
-LABELS = {"xla": "XLA", "1t": "1 thread", "i1": "1 inter-op thread", "eigen": "oneDNN off"}
+LABELS = {"xla": "XLA", "bf16": "mixed bf16", "1t": "1 thread", "i1": "1 inter-op thread", "eigen": "oneDNN off"}
 
 
 def parse_task(task):
@@ -50,22 +51,26 @@ def apply_process_options(options):
 
 
 def machine_task(quick):
-    """The machine description and its measured float32 matmul peaks (TF and NumPy)."""
+    """The machine description and its measured matmul peaks (TF float32 and bfloat16, NumPy float32)."""
     n, repeats = (512, 2) if quick else (2048, 7)
     info = machine.describe(machine.gpu_names())
     tf_wall, tf_cpu = machine.tf_matmul(n, repeats)
+    bf16_wall, bf16_cpu = machine.tf_matmul(n, repeats, dtype="bfloat16")  # the peak of +bf16 rows
     np_wall, np_cpu = machine.numpy_matmul(n, repeats)
     info.update(matmul_n=n, matmul_repeats=repeats, tf_matmul_gflops=tf_wall, tf_matmul_gflops_per_cpu_s=tf_cpu,
+                tf_matmul_bf16_gflops=bf16_wall, tf_matmul_bf16_gflops_per_cpu_s=bf16_cpu,
                 numpy_matmul_gflops=np_wall, numpy_matmul_gflops_per_cpu_s=np_cpu)
     return [dict(task="machine", status="ok", **info)]
 
 
 def case_task(name, quick):
-    """Builds case `name` (option +xla: jit_compile=True), warms it up and times it; one row."""
+    """Builds case `name` (options +xla: jit_compile=True, +bf16: mixed_bfloat16), warms it up and times it."""
+    from benchmarks import configs  # pylint: disable=import-outside-toplevel
     from benchmarks.cases import CASES, Skipped  # pylint: disable=import-outside-toplevel
 
     base, options = parse_task(name)
     xla = "xla" in options
+    configs.set_precision("mixed_bfloat16" if "bf16" in options else "float32")
     row = dict(task=name, case=base, xla=xla)
     t0 = time.perf_counter()
     try:

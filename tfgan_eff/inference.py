@@ -39,6 +39,7 @@ def restore_generator(path, use_ema=True):
         checkpoint_path = os.path.join(run_dir, "checkpoints")
     with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
         cfg = config_from_json(json.load(f))
+    cfg.train.precision = "float32"  # serve in float32: variables are float32 whatever the run trained in
     generator = registry.build_generator(cfg)
     name = "ema_generator" if use_ema and cfg.train.ema_decay > 0 else "generator"
     restore_from(checkpoint_path, **{name: generator})

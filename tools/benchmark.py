@@ -8,8 +8,8 @@ Examples:
   python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
 
 Tasks: machine, every case of benchmarks.cases.CASES, torch_sngan, export, profile; options as suffixes:
-+xla = trainer.compile(jit_compile=True); with --isolate only: +1t = one thread (TF and torch), +i1 = one TF
-inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not importable yields a 'skipped' row
++xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
+thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not importable yields a 'skipped' row
 with the reason.
 """
 
@@ -34,6 +34,8 @@ flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"),
                     "Results root; files go to <out>/<machine-id>/.")
 flags.DEFINE_list("tasks", [], "Tasks to run (default: all). See the module docstring.")
 flags.DEFINE_bool("xla", True, "Also time the +xla variant of every case that supports it (default task list).")
+flags.DEFINE_bool("bf16", True, "Also time the +bf16 (mixed_bfloat16) variant of every case that supports it "
+                  "(default task list).")
 flags.DEFINE_bool("isolate", None, "One subprocess per task (clean per-row peak RSS). Default: on, off with --quick.")
 flags.DEFINE_bool("reuse", False, "Keep the rows of tasks not run now from the previous report in the same place "
                   "(rerun a few rows, e.g. --tasks=machine --reuse); reused rows say when they were measured.")
@@ -44,15 +46,14 @@ flags.DEFINE_string("worker_out", None, "Internal: where the worker writes its r
 PROTOCOL = "per row: build, first call (trace/compile), warm-up, then the median of the timed calls"
 
 
-def default_tasks(xla):
+def default_tasks(xla, bf16=False):
     """Every task, in report order."""
     from benchmarks.cases import CASES, XLA_CASES  # pylint: disable=import-outside-toplevel
 
     tasks = ["machine"]
     for name in CASES:
         tasks.append(name)
-        if xla and name in XLA_CASES:
-            tasks.append(name + "+xla")
+        tasks += [f"{name}+{option}" for option, on in (("xla", xla), ("bf16", bf16)) if on and name in XLA_CASES]
     variants = [f"{case}+{option}" for case in ("baseline_dcgan", "baseline_sngan")
                 for option in ("i1", "eigen", "1t")]
     return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", "profile"]
@@ -135,7 +136,7 @@ def main(argv):
         rows = run_task(FLAGS.worker, FLAGS.quick)
         report.write_json(FLAGS.worker_out, rows)
         return
-    tasks = FLAGS.tasks or default_tasks(FLAGS.xla)
+    tasks = FLAGS.tasks or default_tasks(FLAGS.xla, FLAGS.bf16)
     if "machine" not in tasks:
         tasks = ["machine"] + list(tasks)
     isolate = (not FLAGS.quick) if FLAGS.isolate is None else FLAGS.isolate

@@ -22,7 +22,7 @@ def outputs(tmp_path_factory):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     commands = {
         "benchmark": [sys.executable, os.path.join(ROOT, "tools", "benchmark.py"), "--quick",
-                      "--tasks=baseline_dcgan,baseline_sngan", f"--out={base / 'bench'}"],
+                      "--tasks=baseline_dcgan,baseline_dcgan+bf16,baseline_sngan", f"--out={base / 'bench'}"],
         "reproduce": [sys.executable, os.path.join(ROOT, "tools", "reproduce.py"), "--quick", "--seeds=0",
                       "--parts=sparse", "--densities=0.5", f"--out={base / 'repro'}",
                       f"--workdir={base / 'repro_runs'}"],
@@ -49,7 +49,7 @@ def test_benchmark_quick_writes_json_and_markdown(outputs):
     rows = {r["task"]: r for r in results["rows"]}
     mach = rows["machine"]
     assert mach["status"] == "ok" and mach["cores"] == os.cpu_count() and mach["cpu_model"]
-    assert mach["tf_matmul_gflops"] > 0 and mach["numpy_matmul_gflops"] > 0
+    assert mach["tf_matmul_gflops"] > 0 and mach["numpy_matmul_gflops"] > 0 and mach["tf_matmul_bf16_gflops"] > 0
     assert os.path.basename(os.path.dirname(_only(str(out / "*" / "benchmark_quick.json")))) == mach["machine_id"]
     for task in ("baseline_dcgan", "baseline_sngan"):
         row = rows[task]
@@ -58,10 +58,12 @@ def test_benchmark_quick_writes_json_and_markdown(outputs):
         assert row["images_per_s"] == pytest.approx(row["images_per_step"] * row["steps_per_s"])
         assert row["flops_per_step"] > 0 and 0 < row["fraction_of_peak"]
         assert row["vm_hwm_kib"] > 0 and row["runs"] >= 1
+        assert row["info"]["precision"] == "float32"
+    assert rows["baseline_dcgan+bf16"]["info"]["precision"] == "mixed_bfloat16"
     text = open(_only(str(out / "*" / "benchmark_quick.md")), encoding="utf-8").read()
     assert text.startswith(f"# Benchmarks on `{mach['machine_id']}`")
     assert mach["cpu_model"] in text and "Load average" in text and "matmul peak" in text
-    assert "| baseline DCGAN |" in text and "| baseline SNGAN |" in text
+    assert "| baseline DCGAN |" in text and "| baseline SNGAN |" in text and "| baseline DCGAN [mixed bf16] |" in text
 
 
 def test_reproduce_quick_writes_table_and_plot(outputs):

@@ -69,6 +69,7 @@ def _value_problems(cfg):
     p += _choice(cfg.model.d.arch, "model.d.arch", schema.D_ARCHS)
     p += _choice(cfg.train.strategy, "train.strategy", schema.STRATEGIES)
     p += _choice(cfg.train.nan_policy, "train.nan_policy", ("stop", "skip"))
+    p += _choice(cfg.train.precision, "train.precision", schema.PRECISIONS)
     p += _choice(cfg.data.channels, "data.channels", (1, 3))
     p += _choice(cfg.data.resolution, "data.resolution", (8, 16, 32, 48, 64, 96, 128))
     p += _choice(cfg.eval.extractor, "eval.extractor", ("offline", "inception"))

@@ -22,6 +22,7 @@ from tfgan_eff.export.verify import (
     verify_saved_model,
     verify_tflite,
 )
+from tfgan_eff.ops.precision import compute_in
 
 SAVED_MODEL_DIR = "saved_model"
 REPORT_NAME = "report.json"
@@ -97,6 +98,14 @@ def export_generator(
     out_dir = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
     generator = prepare_for_export(generator)
+    with compute_in(generator, "float32"):  # a mixed_bfloat16 run's float32 variables, served in float32
+        return _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
+                                num_threads, sparsity_report)
+
+
+def _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
+                     num_threads, sparsity_report):
+    """export_generator's work on a prepared, float32 generator."""
     meta = generator_metadata(generator)
     latent_dim, num_classes = meta["latent_dim"], meta["num_classes"]
     z, labels = eval_inputs(latent_dim, num_classes, num_eval, seed)

@@ -21,7 +21,16 @@ def num_upsamplings(resolution):
     return int(n)
 
 
-class Generator(CheckpointCollections, keras.Model):
+class Float32Outputs:
+    """Mixin: the model returns float32 whatever its compute dtype (mixed_bfloat16 models compute in bfloat16), so
+    losses, metrics, samples and exports always see float32."""
+
+    def __call__(self, *args, **kwargs):
+        outputs = super().__call__(*args, **kwargs)
+        return outputs if self.compute_dtype == "float32" else keras.ops.cast(outputs, "float32")
+
+
+class Generator(Float32Outputs, CheckpointCollections, keras.Model):
     """z [B, latent_dim] (+ labels [B]) -> images [B, H, W, C] in [-1, 1]."""
 
     def __init__(self, latent_dim, resolution, channels=3, num_classes=0, **kwargs):
@@ -39,7 +48,7 @@ class Generator(CheckpointCollections, keras.Model):
         return self
 
 
-class Discriminator(CheckpointCollections, keras.Model):
+class Discriminator(Float32Outputs, CheckpointCollections, keras.Model):
     """images [B, H, W, C] (+ labels [B]) -> logits [B]."""
 
     def __init__(self, resolution, channels=3, num_classes=0, **kwargs):

@@ -2,6 +2,7 @@
 
 from tfgan_eff.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan_eff.models.resnet import ResNetDiscriminator, ResNetGenerator
+from tfgan_eff.ops.precision import policy_scope
 
 
 def scaled_width(ch, width):
@@ -10,10 +11,16 @@ def scaled_width(ch, width):
 
 
 def build_generator(cfg, width=1.0):
-    """Builds and initialises the generator described by `cfg.model.g` (times an extra width multiplier).
+    """Builds and initialises the generator described by `cfg.model.g` (times an extra width multiplier), computing
+    in `cfg.train.precision`.
 
     `genotype` generators (alphaGAN) are built by `tfgan_eff.search`; see `tfgan_eff.search.build_generator`.
     """
+    with policy_scope(cfg.train.precision):
+        return _build_generator(cfg, width)
+
+
+def _build_generator(cfg, width):
     g = cfg.model.g
     ch = scaled_width(g.ch, g.width * width)
     num_classes = cfg.data.num_classes if cfg.data.conditional else 0
@@ -31,7 +38,13 @@ def build_generator(cfg, width=1.0):
 
 
 def build_discriminator(cfg, width=1.0):
-    """Builds and initialises the discriminator described by `cfg.model.d` (times an extra width multiplier)."""
+    """Builds and initialises the discriminator described by `cfg.model.d` (times an extra width multiplier),
+    computing in `cfg.train.precision`."""
+    with policy_scope(cfg.train.precision):
+        return _build_discriminator(cfg, width)
+
+
+def _build_discriminator(cfg, width):
     d = cfg.model.d
     ch = scaled_width(d.ch, d.width * width)
     num_classes = cfg.data.num_classes if cfg.data.conditional else 0

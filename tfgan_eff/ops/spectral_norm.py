@@ -34,7 +34,7 @@ class SpectralNorm(keras.layers.Wrapper):
         out_dim = kernel_shape[self._out_axis]
         self.vector_u = self.add_weight(
             name="vector_u", shape=(1, out_dim), initializer=keras.initializers.RandomNormal(stddev=1.0),
-            trainable=False, aggregation="only_first_replica")
+            trainable=False, aggregation="only_first_replica", autocast=False)
         self.built = True
 
     def _kernel_matrix(self, kernel):
@@ -44,7 +44,9 @@ class SpectralNorm(keras.layers.Wrapper):
 
     def normalized_kernel(self, training=False):
         """Returns W / sigma(W); with training=True also advances and stores the power iteration."""
-        kernel = self.layer.kernel
+        # float32 even under mixed_bfloat16 (where reading the kernel here gives bfloat16): sigma and the stored
+        # vector u keep float32 precision; only the normalised kernel is cast to the compute dtype.
+        kernel = ops.cast(self.layer.kernel, "float32")
         w = self._kernel_matrix(kernel)
         u = ops.stop_gradient(ops.convert_to_tensor(self.vector_u))
         if training:
@@ -55,7 +57,7 @@ class SpectralNorm(keras.layers.Wrapper):
             self.vector_u.assign(u)
         v = ops.stop_gradient(_l2_normalize(ops.matmul(u, ops.transpose(w)), self.eps))
         sigma = ops.sum(ops.matmul(v, w) * u)
-        return kernel / sigma
+        return ops.cast(kernel / sigma, self.compute_dtype)
 
     def call(self, inputs, training=False):
         kernel = self.normalized_kernel(training=training)

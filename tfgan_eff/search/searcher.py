@@ -25,6 +25,7 @@ from absl import logging
 
 from tfgan_eff.losses.adversarial import hinge_d, hinge_g
 from tfgan_eff.models.registry import build_discriminator
+from tfgan_eff.ops.precision import policy_scope
 from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search.architect import Architect
 from tfgan_eff.search.space import ARCH_TENSORS
@@ -153,8 +154,9 @@ class Searcher:
 
     def _supernet(self):
         cfg = self.cfg
-        return SupernetGenerator(cfg.model.latent_dim, cfg.data.resolution, cfg.data.channels,
-                                 ch=cfg.search.ch, kernel_init=cfg.model.g.kernel_init).build_for_inputs()
+        with policy_scope(cfg.train.precision):
+            return SupernetGenerator(cfg.model.latent_dim, cfg.data.resolution, cfg.data.channels,
+                                     ch=cfg.search.ch, kernel_init=cfg.model.g.kernel_init).build_for_inputs()
 
     def _adam(self, lr, name, variables):
         s = self.cfg.search
