@@ -57,3 +57,12 @@ def tiny_tfds_dir(tmp_path_factory, tiny_cifar10):
     data_dir = str(tmp_path_factory.mktemp("tfds"))
     write_tfds_cifar10(data_dir, tiny_cifar10)
     return data_dir
+
+
+def pytest_collection_modifyitems(items):
+    """Runs the modules marked `long` (pytestmark) first, each module's tests still together and in order: xdist
+    hands whole modules to workers in this order, so a long module picked up last would leave a core idle."""
+    rank = {}
+    for item in items:
+        rank.setdefault(item.module, 0 if item.get_closest_marker("long") else 1)
+    items.sort(key=lambda item: rank[item.module])

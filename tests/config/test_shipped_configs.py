@@ -22,6 +22,8 @@ from tfgan_eff import inference
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import validate
 
+pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
 SMOKE_RUN_ELSEWHERE = {  # method: (test file, test or fixture) that runs train_lib.run(presets.smoke(presets.get(method)))

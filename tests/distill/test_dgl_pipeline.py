@@ -8,11 +8,14 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
 from tfgan_eff.distill import pipeline
 from tfgan_eff.training.loop import train_gan as real_train_gan
+
+pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 
 HERE = os.path.dirname(__file__)
 

@@ -9,8 +9,11 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from killed_run import assert_same_checkpoints, checkpoint_values, straight_and_resumed  # pylint: disable=import-error
+
+pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 
 QUICK = ("--smoke", "--config.train.steps=8", "--config.eval.at_end=False", "--config.export.enabled=False")
 

@@ -12,6 +12,8 @@ from tfgan_eff.search.runner import retrain_config
 from tfgan_eff.search.searcher import (BatchStream, Searcher, arch_entropy, reset_optimizer, split_indices,
                                        steps_per_round)
 
+pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+
 
 def _arrays(variables):
     return [np.array(v) for v in variables]

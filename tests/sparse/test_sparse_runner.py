@@ -24,6 +24,8 @@ from tfgan_eff.sparse.runner import run_config, run_plan, trainer_factory
 from tfgan_eff.train_lib import run as run_method
 from tfgan_eff.training.loop import train_gan
 
+pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+
 SCRIPT = pathlib.Path(__file__).with_name("mirrored_sparse_check.py")
 REPO = SCRIPT.parents[2]
 
