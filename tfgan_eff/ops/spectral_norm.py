@@ -44,8 +44,8 @@ class SpectralNorm(keras.layers.Wrapper):
 
     def normalized_kernel(self, training=False):
         """Returns W / sigma(W); with training=True also advances and stores the power iteration."""
-        # float32 even under mixed_bfloat16 (where reading the kernel here gives bfloat16): sigma and the stored
-        # vector u keep float32 precision; only the normalised kernel is cast to the compute dtype.
+        # Under mixed_bfloat16 the kernel is read as bfloat16 here; the power iteration and sigma still run in
+        # float32 (u is stored without rounding), and only the normalised kernel goes back to the compute dtype.
         kernel = ops.cast(self.layer.kernel, "float32")
         w = self._kernel_matrix(kernel)
         u = ops.stop_gradient(ops.convert_to_tensor(self.vector_u))
