@@ -18,8 +18,12 @@ import tensorflow as tf
 from benchmarks import configs, settings
 from benchmarks.cases import fixed_batch, scratch_dir, train_function_step
 from benchmarks.timing import time_calls, time_interleaved
+from tfgan_eff.config import search_section
 from tfgan_eff.data import pipeline
+from tfgan_eff.models import registry
 from tfgan_eff.ops import layers
+from tfgan_eff.ops.eager_build import BuildOnFirstCall
+from tfgan_eff.search.supernet import SupernetGenerator
 from tfgan_eff.training.loop import Run, batch_spec, load_data
 
 NOISE = 0.05  # relative changes smaller than this are reported as no measurable difference
@@ -286,8 +290,47 @@ def op_breakdown(name, cfg, quick, steps=3):
                 finding=f"share of TF op time in the traced train step (both compute threads): {top}.")
 
 
+# ------------------------------------------------------------------------------------------------ model build
+@contextlib.contextmanager
+def keras_traced_build():
+    """Inside the block, models build as plain Keras 3 builds them: the whole call traced symbolically first."""
+    original = BuildOnFirstCall.build
+    BuildOnFirstCall.build = keras.layers.Layer.build
+    try:
+        yield
+    finally:
+        BuildOnFirstCall.build = original
+
+
+def build_experiment(name, build, quick):
+    """Building a model with Keras' symbolic pre-trace (before) vs by its first eager call (now)."""
+    def traced():
+        with keras_traced_build():
+            build()
+    stats = time_interleaved([traced, build], warmup=1, repeats=_repeats(quick))
+    row = _row(f"{name}: model build", stats, "ms",
+               "Keras 3 builds a layer without a build() by tracing its call in a scratch graph (again for every "
+               "nested composite layer), then runs the real call; BuildOnFirstCall (tfgan_eff/ops/eager_build.py, "
+               "applied) lets the first eager call build the sub-layers: same weights, paths and initial values.",
+               ("Keras traced build", "first-call build (now)"))
+    return dict(row, task="profile_build")
+
+
+def build_experiments(quick):
+    """Model construction before/after BuildOnFirstCall: the alphaGAN supernet, SNGAN G and D."""
+    search = search_section.search_config(configs.preset("search", quick))
+    sngan = configs.sngan(quick)
+
+    def supernet():
+        SupernetGenerator(search.model.latent_dim, search.data.resolution, search.data.channels,
+                          ch=search.search.ch).build_for_inputs()
+    return [build_experiment("alphaGAN supernet (search preset)", supernet, quick),
+            build_experiment("SNGAN G", lambda: registry.build_generator(sngan), quick),
+            build_experiment("SNGAN D", lambda: registry.build_discriminator(sngan), quick)]
+
+
 def run_all(quick):
-    """Every experiment; each failing one becomes an 'error' row."""
+    """Every step experiment; each failing one becomes an 'error' row."""
     dcgan = configs.preset("baseline", quick)
     sngan = configs.sngan(quick)
     experiments = [

@@ -209,7 +209,7 @@ def _problems_section(rows):
 
 
 def _profile_section(rows):
-    prof = [r for r in rows if r.get("task") == "profile"]
+    prof = [r for r in rows if r.get("task") in ("profile", "profile_build")]
     if not prof:
         return []
     breakdowns = [r for r in prof if r.get("breakdown")]
@@ -222,7 +222,7 @@ def _profile_section(rows):
               if r.get("status") != "ok"]
     header = ["experiment", "before", "wall", "CPU", "after", "wall", "CPU", "unit", "wall change", "CPU change",
               "verdict"]
-    out = ["## Where the baseline step's time goes (profiling) and proposed changes", ""]
+    out = ["## Where the time goes (profiling: baseline step, model build) and proposed changes", ""]
     for r in breakdowns:
         out += [f"{r['experiment']} (TF profiler, share of op time):", "",
                 *_table(["kind of op", "share"], [[k, f"{v:.1%}"] for k, v in r["breakdown"].items()]), ""]

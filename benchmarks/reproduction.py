@@ -14,6 +14,7 @@ Parts (each resumable: a finished run is read back, a killed one resumes from it
 
 import copy
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -189,12 +190,17 @@ def sngan_width(cfg, target_params):
     from tfgan_eff.models.registry import build_generator  # pylint: disable=import-outside-toplevel
     from tfgan_eff.training.loop import count_params  # pylint: disable=import-outside-toplevel
 
+    @functools.lru_cache(maxsize=None)
     def params(ch):
         probe = copy.deepcopy(cfg)
         probe.model.g.update(arch="sngan", genotype="", width=1.0, ch=ch)
         return count_params(build_generator(probe))
 
-    lo, hi = 1, 1024  # parameters grow with ch: bisect for the last ch at or under the target
+    # Parameters grow with ch: double up to the first ch over the target (building a far too wide probe costs
+    # seconds), then bisect for the last ch at or under it.
+    lo, hi = 1, 2
+    while params(hi) <= target_params:
+        lo, hi = hi, 2 * hi
     while lo < hi:
         mid = (lo + hi + 1) // 2
         lo, hi = (mid, hi) if params(mid) <= target_params else (lo, mid - 1)

@@ -125,10 +125,13 @@ def export_task(quick):
     return export_rows(quick, modes, repeats=3 if quick else 20)
 
 
-def profile_task(quick):
-    """The optimisation experiments on the baseline step (see benchmarks.profile)."""
+def profile_task(task, quick):
+    """The optimisation experiments (see benchmarks.profile): 'profile' on the baseline step, 'profile_build' on
+    model construction."""
     from benchmarks import profile  # pylint: disable=import-outside-toplevel
 
+    if task == "profile_build":
+        return profile.build_experiments(quick)
     return profile.run_all(quick)
 
 
@@ -142,8 +145,8 @@ def run_task(task, quick):
             return torch_task(task, quick)
         if task == "export":
             return export_task(quick)
-        if task.startswith("profile"):
-            return profile_task(quick)
+        if task in ("profile", "profile_build"):
+            return profile_task(task, quick)
         return case_task(task, quick)
     except Exception as err:  # pylint: disable=broad-except
         # A failing row must not sink the report: it is recorded as an error with the reason.

@@ -7,7 +7,8 @@ Examples:
   python tools/benchmark.py --quick               # toy sizes, seconds per row (a sanity run, used by tests)
   python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
 
-Tasks: machine, every case of benchmarks.cases.CASES, torch_sngan, export, profile; options as suffixes:
+Tasks: machine, every case of benchmarks.cases.CASES, torch_sngan, export, profile (the baseline step),
+profile_build (model construction); options as suffixes:
 +xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
 thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not importable yields a 'skipped' row
 with the reason.
@@ -56,7 +57,7 @@ def default_tasks(xla, bf16=False):
         tasks += [f"{name}+{option}" for option, on in (("xla", xla), ("bf16", bf16)) if on and name in XLA_CASES]
     variants = [f"{case}+{option}" for case in ("baseline_dcgan", "baseline_sngan")
                 for option in ("i1", "eigen", "1t")]
-    return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", "profile"]
+    return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", "profile", "profile_build"]
 
 
 def _isolated(task, quick, timeout, log_dir):

@@ -77,3 +77,31 @@ def test_markdown_describes_machine_and_problems():
     assert "CPU X x 2 cores" in text and "| baseline_dcgan |" in text and "100.0 GFLOP/s" in text
     assert "DGL stage 2: **skipped** - tfgan_eff.distill is missing" in text
     assert "before: [1.0, 1.0, 1.0], after: [1.5, 1.0, 1.0]" in text
+
+
+def test_build_experiment_times_keras_traced_build_against_first_call_build(monkeypatch):
+    from keras.src import backend as keras_backend  # pylint: disable=import-outside-toplevel
+
+    from benchmarks import profile  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.config import presets  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.models import registry  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.ops.eager_build import BuildOnFirstCall  # pylint: disable=import-outside-toplevel
+
+    cfg = presets.smoke(presets.baseline())
+    traces = []
+    original_trace = keras_backend.compute_output_spec
+    monkeypatch.setattr(keras_backend, "compute_output_spec",
+                        lambda fn, *a, **k: traces.append(fn) or original_trace(fn, *a, **k))
+    calls = []
+
+    def build():
+        calls.append(len(traces))
+        registry.build_generator(cfg)
+        calls[-1] = len(traces) - calls[-1]  # symbolic traces during this build
+    original_build = BuildOnFirstCall.build
+    row = profile.build_experiment("DCGAN G", build, quick=True)
+    assert BuildOnFirstCall.build is original_build  # restored
+    assert row["task"] == "profile_build" and row["status"] == "ok" and row["unit"] == "ms"
+    assert row["before"] > 0 and row["after"] > 0 and isinstance(row["verdict"], str)
+    # warm-up + 3 timed calls each, interleaved: the traced build traces, the first-call build never does
+    assert len(calls) == 8 and all(n > 0 for n in calls[0::2]) and not any(calls[1::2])

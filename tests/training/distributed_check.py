@@ -15,12 +15,12 @@ from tfgan_eff.config import presets  # pylint: disable=wrong-import-position
 from tfgan_eff.training.loop import Run, train_gan  # pylint: disable=wrong-import-position
 
 
-def _config(g_arch, loss, precision):
+def _config(g_arch, loss, precision, n_critic, diffaug):
     cfg = presets.smoke(presets.baseline())
     cfg.model.g.arch = g_arch
     cfg.model.d.arch = "sngan" if g_arch == "sngan" else "dcgan"
-    cfg.train.update(steps=2, n_critic=2, loss=loss, batch_size=4, g_batch_size=4, precision=precision)
-    cfg.data.diffaug = "color,translation,cutout"
+    cfg.train.update(steps=2, n_critic=int(n_critic), loss=loss, batch_size=4, g_batch_size=4, precision=precision)
+    cfg.data.diffaug = diffaug
     cfg.eval.at_end = False
     cfg.export.enabled = False
     return cfg
@@ -34,8 +34,8 @@ def _trained(run):
     return [v.numpy() for v in run.generator.trainable_variables + run.discriminator.trainable_variables]
 
 
-def main(tmp, g_arch, loss, precision="float32"):
-    cfg = _config(g_arch, loss, precision)
+def main(tmp, g_arch, loss, precision, n_critic, diffaug):
+    cfg = _config(g_arch, loss, precision, n_critic, diffaug)
     initial = _trained(Run(cfg, f"{tmp}/init", tf.distribute.OneDeviceStrategy("/cpu:0")))
     one = train_gan(cfg, f"{tmp}/one", tf.distribute.OneDeviceStrategy("/cpu:0"))[0]
     two = train_gan(cfg, f"{tmp}/two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))[0]

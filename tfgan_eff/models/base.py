@@ -4,6 +4,7 @@ import math
 
 import keras
 
+from tfgan_eff.ops.eager_build import BuildOnFirstCall
 from tfgan_eff.ops.tracking import CheckpointCollections
 
 
@@ -30,7 +31,7 @@ class Float32Outputs:
         return outputs if self.compute_dtype == "float32" else keras.ops.cast(outputs, "float32")
 
 
-class Generator(Float32Outputs, CheckpointCollections, keras.Model):
+class Generator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.Model):
     """z [B, latent_dim] (+ labels [B]) -> images [B, H, W, C] in [-1, 1]."""
 
     def __init__(self, latent_dim, resolution, channels=3, num_classes=0, **kwargs):
@@ -48,7 +49,7 @@ class Generator(Float32Outputs, CheckpointCollections, keras.Model):
         return self
 
 
-class Discriminator(Float32Outputs, CheckpointCollections, keras.Model):
+class Discriminator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.Model):
     """images [B, H, W, C] (+ labels [B]) -> logits [B]."""
 
     def __init__(self, resolution, channels=3, num_classes=0, **kwargs):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from tfgan_eff.ops.eager_build import BuildOnFirstCall
 from tfgan_eff.ops.spectral_norm import SpectralNorm
 
 
@@ -45,7 +46,7 @@ class ConditionalBatchNorm(keras.layers.Layer):
         return x * gain + bias
 
 
-class GeneratorBlock(keras.layers.Layer):
+class GeneratorBlock(BuildOnFirstCall):
     """SNGAN/BigGAN up block: BN-ReLU-up-conv3-BN-ReLU-conv3 plus an up-sampled 1x1 shortcut."""
 
     def __init__(self, filters, num_classes=0, spectral_norm=False, **kwargs):

@@ -15,6 +15,7 @@ BN inside candidates has no affine parameters in the supernet (`affine=False`) a
 import keras
 from keras import ops
 
+from tfgan_eff.ops.eager_build import BuildOnFirstCall
 from tfgan_eff.ops.layers import batch_norm
 from tfgan_eff.ops.tracking import CheckpointCollections
 
@@ -23,7 +24,7 @@ UP_OPS = ("deconv", "nearest", "bilinear")
 _NUM_UPS = {2: 1, 4: 2}
 
 
-class ReLUConv(keras.layers.Layer):
+class ReLUConv(BuildOnFirstCall):
     """ReLU -> same-padded kxk Conv2D with bias."""
 
     def __init__(self, filters, kernel_size, kernel_init="glorot_uniform", **kwargs):
@@ -34,7 +35,7 @@ class ReLUConv(keras.layers.Layer):
         return self.conv(ops.relu(x))
 
 
-class SepConv(keras.layers.Layer):
+class SepConv(BuildOnFirstCall):
     """DARTS separable conv: two rounds of ReLU -> depthwise kxk -> pointwise 1x1 -> BN, no conv biases."""
 
     def __init__(self, filters, kernel_size, affine, kernel_init="glorot_uniform", **kwargs):
@@ -53,7 +54,7 @@ class SepConv(keras.layers.Layer):
         return self.bn2(self.pw2(self.dw2(ops.relu(h))), training=training)
 
 
-class Deconv(keras.layers.Layer):
+class Deconv(BuildOnFirstCall):
     """Conv2DTranspose(kernel 2, stride 2) with bias, applied log2(scale) times with the same weights."""
 
     def __init__(self, filters, scale=2, kernel_init="glorot_uniform", **kwargs):
@@ -68,7 +69,7 @@ class Deconv(keras.layers.Layer):
         return x
 
 
-class Resize(keras.layers.Layer):
+class Resize(BuildOnFirstCall):
     """Parameter-free x2 up-sampling ('nearest' or half-pixel 'bilinear'), applied log2(scale) times."""
 
     def __init__(self, interpolation, scale=2, **kwargs):
@@ -105,7 +106,7 @@ def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform"):
     raise ValueError(f"unknown candidate op {name!r}; normal ops: {NORMAL_OPS}, up-sampling ops: {UP_OPS}")
 
 
-class MixedEdge(CheckpointCollections):
+class MixedEdge(BuildOnFirstCall, CheckpointCollections):
     """Supernet edge: sum_k w_k * op_k(x) over every candidate, with w = softmax(alpha_e) given at call time."""
 
     def __init__(self, op_names, ch, scale=1, kernel_init="glorot_uniform", **kwargs):
