@@ -11,6 +11,7 @@ from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search.runner import retrain_config
 from tfgan_eff.search.searcher import (BatchStream, Searcher, arch_entropy, reset_optimizer, split_indices,
                                        steps_per_round)
+from tfgan_eff.training.checkpoint import CheckpointMismatchError
 
 pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 
@@ -62,6 +63,12 @@ def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path
     assert len(summary2["dg_history"]) == 2 and np.isnan(summary2["dg_history"][1])
     assert summary2["dg_history"][0] == summary["dg_history"][0]
     assert any(_changed(_arrays(searcher.g.weight_variables), resumed.g.weight_variables))
+
+    # Another supernet width in the same work dir: refused by name, before any round runs.
+    tiny_cfg.search.ch = 4
+    with pytest.raises(CheckpointMismatchError, match="does not match.*new --workdir"):
+        Searcher(tiny_cfg, tiny_images, run_eagerly=True).search(workdir)
+    assert len(json.loads((tmp_path / "search" / "history.json").read_text())) == 2
 
 
 def test_split_is_a_disjoint_half_split():

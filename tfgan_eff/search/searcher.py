@@ -30,6 +30,8 @@ from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search.architect import Architect
 from tfgan_eff.search.space import ARCH_TENSORS
 from tfgan_eff.search.supernet import SupernetGenerator
+from tfgan_eff.training.checkpoint import Checkpointer
+from tfgan_eff.training.workdir import read_json, write_json
 
 _PHASES = {"inner": 0, "worst_d": 1, "worst_g": 2, "arch": 3}
 _PRESET_STEPS = {"s": 20, "l": 0}  # 0 = one pass over the split
@@ -142,7 +144,7 @@ class Searcher:
             self.architect = Architect(self.g, s)
             self.round = tf.Variable(0, dtype=tf.int64, trainable=False, name="round")
             self.inner_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="inner_step")
-        self.checkpoint = tf.train.Checkpoint(
+        self.checkpointed = dict(  # what a round's checkpoint holds (the worst-case copies are fresh every round)
             supernet=self.g, discriminator=self.d, g_opt=self.g_opt, d_opt=self.d_opt,
             arch_opt=self.architect.optimizer, round=self.round, inner_step=self.inner_step)
 
@@ -250,16 +252,15 @@ class Searcher:
         """Runs (or resumes) all rounds in <workdir>/search; returns the final genotype, history and timing."""
         s = self.cfg.search
         root = os.path.join(workdir, "search")
-        manager = tf.train.CheckpointManager(self.checkpoint, os.path.join(root, "ckpt"),
-                                             max_to_keep=s.keep_checkpoints)
+        # A foreign checkpoint is refused (CheckpointMismatchError), a corrupted latest one falls back to the previous.
+        checkpointer = Checkpointer(os.path.join(root, "ckpt"), s.keep_checkpoints, **self.checkpointed)
         history_path = os.path.join(root, "history.json")
         history = []
-        if manager.latest_checkpoint:
-            self.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        restored = checkpointer.restore_latest()
+        if restored:
             if os.path.isfile(history_path):
-                with open(history_path, encoding="utf-8") as f:
-                    history = [h for h in json.load(f) if h["round"] < int(self.round.numpy())]
-            logging.info("search: resumed from %s at round %d", manager.latest_checkpoint, int(self.round.numpy()))
+                history = [h for h in read_json(history_path) if h["round"] < int(self.round.numpy())]
+            logging.info("search: resumed from %s at round %d", restored, int(self.round.numpy()))
         writer = tf.summary.create_file_writer(os.path.join(root, "tb"))
         for r in range(int(self.round.numpy()), s.rounds):
             record = self.run_round(r)
@@ -269,8 +270,8 @@ class Searcher:
             _write_summaries(writer, record)
             # History before the checkpoint: a kill between the two then reruns round r (its record is dropped on
             # resume as round >= the restored round); the other order would lose round r's record for good.
-            _write_json(history_path, history)
-            manager.save(checkpoint_number=r + 1)
+            write_json(history_path, history)
+            checkpointer.save(r + 1)
             logging.info("search round %d/%d: DG %.4f = V(G,D_worst) %.4f - V(G_worst,D) %.4f, entropy %.6f, "
                          "%.1fs, genotype %s", r + 1, s.rounds, record["dg"], record["minmax"], record["maxmin"],
                          record["arch_entropy"], record["seconds"], json.dumps(record["genotype"]))
@@ -298,9 +299,3 @@ def _write_summaries(writer, record):
                     tf.summary.scalar(f"softmax/{tensor}/edge{row}/{op}", p)
         tf.summary.text("search/genotype", json.dumps(record["genotype"]))
 
-
-def _write_json(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
