@@ -4,7 +4,8 @@ A Keras 3 layer without its own `build` that holds unbuilt sub-layers is built b
 symbolically in a scratch graph, and every nested composite layer repeats that inside the trace; only then does the
 real call run. For this package's models, which all create their sub-layers in `__init__` and are built by one eager
 call (`build_for_inputs`, in the strategy scope), that trace is pure overhead: 2-4x the cost of the call (the alphaGAN
-supernet of the search preset: 5.6 s -> 1.2 s, `tools/benchmark.py --tasks=profile_build`). Weights, their order, paths and initial values are the same either way (tested).
+supernet of the search preset: 5.6 s -> 1.2 s, `tools/benchmark.py --tasks=profile_build`). Weights, their order,
+paths and initial values are the same either way (tested).
 """
 
 import keras
