@@ -45,6 +45,18 @@ def write_tfds_cifar10(data_dir, arrays):
     writer.close_all()
 
 
+@pytest.fixture
+def symbolic_traces(monkeypatch):
+    """A list that gets the function of every Keras symbolic trace (backend.compute_output_spec) in the test."""
+    from keras.src import backend as keras_backend  # pylint: disable=import-outside-toplevel
+
+    traces = []
+    original = keras_backend.compute_output_spec
+    monkeypatch.setattr(keras_backend, "compute_output_spec", lambda fn, *a, **k: traces.append(fn) or original(
+        fn, *a, **k))
+    return traces
+
+
 @pytest.fixture(scope="session")
 def tiny_cifar10():
     """The images and labels `tiny_tfds_dir` holds: {split: (images, labels)}, 64 train and 8 test examples."""

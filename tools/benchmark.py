@@ -10,8 +10,8 @@ Examples:
 Tasks: machine, every case of benchmarks.cases.CASES, torch_sngan, export, profile (the baseline step),
 profile_build (model construction); options as suffixes:
 +xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
-thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not importable yields a 'skipped' row
-with the reason.
+thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not
+importable yields a 'skipped' row with the reason.
 """
 
 import datetime

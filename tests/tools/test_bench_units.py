@@ -79,25 +79,19 @@ def test_markdown_describes_machine_and_problems():
     assert "before: [1.0, 1.0, 1.0], after: [1.5, 1.0, 1.0]" in text
 
 
-def test_build_experiment_times_keras_traced_build_against_first_call_build(monkeypatch):
-    from keras.src import backend as keras_backend  # pylint: disable=import-outside-toplevel
-
+def test_build_experiment_times_keras_traced_build_against_first_call_build(symbolic_traces):
     from benchmarks import profile  # pylint: disable=import-outside-toplevel
     from tfgan_eff.config import presets  # pylint: disable=import-outside-toplevel
     from tfgan_eff.models import registry  # pylint: disable=import-outside-toplevel
     from tfgan_eff.ops.eager_build import BuildOnFirstCall  # pylint: disable=import-outside-toplevel
 
     cfg = presets.smoke(presets.baseline())
-    traces = []
-    original_trace = keras_backend.compute_output_spec
-    monkeypatch.setattr(keras_backend, "compute_output_spec",
-                        lambda fn, *a, **k: traces.append(fn) or original_trace(fn, *a, **k))
     calls = []
 
     def build():
-        calls.append(len(traces))
+        calls.append(len(symbolic_traces))
         registry.build_generator(cfg)
-        calls[-1] = len(traces) - calls[-1]  # symbolic traces during this build
+        calls[-1] = len(symbolic_traces) - calls[-1]  # symbolic traces during this build
     original_build = BuildOnFirstCall.build
     row = profile.build_experiment("DCGAN G", build, quick=True)
     assert BuildOnFirstCall.build is original_build  # restored
