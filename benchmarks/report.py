@@ -4,6 +4,7 @@ import json
 import os
 
 from benchmarks.flops import APPROXIMATION, fraction_of_peak
+from benchmarks.settings import PROFILE_TASKS
 
 # (check name, numerator task, denominator task, target ratio or None, what the target comes from)
 CHECKS = (
@@ -209,7 +210,7 @@ def _problems_section(rows):
 
 
 def _profile_section(rows):
-    prof = [r for r in rows if r.get("task") in ("profile", "profile_build")]
+    prof = [r for r in rows if r.get("task") in PROFILE_TASKS]
     if not prof:
         return []
     breakdowns = [r for r in prof if r.get("breakdown")]

@@ -6,6 +6,8 @@ SNGAN = dict(resolution=32, channels=3, latent_dim=128, g_ch=64, d_ch=64, batch=
              lr=2e-4, beta1=0.0, beta2=0.9, ema_decay=0.999)
 # --quick: the same step at toy size (seconds, for tests).
 SNGAN_QUICK = dict(SNGAN, resolution=16, latent_dim=16, g_ch=8, d_ch=8, batch=4, g_batch=4, n_critic=2)
+# The optimisation experiments (benchmarks.profile): on the baseline step, and on model construction.
+PROFILE_TASKS = ("profile", "profile_build")
 
 
 def sngan_settings(quick):

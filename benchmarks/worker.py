@@ -145,7 +145,7 @@ def run_task(task, quick):
             return torch_task(task, quick)
         if task == "export":
             return export_task(quick)
-        if task in ("profile", "profile_build"):
+        if task in settings.PROFILE_TASKS:
             return profile_task(task, quick)
         return case_task(task, quick)
     except Exception as err:  # pylint: disable=broad-except

@@ -27,7 +27,7 @@ from absl import app, flags
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
-from benchmarks import machine, report  # noqa: E402  pylint: disable=wrong-import-position
+from benchmarks import machine, report, settings  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("quick", False, "Toy sizes and few repeats: a seconds-long sanity run.")
@@ -57,7 +57,7 @@ def default_tasks(xla, bf16=False):
         tasks += [f"{name}+{option}" for option, on in (("xla", xla), ("bf16", bf16)) if on and name in XLA_CASES]
     variants = [f"{case}+{option}" for case in ("baseline_dcgan", "baseline_sngan")
                 for option in ("i1", "eigen", "1t")]
-    return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", "profile", "profile_build"]
+    return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", *settings.PROFILE_TASKS]
 
 
 def _isolated(task, quick, timeout, log_dir):
