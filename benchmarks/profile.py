@@ -22,7 +22,7 @@ from tfgan_eff.config import search_section
 from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
 from tfgan_eff.ops import layers
-from tfgan_eff.ops.eager_build import BuildOnFirstCall
+from tfgan_eff.ops.eager_build import keras_traced_build
 from tfgan_eff.search.supernet import SupernetGenerator
 from tfgan_eff.training.loop import Run, batch_spec, load_data
 
@@ -291,17 +291,6 @@ def op_breakdown(name, cfg, quick, steps=3):
 
 
 # ------------------------------------------------------------------------------------------------ model build
-@contextlib.contextmanager
-def keras_traced_build():
-    """Inside the block, models build as plain Keras 3 builds them: the whole call traced symbolically first."""
-    original = BuildOnFirstCall.build
-    BuildOnFirstCall.build = keras.layers.Layer.build
-    try:
-        yield
-    finally:
-        BuildOnFirstCall.build = original
-
-
 BUILD_FINDING = ("Keras 3 builds a layer without a build() by tracing its call in a scratch graph (again for every "
                  "nested composite layer), then runs the real call; BuildOnFirstCall (tfgan_eff/ops/eager_build.py, "
                  "applied) lets the first eager call build the sub-layers: same weights, paths and initial values.")

@@ -6,7 +6,7 @@ import pytest
 
 from tfgan_eff.config import presets
 from tfgan_eff.models import registry
-from tfgan_eff.ops.eager_build import BuildOnFirstCall
+from tfgan_eff.ops.eager_build import keras_traced_build
 from tfgan_eff.search.supernet import SupernetGenerator
 
 
@@ -32,10 +32,9 @@ def _seeded_weights(build):
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_same_weights_as_keras_traced_build(name, monkeypatch):
+def test_same_weights_as_keras_traced_build(name):
     eager = _seeded_weights(BUILDERS[name])
-    with monkeypatch.context() as patch:  # Keras' default build: trace the call symbolically first
-        patch.setattr(BuildOnFirstCall, "build", keras.layers.Layer.build)
+    with keras_traced_build():  # Keras' default build: trace the call symbolically first
         traced = _seeded_weights(BUILDERS[name])
     assert [p for p, _ in eager] == [p for p, _ in traced] and len(eager) >= 5
     for (path, a), (_, b) in zip(eager, traced):

@@ -8,6 +8,8 @@ supernet of the search preset: 5.6 s -> 1.2 s, `tools/benchmark.py --tasks=profi
 paths and initial values are the same either way (tested).
 """
 
+import contextlib
+
 import keras
 
 
@@ -17,3 +19,15 @@ class BuildOnFirstCall(keras.layers.Layer):
 
     def build(self, input_shape):
         del input_shape  # the sub-layers read their shapes when the first call reaches them
+
+
+@contextlib.contextmanager
+def keras_traced_build():
+    """Inside the block, these layers build as plain Keras 3 builds them (the whole call traced symbolically first):
+    the reference the first-call build is compared with, in tests and benchmarks."""
+    original = BuildOnFirstCall.build
+    BuildOnFirstCall.build = keras.layers.Layer.build
+    try:
+        yield
+    finally:
+        BuildOnFirstCall.build = original
