@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from benchmarks import configs
 from benchmarks.flops import gan_step_flops, search_d_plus_g_flops
-from tfgan_eff.config import search_section
+from tfgan_eff.search import method as search_method
 from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
 from tfgan_eff.training.loop import Run, batch_spec, count_params, load_data
@@ -185,7 +185,7 @@ def sparse_update(quick, xla):
 # -------------------------------------------------------------------------------------------------------- search
 def _searcher(quick):
     searcher_cls = need("tfgan_eff.search.searcher", "Searcher")
-    cfg = search_section.search_config(configs.preset("search", quick))
+    cfg = search_method.search_config(configs.preset("search", quick))
     images, _ = load_data(cfg)
     searcher = searcher_cls(cfg, images)
     for attr in ("_d_step", "_g_step", "run_round"):
@@ -217,7 +217,7 @@ def search_supernet_step(quick, xla):
 def search_derived_step(quick, xla):
     """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step."""
     need("tfgan_eff.search.genotype_generator", "build_genotype_generator")
-    cfg = search_section.search_config(configs.preset("search", quick))  # the supernet's resolution
+    cfg = search_method.search_config(configs.preset("search", quick))  # the supernet's resolution
     cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype="alphagan_s")
     cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)
     return gan_case("search derived net D+G step", "search", cfg, xla,

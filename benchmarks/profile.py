@@ -18,7 +18,7 @@ import tensorflow as tf
 from benchmarks import configs, settings
 from benchmarks.cases import fixed_batch, scratch_dir, train_function_step
 from benchmarks.timing import time_calls, time_interleaved
-from tfgan_eff.config import search_section
+from tfgan_eff.search import method as search_method
 from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
 from tfgan_eff.ops import layers
@@ -308,7 +308,7 @@ def build_experiment(name, build, quick, finding=BUILD_FINDING):
 
 def build_experiments(quick):
     """Model construction before/after BuildOnFirstCall: the alphaGAN supernet, SNGAN G and D."""
-    search = search_section.search_config(configs.preset("search", quick))
+    search = search_method.search_config(configs.preset("search", quick))
     sngan = configs.sngan(quick)
 
     def supernet():

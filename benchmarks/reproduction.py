@@ -25,6 +25,11 @@ import tensorflow as tf
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
+from tfgan_eff.inference import restore_generator
+from tfgan_eff.models.registry import build_generator
+from tfgan_eff.search import genotype as genotype_lib
+from tfgan_eff.training.evaluator import evaluate_run
+from tfgan_eff.training.loop import count_params, load_data
 from tfgan_eff.training.workdir import read_json, write_json
 
 PARTS = ("dgl", "sparse", "search")
@@ -42,10 +47,6 @@ class Options:
     random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
 
 
-class PartSkipped(Exception):
-    """The part's method is not available in this build (the message says why)."""
-
-
 def method_config(method, seed, opts):
     """The method's preset for `seed`: export off (the benchmark measures it), every checkpoint kept for curves."""
     cfg = presets.get(method)
@@ -59,14 +60,6 @@ def method_config(method, seed, opts):
     if opts.search_rounds:
         cfg.search.rounds = opts.search_rounds
     return cfg
-
-
-def run_method(cfg, workdir):
-    """train_lib.run, with a missing method turned into PartSkipped."""
-    try:
-        return train_lib.run(cfg, workdir)
-    except train_lib.MethodNotAvailableError as err:
-        raise PartSkipped(str(err)) from err
 
 
 # ---------------------------------------------------------------------------------------------------------- DGL
@@ -85,9 +78,6 @@ def checkpoint_steps(run_dir):
 
 def fid_curve(run_dir):
     """[(step, FID)] of the EMA generator at each kept checkpoint of a train_gan run (cached in fid_curve.json)."""
-    from tfgan_eff.inference import restore_generator  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.training.evaluation import evaluate_run  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.training.loop import load_data  # pylint: disable=import-outside-toplevel
 
     cache_path = os.path.join(run_dir, CURVE_FILE)
     cached = {int(k): v for k, v in read_json(cache_path).items()} if os.path.exists(cache_path) else {}
@@ -108,7 +98,7 @@ def fid_curve(run_dir):
 def dgl_seed(seed, root, opts):
     """One seed of the DGL part: final FIDs and FID-vs-steps curves of teacher, plain student and DGL student."""
     workdir = os.path.join(root, "dgl", f"seed_{seed}")
-    summary = run_method(method_config("dgl", seed, opts), workdir)
+    summary = train_lib.run(method_config("dgl", seed, opts), workdir)
     final = {row["run"]: row["fid"] for row in summary["table"]}
     curves = {"teacher": fid_curve(os.path.join(workdir, "teacher"))}
     stage1 = fid_curve(os.path.join(workdir, "stage1")) if os.path.isdir(os.path.join(workdir, "stage1")) else []
@@ -128,7 +118,7 @@ def sparse_seed(seed, root, opts):
         cfg.sparse.g_density = float(density)
         cfg.sparse.comparisons = "dense,static" if i == 0 else "static"
         workdir = os.path.join(root, "sparse", f"seed_{seed}", f"density_{density}")
-        summary = run_method(cfg, workdir)
+        summary = train_lib.run(cfg, workdir)
         for row in summary["table"]:
             points.append(dict(mode=row["mode"], run=row["run"], g_density=row["d_G"], target_density=float(density),
                                d_density=row["d_D"], fid=row["FID"]))
@@ -141,7 +131,7 @@ def search_seed(seed, root, opts):
     of the baselines retrained with the same recipe (random genotypes, an SNGAN-ResNet G of similar size)."""
     workdir = os.path.join(root, "search", f"seed_{seed}")
     cfg = method_config("search", seed, opts)
-    summary = run_method(cfg, workdir)
+    summary = train_lib.run(cfg, workdir)
     history_path = os.path.join(workdir, "search", "history.json")
     history = read_json(history_path) if os.path.exists(history_path) else []
     retrain = summary.get("retrain", {})
@@ -158,7 +148,6 @@ def search_seed(seed, root, opts):
 
 def random_genotype_runs(cfg, workdir, seed, count):
     """Retrains `count` uniformly random genotypes of the search space with the search preset's recipe."""
-    from tfgan_eff.search import genotype as genotype_lib  # pylint: disable=import-outside-toplevel
 
     fids, params, genotypes = [], [], []
     for i in range(count):
@@ -168,7 +157,7 @@ def random_genotype_runs(cfg, workdir, seed, count):
         genotype_lib.save(genotype, path)
         random_cfg = copy.deepcopy(cfg)
         random_cfg.retrain.genotype = path  # skips the search
-        retrain = run_method(random_cfg, run_dir).get("retrain", {})
+        retrain = train_lib.run(random_cfg, run_dir).get("retrain", {})
         fids.append(retrain.get("metrics", {}).get("fid"))
         params.append(retrain.get("params", {}).get("generator"))
         genotypes.append(genotype.to_dict())
@@ -180,15 +169,13 @@ def sngan_run(cfg, workdir, target_params):
     sngan_cfg = copy.deepcopy(cfg)
     sngan_cfg.method, sngan_cfg.name = "baseline", "search_sngan_baseline"
     sngan_cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(sngan_cfg, target_params))
-    summary = run_method(sngan_cfg, workdir)
+    summary = train_lib.run(sngan_cfg, workdir)
     return dict(sngan_fid=summary.get("metrics", {}).get("fid"), sngan_ch=sngan_cfg.model.g.ch,
                 sngan_g_params=summary.get("params", {}).get("generator"))
 
 
 def sngan_width(cfg, target_params):
     """The channel width of cfg's SNGAN-ResNet G whose parameter count is closest to `target_params`."""
-    from tfgan_eff.models.registry import build_generator  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.training.loop import count_params  # pylint: disable=import-outside-toplevel
 
     @functools.lru_cache(maxsize=None)
     def params(ch):
@@ -296,14 +283,11 @@ def claims_of(part, seeds, opts):
 
 
 def run_part(part, root, opts, log=print):
-    """All seeds of `part`; returns {status, seeds, claims} (status skipped/error with a reason when it fails)."""
+    """All seeds of `part`; returns {status, seeds, claims} (status error with a reason when it fails)."""
     seeds = []
     for seed in opts.seeds:
         try:
             seeds.append(SEED_RUNNERS[part](seed, root, opts))
-        except PartSkipped as err:
-            log(f"[reproduce] {part}: skipped: {err}")
-            return dict(status="skipped", reason=str(err), seeds=seeds, claims=[])
         except Exception as err:  # pylint: disable=broad-except
             # A failing part must not hide the others; its reason goes into the table.
             log(f"[reproduce] {part} seed {seed}: error: {type(err).__name__}: {err}")

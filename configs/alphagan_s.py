@@ -6,11 +6,11 @@ Needs a prepared TFDS cifar10 and local InceptionV3 weights (nothing is download
 --config.retrain.genotype= (empty) runs the paper's (s) search first and retrains the genotype it finds.
 """
 
-from tfgan_eff.config import search_section
+from tfgan_eff.search import method as search_method
 from tfgan_eff.config.schema import base_config
 
 
 def get_config():
-    c = search_section.published_cifar10(base_config(), "s")
+    c = search_method.published_cifar10(base_config(), "s")
     c.eval.extractor = "inception"  # the offline classifiers only know digits and shapes
     return c

@@ -4,9 +4,9 @@ About 25 minutes on 2 CPU cores. Run: python -m tfgan_eff.train --config=configs
 Retrain only: add --config.retrain.genotype=runs/x/search/genotype.json (or alphagan_s / alphagan_l).
 """
 
-from tfgan_eff.config import search_section
+from tfgan_eff.search import method as search_method
 from tfgan_eff.config.schema import base_config
 
 
 def get_config():
-    return search_section.preset(base_config())
+    return search_method.preset(base_config())

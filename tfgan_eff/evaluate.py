@@ -54,7 +54,7 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
     from tfgan_eff.data import sources  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.training.evaluation import evaluate_run  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.evaluator import evaluate_run  # pylint: disable=import-outside-toplevel
 
     cfg, generator, out_dir = _config_and_generator(_WORKDIR.value)
     with cfg.unlocked():

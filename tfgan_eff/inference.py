@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfgan_eff.config.schema import config_from_json
 from tfgan_eff.data.pipeline import to_uint8
+from tfgan_eff.export.saved_model import read_export_metadata
 from tfgan_eff.models import registry
 from tfgan_eff.training.checkpoint import restore_from
 
@@ -74,7 +75,6 @@ def load_generator(path):
     """A GeneratorSampler for a work dir (EMA weights), a checkpoint prefix, or an exported SavedModel dir."""
     path = os.fspath(path)
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        from tfgan_eff.export.saved_model import read_export_metadata  # pylint: disable=import-outside-toplevel
         meta = read_export_metadata(path)
         serve = tf.saved_model.load(path).signatures["serve"]
 

@@ -9,14 +9,13 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from tfgan_eff.config import presets, schema
+from tfgan_eff.config import presets, registry, schema
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config", "default_config.py")
 
-_METHOD = flags.DEFINE_enum("method", None, list(schema.METHODS),
-                            "What to run: baseline (plain GAN), dgl (DGL-GAN compression), sparse (STU-GAN sparse "
-                            "training) or search (alphaGAN search + retrain). Default: the --config file's method, "
-                            "else baseline.")
+_METHOD = flags.DEFINE_enum("method", None, registry.names(),
+                            "What to run: " + "; ".join(f"{m.name} ({m.help})" for m in registry.methods()) +
+                            ". Default: the --config file's method, else baseline.")
 def _bad_override(err):
     """Exits with one clear line for a bad --config.* override (unknown key, wrong type)."""
     message = str(err.args[0] if err.args else err).replace("\\'", "'").replace("\\n", " ").strip("'\"")
@@ -77,9 +76,10 @@ def main(argv):
     workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
     from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
     from tfgan_eff.config.validate import ConfigError  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.experiment import WorkdirMismatchError  # pylint: disable=import-outside-toplevel
     try:
         train_lib.run(cfg, workdir)
-    except (ConfigError, train_lib.MethodNotAvailableError) as err:
+    except (ConfigError, WorkdirMismatchError) as err:
         sys.exit(f"error: {err}")
     logging.info("done: %s", os.path.join(workdir, "summary.json"))
 

@@ -1,10 +1,10 @@
 import ml_collections
 import pytest
 
-from tfgan_eff.config import presets, schema
+from tfgan_eff.config import presets, registry
 from tfgan_eff.config.validate import ConfigError, validate
 
-@pytest.mark.parametrize("method", schema.METHODS)
+@pytest.mark.parametrize("method", registry.names())
 def test_presets_validate(method):
     cfg = validate(presets.get(method))
     assert cfg.method == method
@@ -85,11 +85,11 @@ def test_bad_values_are_refused(method, key, value, message):
 
 
 def test_extractor_is_only_required_when_something_evaluates(tmp_path):
-    cfg = presets.dgl()
+    cfg = presets.get("dgl")
     cfg.data.update(source="tfds:cifar10", tfds_data_dir=str(tmp_path))
     cfg.eval.at_end = False
     validate(cfg)  # nothing evaluates: neither the offline classifier nor Inception weights are needed
-    cfg = presets.dgl()
+    cfg = presets.get("dgl")
     cfg.eval.update(at_end=False, every=100, extractor="inception")
     with pytest.raises(ConfigError, match="inception_weights="):
         validate(cfg)
@@ -105,7 +105,7 @@ def test_invalid_genotype_json_refused(tmp_path):
 
 
 def test_smoke_shrinks_every_preset():
-    for method in schema.METHODS:
+    for method in registry.names():
         cfg = presets.smoke(presets.get(method))
         assert cfg.train.steps <= 4 and cfg.data.resolution == 16
         validate(cfg)

@@ -40,8 +40,9 @@ class _LastLogs(keras.callbacks.Callback):
 def weights_after(strategy, teacher_dir, workdir, out):
     teacher = load_teacher(teacher_dir, strategy)
     factory = functools.partial(DGLTrainer, teacher=teacher.discriminator, weight=0.5, switch_step=0)
-    run, _ = train_gan(tiny_cfg(2), workdir, strategy, trainer_factory=factory, g_width=0.5,
-                       extra_callbacks=(lambda r: _LastLogs(out),))
+    cfg = tiny_cfg(2)
+    cfg.model.g.width = 0.5
+    run, _ = train_gan(cfg, workdir, strategy, trainer_factory=factory, extra_callbacks=(lambda r: _LastLogs(out),))
     models = (run.generator, run.discriminator, run.ema_generator, teacher.discriminator)
     return [v.numpy() for m in models for v in m.weights]
 

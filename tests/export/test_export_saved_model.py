@@ -7,7 +7,6 @@ import pytest
 import tensorflow as tf
 
 from tfgan_eff.export.saved_model import export_saved_model, read_export_metadata
-from tfgan_eff.export.strip import prepare_for_export
 
 NUM_CLASSES = 5
 
@@ -76,13 +75,3 @@ def test_missing_attribute_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="latent_dim"):
         export_saved_model(plain, tmp_path / "sm")
     assert not (tmp_path / "sm").exists()
-
-
-def test_prepare_for_export_uses_strip_hook():
-    class Strippable:
-        def strip_for_export(self):
-            return "stripped"
-
-    plain = object()
-    assert prepare_for_export(Strippable()) == "stripped"
-    assert prepare_for_export(plain) is plain

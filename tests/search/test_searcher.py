@@ -7,10 +7,13 @@ import keras
 import numpy as np
 import pytest
 
+from tfgan_eff import train_lib
 from tfgan_eff.search import genotype as genotype_lib
-from tfgan_eff.search.runner import retrain_config
+from tfgan_eff.search.plan import retrain_config
+from tfgan_eff.search import searcher as searcher_lib
 from tfgan_eff.search.searcher import (BatchStream, Searcher, arch_entropy, reset_optimizer, split_indices,
                                        steps_per_round)
+from tfgan_eff.training import experiment
 from tfgan_eff.training.checkpoint import CheckpointMismatchError
 
 pytestmark = pytest.mark.long  # run first (tests/conftest.py)
@@ -128,9 +131,12 @@ def test_retrain_config_switches_to_the_genotype(tiny_cfg):
     assert (tiny_cfg.method, tiny_cfg.model.g.arch) == ("search", "dcgan")  # the original is untouched
 
 
-def test_search_runs_at_search_resolution_and_retrains_at_data_resolution(tiny_cfg, tmp_path, monkeypatch):
-    from tfgan_eff.search import runner  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.search import searcher as searcher_lib  # pylint: disable=import-outside-toplevel
+def _refuse(*args, **kwargs):
+    raise AssertionError(f"a finished sub-run was run again: {args[:2]}")
+
+
+def test_search_runs_at_search_resolution_retrains_at_data_resolution_and_is_not_rerun(tiny_cfg, tmp_path,
+                                                                                        monkeypatch):
 
     seen = []
     original_init = searcher_lib.Searcher.__init__
@@ -146,9 +152,14 @@ def test_search_runs_at_search_resolution_and_retrains_at_data_resolution(tiny_c
     tiny_cfg.train.update(steps=2, batch_size=4, log_every=1, sample_every=2, ckpt_every=2)
     tiny_cfg.eval.at_end = False
     tiny_cfg.export.enabled = False
-    summary = runner.run(tiny_cfg, str(tmp_path))
+    summary = train_lib.run(tiny_cfg, str(tmp_path))
     assert seen == [(8, (8, 8))]  # the supernet saw 8 px images
     with open(tmp_path / "retrain" / "config.json", encoding="utf-8") as f:
         assert json.load(f)["data"]["resolution"] == 16
     assert summary["retrain"]["steps"] == 2 and tiny_cfg.data.resolution == 16  # the caller's config is untouched
     assert genotype_lib.resolve(summary["genotype_ref"]).to_dict() == summary["genotype"]
+    # Re-running the finished command builds no searcher and trains nothing.
+    monkeypatch.setattr(searcher_lib.Searcher, "__init__", _refuse)
+    monkeypatch.setattr(experiment, "train_gan", _refuse)
+    again = train_lib.run(tiny_cfg, str(tmp_path))
+    assert again["genotype"] == summary["genotype"] and again["retrain"] == summary["retrain"]

@@ -1,4 +1,4 @@
-"""Run by test_sparse_runner.py in a fresh process: 2 logical CPUs must be configured before TF initialises.
+"""Run by test_sparse_plan.py in a fresh process: 2 logical CPUs must be configured before TF initialises.
 
 Sparsifies a small model under MirroredStrategy, then runs masked Adam steps, gradient mask updates, random mask
 updates under a tensor condition and sparse EMA inside `strategy.run` (each replica sees a different batch) and
@@ -27,7 +27,7 @@ from tfgan_eff.sparse import erk  # noqa: E402
 from tfgan_eff.sparse.ema import align, sparse_ema_update  # noqa: E402
 from tfgan_eff.sparse.callbacks import sparsity_callback  # noqa: E402
 from tfgan_eff.sparse.masks import sparsify  # noqa: E402
-from tfgan_eff.sparse.runner import run_config, trainer_factory  # noqa: E402
+from tfgan_eff.sparse.plan import run_config, trainer_factory  # noqa: E402
 from tfgan_eff.sparse.update import MaskUpdater, optimizer_moments  # noqa: E402
 from tfgan_eff.training.loop import train_gan  # noqa: E402
 

@@ -1,6 +1,6 @@
 """SparseTrainer: exact masks, re-masking after every optimizer step, prune-and-regrow bookkeeping, sparse EMA.
 
-Resume and 2-replica runs through train_gan are in test_sparse_runner.py.
+Resume and 2-replica runs through train_gan are in test_sparse_plan.py.
 """
 
 import keras

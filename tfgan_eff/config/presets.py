@@ -1,11 +1,11 @@
 """Default configs per method (what `--method=X` runs with no --config) and the `--smoke` shrink."""
 
-from tfgan_eff.config import dgl_section, search_section, sparse_section
+from tfgan_eff.config import registry
 from tfgan_eff.config.schema import base_config
 
 
 def baseline():
-    """Plain GAN on the built-in digits: small DCGAN pair, hinge loss; ~5 min on 2 CPU cores."""
+    """Plain GAN on the built-in digits: small DCGAN pair, hinge loss (a few minutes on 2 CPU cores)."""
     c = base_config()
     c.method, c.name = "baseline", "baseline_digits"
     c.model.g.update(arch="dcgan", ch=64)
@@ -16,29 +16,9 @@ def baseline():
     return c
 
 
-def dgl():
-    """DGL-GAN on digits (see tfgan_eff.config.dgl_section.preset)."""
-    return dgl_section.preset(baseline())
-
-
-def sparse():
-    """STU-GAN on digits (see tfgan_eff.config.sparse_section.preset)."""
-    return sparse_section.preset(baseline())
-
-
-def search():
-    """alphaGAN search + retrain on digits (see tfgan_eff.config.search_section.preset)."""
-    return search_section.preset(baseline())
-
-
-PRESETS = {"baseline": baseline, "dgl": dgl, "sparse": sparse, "search": search}
-
-
 def get(method):
-    """The default config of `method`."""
-    if method not in PRESETS:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(PRESETS)}")
-    return PRESETS[method]()
+    """The default config of `method`: its preset applied to the baseline preset."""
+    return registry.get(method).preset(baseline())
 
 
 def smoke(cfg):
@@ -51,8 +31,6 @@ def smoke(cfg):
                      n_critic=min(cfg.train.n_critic, 2), log_every=2, sample_every=4, ckpt_every=2)
     cfg.eval.update(num_samples=32, batch_size=16, kid_subsets=2)
     cfg.export.modes = "float32"
-    cfg.dgl.update(teacher_steps=4, switch_step=2)
-    cfg.sparse.update(update_every=2)
-    cfg.search.update(ch=8, resolution=0, rounds=1, inner_steps=2, worst_steps=2, arch_steps=2, batch_size=4)
-    cfg.retrain.steps = 4 if cfg.retrain.steps else 0
+    for method in registry.methods():
+        method.smoke(cfg)
     return cfg

@@ -1,17 +1,16 @@
 """The one schema every run config follows: a locked ConfigDict with every key and its type.
 
-Method sections (dgl, sparse, search) live in their own modules so each method owns its keys; they are part of every
-config so that a typo in any key is an error, whatever the method.
+Each registered method adds its own sections (config.registry); they are part of every config so that a typo in any
+key is an error, whatever the method.
 """
 
 import ml_collections
 from absl import logging
 
-from tfgan_eff.config import dgl_section, search_section, sparse_section
+from tfgan_eff.config import registry
 
-METHODS = ("baseline", "dgl", "sparse", "search")
 LOSSES = ("hinge", "non_saturating", "wasserstein")
-G_ARCHS = ("dcgan", "sngan", "biggan", "genotype")
+G_ARCHS = ("dcgan", "sngan", "biggan")  # built in; methods register more (registry.generator_archs)
 D_ARCHS = ("dcgan", "sngan", "autogan", "biggan")
 STRATEGIES = ("auto", "cpu", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_bfloat16")  # train.precision, see ops/precision.py
@@ -86,11 +85,15 @@ def base_config():
         enabled=True,
         modes="float32,dynamic_int8,full_int8",
     ))
-    c.dgl = dgl_section.section()
-    c.sparse = sparse_section.section()
-    c.search = search_section.section()
-    c.retrain = search_section.retrain_section()
+    for method in registry.methods():
+        for name, section in method.sections.items():
+            c[name] = section()
     return c
+
+
+def generator_archs():
+    """Every valid model.g.arch: the built-in ones and those the registered methods add."""
+    return G_ARCHS + tuple(registry.generator_archs())
 
 
 def config_from_json(values, base=None):

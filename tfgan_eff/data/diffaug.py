@@ -6,7 +6,8 @@ on 1 or N replicas and after a resume.
 
 import tensorflow as tf
 
-POLICIES = ("color", "translation", "cutout")
+from tfgan_eff.data.names import parse_policy
+
 NOISE_DIM = 7
 
 
@@ -49,15 +50,6 @@ def _cutout(x, u, ratio=0.5):
 
 
 _OPS = {"color": _color, "translation": _translation, "cutout": _cutout}
-
-
-def parse_policy(policy):
-    """'color,translation' -> ('color', 'translation'); unknown names are an error."""
-    names = tuple(p.strip() for p in policy.split(",") if p.strip())
-    unknown = [p for p in names if p not in _OPS]
-    if unknown:
-        raise ValueError(f"unknown DiffAugment op(s) {unknown}; choose from {POLICIES}")
-    return names
 
 
 def diff_augment(x, noise, policy):

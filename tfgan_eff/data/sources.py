@@ -6,7 +6,9 @@ Nothing is downloaded: TFDS is read with download=False from the directory the u
 import os
 
 import numpy as np
+import tensorflow as tf
 from absl import logging
+from PIL import Image, UnidentifiedImageError
 
 from tfgan_eff.data import offline
 
@@ -19,8 +21,6 @@ class DataNotFoundError(FileNotFoundError):
 
 def center_crop_resize(image, resolution):
     """Centre-crops a PIL image to a square and resizes it (bicubic) to resolution x resolution."""
-    from PIL import Image  # pylint: disable=import-outside-toplevel
-
     w, h = image.size
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
@@ -41,8 +41,6 @@ def load_folder(path, resolution, channels=3, max_examples=0):
     Labels come from first-level sub-folder names (sorted) when there are sub-folders, else 0. Unreadable files are
     skipped and counted. Returns (images, labels, stats dict with `skipped`).
     """
-    from PIL import Image, UnidentifiedImageError  # pylint: disable=import-outside-toplevel
-
     if not os.path.isdir(path):
         raise DataNotFoundError(f"image folder {path!r} does not exist; pass data.source=folder:/path/to/images")
     classes = sorted(e.name for e in os.scandir(path) if e.is_dir())
@@ -73,7 +71,7 @@ def load_folder(path, resolution, channels=3, max_examples=0):
 
 def load_tfds(name, data_dir, split, resolution, channels=3, max_examples=0):
     """Reads a prepared TFDS dataset from a local data dir (never downloads)."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    # Optional at run time: tensorflow_datasets takes seconds to import and only `tfds:` sources need it.
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
 
     searched = data_dir or os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")

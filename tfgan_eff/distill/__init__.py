@@ -1,2 +1,3 @@
-"""DGL-GAN (`--method=dgl`): teacher loading/freezing (teacher.py), the teacher-guided trainers (trainer.py) and the
-teacher -> stage 1 -> stage 2 -> baselines -> evaluation -> export pipeline (pipeline.py). See specs/dgl.md."""
+"""DGL-GAN (`--method=dgl`): the method's registration (method.py), teacher loading/freezing (teacher.py), the
+teacher-guided trainers (trainer.py) and the sub-runs teacher -> stage 1 -> stage 2 -> baselines (plan.py).
+See specs/dgl.md."""

@@ -3,7 +3,6 @@ each verified in TF / LiteRT against the Keras generator (see pipeline.export_ge
 
 from tfgan_eff.export.pipeline import export_generator
 from tfgan_eff.export.saved_model import export_saved_model, read_export_metadata
-from tfgan_eff.export.strip import prepare_for_export
 from tfgan_eff.export.tflite import MODES, convert_to_tflite
 from tfgan_eff.export.verify import verify_saved_model, verify_tflite
 
@@ -12,7 +11,6 @@ __all__ = [
     "convert_to_tflite",
     "export_generator",
     "export_saved_model",
-    "prepare_for_export",
     "read_export_metadata",
     "verify_saved_model",
     "verify_tflite",

@@ -17,13 +17,13 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
     from tfgan_eff import inference  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.export import export_generator, prepare_for_export  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.export import export_generator  # pylint: disable=import-outside-toplevel
 
     generator, cfg = inference.restore_generator(_WORKDIR.value)
     run_dir = inference.find_run_dir(_WORKDIR.value) if os.path.isdir(_WORKDIR.value) else \
         os.path.dirname(os.path.dirname(_WORKDIR.value))
     out = _OUT.value or os.path.join(run_dir, "export")
-    report = export_generator(prepare_for_export(generator), out, modes=tuple(_MODES.value), seed=cfg.seed,
+    report = export_generator(generator, out, modes=tuple(_MODES.value), seed=cfg.seed,
                               sparsity_report=_SPARSITY.value)
     for name, entry in report["artifacts"].items():
         if "error" in entry:

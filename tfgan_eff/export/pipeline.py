@@ -12,7 +12,6 @@ from absl import logging
 
 from tfgan_eff.export.files import atomic_write_bytes
 from tfgan_eff.export.saved_model import export_saved_model, generator_metadata
-from tfgan_eff.export.strip import prepare_for_export
 from tfgan_eff.export.tflite import MODES, check_mode, convert_to_tflite, representative_inputs
 from tfgan_eff.export.verify import (
     count_sparse_tensors,
@@ -75,7 +74,7 @@ def export_generator(
     other modes still run. Unknown mode names are a ValueError before anything is written.
 
     Args:
-      generator: a generator keras.Model (tfgan_eff.models.base.Generator); `prepare_for_export` is applied first.
+      generator: a generator keras.Model (tfgan_eff.models.base.Generator).
       out_dir: export directory (created).
       modes: subset of ("float32", "dynamic_int8", "full_int8").
       num_representative: calibration examples for full_int8, drawn with seed + 1 (not the eval z).
@@ -97,7 +96,6 @@ def export_generator(
         check_mode(mode)
     out_dir = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
-    generator = prepare_for_export(generator)
     with compute_in(generator, "float32"):  # a mixed_bfloat16 run's float32 variables, served in float32
         return _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
                                 num_threads, sparsity_report)

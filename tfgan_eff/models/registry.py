@@ -1,5 +1,10 @@
-"""Builds generators and discriminators from a config."""
+"""Builds generators and discriminators from a config.
 
+The built-in architectures are looked up here; a method adds its own generator architectures through its
+registration (config.registry.Method.generators), e.g. alphaGAN's `genotype`.
+"""
+
+from tfgan_eff.config import registry as method_registry
 from tfgan_eff.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from tfgan_eff.models.resnet import ResNetDiscriminator, ResNetGenerator
 from tfgan_eff.ops.precision import policy_scope
@@ -12,10 +17,7 @@ def scaled_width(ch, width):
 
 def build_generator(cfg, width=1.0):
     """Builds and initialises the generator described by `cfg.model.g` (times an extra width multiplier), computing
-    in `cfg.train.precision`.
-
-    `genotype` generators (alphaGAN) are built by `tfgan_eff.search`; see `tfgan_eff.search.build_generator`.
-    """
+    in `cfg.train.precision`."""
     with policy_scope(cfg.train.precision):
         return _build_generator(cfg, width)
 
@@ -29,9 +31,8 @@ def _build_generator(cfg, width):
         model = DCGANGenerator(ch=ch, spectral_norm=g.spectral_norm, **common)
     elif g.arch in ("sngan", "biggan"):
         model = ResNetGenerator(ch=ch, num_classes=num_classes, spectral_norm=g.spectral_norm, **common)
-    elif g.arch == "genotype":
-        from tfgan_eff.search.genotype_generator import build_genotype_generator  # pylint: disable=import-outside-toplevel
-        model = build_genotype_generator(cfg, ch)
+    elif method_registry.generator_builder(g.arch) is not None:
+        model = method_registry.generator_builder(g.arch)(cfg, ch)
     else:
         raise ValueError(f"unknown generator arch {g.arch!r}")
     return model.build_for_inputs()

@@ -7,5 +7,6 @@ genotype           Genotype, derive (argmax), JSON save/load/resolve, the publis
 genotype_generator GenotypeGenerator and build_genotype_generator(cfg, ch) (model.g.arch="genotype")
 architect          duality gap terms, CoupledAdam (PyTorch Adam with coupled L2), Architect
 searcher           Searcher: the bi-level rounds, logging, genotype per round, checkpoint/resume
-runner             run(cfg, workdir, strategy): search then retrain (train_lib's entry for --method=search)
+method             the `search` method's registration: config sections, preset, smoke shrink, checks
+plan               the sub-runs the experiment executor runs: search, then retraining of the genotype
 """

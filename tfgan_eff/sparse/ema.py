@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from tfgan_eff.sparse import replicas
+from tfgan_eff.ops import replica
 
 
 def sparse_ema(ema, weight, mask, decay, newly_active=None):
@@ -49,4 +49,4 @@ def sparse_ema_update(ema_vars, model_vars, masks, decay, newly_active=None):
     newly_active = newly_active if newly_active is not None else [None] * len(model_vars)
     values = [sparse_ema(ema, weight, mask, decay, fresh)
               for ema, weight, mask, fresh in zip(ema_vars, model_vars, masks, newly_active)]
-    replicas.assign_values(ema_vars, values)
+    replica.assign_values(ema_vars, values)

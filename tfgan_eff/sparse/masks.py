@@ -14,7 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_eff.sparse import erk, replicas
+from tfgan_eff.ops import replica
+from tfgan_eff.sparse import erk
 from tfgan_eff.sparse.drop_grow import first_k_by_key
 
 SLOT_ATTR = "sparsity_mask"
@@ -91,7 +92,7 @@ class MaskSet:
     def apply(self):
         """kernel *= mask for every masked kernel. Call after every optimizer step (works inside strategy.run)."""
         values = [kernel * tf.cast(mask, kernel.dtype) for kernel, mask in zip(self.kernels, self.masks)]
-        replicas.assign_values(self.kernels, values)
+        replica.assign_values(self.kernels, values)
 
     def nnz(self):
         """{name: number of active (mask == 1) weights} as Python ints."""
@@ -147,7 +148,7 @@ def sparsify(model, density, distribution="erk", seed=0, init="random"):
             initial = _random_mask(shapes[name], zeros[name], seed, index)
         else:
             initial = _magnitude_mask(layer.kernel, zeros[name])
-        strategy = replicas.variable_strategy(layer.kernel)
+        strategy = replica.variable_strategy(layer.kernel)
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             mask = keras.Variable(initial, trainable=False, dtype="float32", aggregation="none",
                                   name="mask")

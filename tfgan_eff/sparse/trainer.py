@@ -11,16 +11,14 @@ import keras
 import tensorflow as tf
 
 from tfgan_eff.data import pipeline
-from tfgan_eff.ops.replica import assign_synced
-from tfgan_eff.sparse import replicas
+from tfgan_eff.ops import replica
 from tfgan_eff.sparse.diagnostics import balance_ratio
 from tfgan_eff.sparse.drop_grow import cosine_drop_fraction
 from tfgan_eff.sparse.ema import align, sparse_ema_update
 from tfgan_eff.sparse.masks import sparsify
+from tfgan_eff.sparse.method import MODES
 from tfgan_eff.sparse.update import MaskUpdater
 from tfgan_eff.training.trainer import GANTrainer
-
-MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")
 
 
 def _masks_for(model, density, distribution, seed, init):
@@ -122,7 +120,7 @@ class SparseTrainer(GANTrainer):
         decay = tf.where(self.step >= self.train_cfg.ema_start, self.ema_decay(), 0.0)
         sparse_ema_update(lists["ema"], lists["live"], lists["masks"], decay, lists["fresh"])
         sparse_ema_update(lists["ema_copied"], lists["live_copied"], [None] * len(lists["live_copied"]), 0.0)
-        replicas.assign_values(self.fresh, [tf.zeros_like(f) for f in self.fresh])
+        replica.assign_values(self.fresh, [tf.zeros_like(f) for f in self.fresh])
 
     # --------------------------------------------------------- balance ratio
     def _d_mean_share(self, images, labels, global_batch):
@@ -145,12 +143,12 @@ class SparseTrainer(GANTrainer):
         logs = super().g_step(batch)
         post = tf.cond(measure, lambda: self._fake_share(batch), lambda: zero)
         shares = tf.where(measure, tf.stack([real, pre, post]), tf.convert_to_tensor(self.br_shares))
-        replicas.assign_values([self.br_shares], [shares])
+        replica.assign_values([self.br_shares], [shares])
         return logs
 
     def balance_ratio(self):
         """BR of the last measured G step as a Python float (NaN when D's real/fake gap is 0); call eagerly."""
-        strategy = replicas.variable_strategy(self.br_shares)
+        strategy = replica.variable_strategy(self.br_shares)
         copies = strategy.experimental_local_results(self.br_shares.value) if strategy else [self.br_shares.value]
         real, pre, post = tf.add_n([tf.convert_to_tensor(c) for c in copies]).numpy()
         return float(balance_ratio(real, pre, post))
@@ -164,7 +162,7 @@ class SparseTrainer(GANTrainer):
         with tf.GradientTape() as tape:
             g_loss, _, _ = self.generator_loss(batch)
         grads = tape.gradient(g_loss, self.g_masks.kernels)
-        assign_synced(state, saved)
+        replica.assign_synced(state, saved)
         return grads
 
     def update_masks(self, batch, step):
@@ -174,7 +172,7 @@ class SparseTrainer(GANTrainer):
         if self.g_updater is not None:
             newly_active = self.g_updater.update(drop_fraction, self.probe_gradients(batch), step=step)
             if self._ema_lists is not None:
-                replicas.assign_values(self.fresh, newly_active)
+                replica.assign_values(self.fresh, newly_active)
         if self.d_updater is not None:
             self.d_updater.update(drop_fraction, step=step)
         return drop_fraction

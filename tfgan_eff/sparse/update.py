@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from tfgan_eff.sparse.drop_grow import drop_grow
-from tfgan_eff.sparse import replicas
+from tfgan_eff.ops import replica
 
 GROW_MODES = ("gradient", "random")
 # Keras 3 Adam / AdamW keep their first and second moments (and AMSGrad's max) in these per-variable lists.
@@ -67,7 +67,7 @@ class MaskUpdater:
             if grads is None or len(grads) != len(mask_set.kernels):
                 raise ValueError(f"grow='gradient' needs one gradient per masked kernel "
                                  f"({len(mask_set.kernels)}, in mask_set.kernels order)")
-            scores = [tf.abs(g) for g in replicas.sum_over_replicas(grads)]
+            scores = [tf.abs(g) for g in replica.sum_over_replicas(grads)]
         else:
             scores = [None] * len(mask_set.kernels)
         base_seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64)])
@@ -87,5 +87,5 @@ class MaskUpdater:
                     variables.append(moment)
                     values.append(tf.convert_to_tensor(moment) * tf.cast(1.0 - newly_active, moment.dtype))
             newly_active_all.append(newly_active)
-        replicas.assign_values(variables, values)
+        replica.assign_values(variables, values)
         return newly_active_all

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from PIL import Image
 
 from tfgan_eff.data.pipeline import to_uint8
 
@@ -26,8 +27,6 @@ def image_grid(images, columns=8, pad=2):
 
 def save_png(path, image):
     """Writes a uint8 HWC image (1 or 3 channels) as PNG, atomically."""
-    from PIL import Image  # pylint: disable=import-outside-toplevel
-
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp.png"
     Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(tmp)

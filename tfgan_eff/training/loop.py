@@ -1,10 +1,12 @@
-"""`train_gan`: one resumable GAN run in a work dir (build, restore, fit, sample, checkpoint, evaluate, export)."""
+"""`train_gan`: one resumable GAN run in a work dir (build, restore, fit with samples and checkpoints).
+
+Evaluation at the end and export are steps of the experiment executor (training/experiment.py).
+"""
 
 import json
 import os
 import time
 
-import ml_collections
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -13,6 +15,7 @@ from tfgan_eff.data import pipeline, sources
 from tfgan_eff.models import registry
 from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training import callbacks, checkpoint
+from tfgan_eff.training.evaluator import PeriodicEvaluator
 from tfgan_eff.training.strategy import get_strategy, worker_workdir
 from tfgan_eff.training.trainer import GANTrainer
 from tfgan_eff.training.workdir import read_json, write_json
@@ -80,17 +83,14 @@ class Run:
         return self.step
 
 
-def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from="", g_width=1.0, d_width=1.0,
-              evaluate=True, export=True, extra_callbacks=()):
+def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from="", extra_callbacks=()):
     """Trains (or resumes) the GAN of `cfg` in `workdir` up to cfg.train.steps generator steps.
 
-    Returns (run, summary dict); the summary is also written to `<workdir>/summary.json`.
+    Writes config.json, checkpoints, samples, TensorBoard logs (and periodic evaluations when cfg.eval.every);
+    `init_from` names a checkpoint that starts a fresh run (see Run.restore); `extra_callbacks` are fns(run) ->
+    keras callback. Returns (run, summary dict of the training).
     """
     t0 = time.time()
-    if g_width != 1.0 or d_width != 1.0:  # fold the multipliers into the run's own config (config.json rebuilds it)
-        cfg = ml_collections.ConfigDict(cfg.to_dict())
-        cfg.model.g.width *= g_width
-        cfg.model.d.width *= d_width
     strategy = strategy or get_strategy(cfg.train.strategy)
     workdir = worker_workdir(workdir, strategy)
     os.makedirs(workdir, exist_ok=True)
@@ -113,8 +113,7 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
                callbacks.StepCallback(start, total, cfg.train.ckpt_every, run.checkpointer.save),
                callbacks.StepCallback(start, total, cfg.train.sample_every, write_samples),
                *[make(run) for make in extra_callbacks]]
-        if evaluate and cfg.eval.every:
-            from tfgan_eff.training.evaluation import PeriodicEvaluator  # pylint: disable=import-outside-toplevel
+        if cfg.eval.every:
             cbs.append(callbacks.StepCallback(start, total, cfg.eval.every,
                                               PeriodicEvaluator(cfg, run, images, workdir, writer)))
         try:
@@ -134,17 +133,6 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
         samples=samples, checkpoint=run.checkpointer.latest)
     if os.path.exists(os.path.join(workdir, "best", "best.json")):
         summary["best"] = read_json(os.path.join(workdir, "best", "best.json"))
-    if evaluate and cfg.eval.at_end:
-        from tfgan_eff.training.evaluation import evaluate_run  # pylint: disable=import-outside-toplevel
-        summary["metrics"] = evaluate_run(cfg, run.sampling_generator, images, workdir)
-    if export and cfg.export.enabled:
-        from tfgan_eff.export import export_generator, prepare_for_export  # pylint: disable=import-outside-toplevel
-        report = export_generator(prepare_for_export(run.sampling_generator), os.path.join(workdir, "export"),
-                                  modes=tuple(m for m in cfg.export.modes.split(",") if m), seed=cfg.seed)
-        summary["export"] = os.path.join(workdir, "export", "report.json")
-        summary["tflite_bytes"] = {k: v.get("size_bytes") for k, v in report.get("artifacts", {}).items()
-                                   if isinstance(v, dict)}
-    write_json(os.path.join(workdir, "summary.json"), summary)
     return run, summary
 
 

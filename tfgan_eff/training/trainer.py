@@ -15,10 +15,6 @@ from tfgan_eff.models.ema import update_ema
 from tfgan_eff.ops.replica import all_finite, assign_synced
 
 
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or Inf; the run stops before the bad update is checkpointed."""
-
-
 def make_adam(opt_cfg):
     """Adam from a config section with lr, beta1, beta2, eps."""
     return keras.optimizers.Adam(learning_rate=opt_cfg.lr, beta_1=opt_cfg.beta1, beta_2=opt_cfg.beta2,
@@ -69,12 +65,6 @@ class GANTrainer(keras.Model):
         if self.ema_generator is not None:
             items["ema_generator"] = self.ema_generator
         return items
-
-    def reset_optimizers(self):
-        """Zeroes every optimizer slot and iteration count (a fresh optimizer, same variables)."""
-        for opt in (self.g_optimizer, self.d_optimizer):
-            for var in opt.variables:
-                var.assign(tf.zeros_like(var))
 
     # ------------------------------------------------------------------ pieces
     def _labels(self, labels):

@@ -1,4 +1,4 @@
-"""`--method=sparse`: the STU-GAN run and its comparison runs, each resumable in its own sub-work-dir, and one table.
+"""STU-GAN's sub-runs: the sparse run and its comparison runs (run by training.experiment), and their table.
 
 <workdir>/sparse          the sparse run (sparse.mode, masks from sparse.g_density / sparse.d_density)
 <workdir>/dense           plain GAN, same architecture, steps and seed
@@ -10,26 +10,21 @@
                           generator_workdir (the sparse run, for tfgan_eff.inference)
 """
 
-import copy
 import functools
 import os
 
 import numpy as np
 from absl import logging
 
-from tfgan_eff.config.validate import ConfigError
+from tfgan_eff.config.checks import comma_list
 from tfgan_eff.export.pipeline import export_generator
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
-from tfgan_eff.sparse.trainer import MODES, SparseTrainer
+from tfgan_eff.sparse.trainer import SparseTrainer
 from tfgan_eff.training import checkpoint
-from tfgan_eff.training.evaluation import build_extractor, reference_stats
-from tfgan_eff.training.loop import load_data, train_gan
-from tfgan_eff.training.strategy import get_strategy
-from tfgan_eff.training.workdir import write_json
+from tfgan_eff.training.experiment import Plan, SubRun
 
 MAIN_RUN = "sparse"
-COMPARISONS = ("dense", "prune") + MODES
 _CONV_OPS = ("CONV_2D", "TRANSPOSE_CONV")
 NOTE = ("Sparsity here is unstructured zeros inside dense kernels. TensorFlow and LiteRT run them with dense "
         "convolutions, so a sparse generator is exactly as slow as the dense one (float32 ms/img). Its files shrink "
@@ -39,36 +34,23 @@ NOTE = ("Sparsity here is unstructured zeros inside dense kernels. TensorFlow an
 
 
 def run_plan(cfg):
-    """[(run name, kind)] in training order: the sparse run, then the comparisons (dense before prune).
-
-    Raises ConfigError for an unknown comparison, one that repeats sparse.mode, or negative finetune_steps.
-    """
-    names = [name for name in cfg.sparse.comparisons.split(",") if name]
-    problems = [f"sparse.comparisons item {name!r} is not one of {list(COMPARISONS)}" for name in names
-                if name not in COMPARISONS]
-    problems += [f"sparse.comparisons item {name!r} repeats sparse.mode; drop it from the list" for name in names
-                 if name == cfg.sparse.mode]
-    if cfg.sparse.finetune_steps < 0:
-        problems.append(f"sparse.finetune_steps must be >= 0 (0 = train.steps), got {cfg.sparse.finetune_steps}")
-    if problems:
-        raise ConfigError("invalid config:\n  - " + "\n  - ".join(problems))
+    """[(run name, kind)] in training order: the sparse run, then the comparisons (dense before prune; the pruned
+    run starts from the trained dense run, which is added when missing)."""
+    names = comma_list(cfg.sparse.comparisons)
     if "prune" in names and "dense" not in names:
-        names.append("dense")  # the pruned run starts from the trained dense run
+        names.append("dense")
     names.sort(key=lambda name: name == "prune")
     return [(MAIN_RUN, cfg.sparse.mode)] + [(name, name) for name in dict.fromkeys(names)]
 
 
-def run_config(cfg, name, kind, ref_stats=""):
+def run_config(cfg, name, kind):
     """The config of one run: `cfg` with its name, the dense run as a plain GAN, the prune run's finetune steps."""
-    sub = copy.deepcopy(cfg)
-    with sub.unlocked():
-        sub.name = f"{cfg.name}/{name}"
-        if kind == "dense":
-            sub.method = "baseline"
-        if kind == "prune" and cfg.sparse.finetune_steps:
-            sub.train.steps = cfg.sparse.finetune_steps
-        if ref_stats:
-            sub.eval.ref_stats = ref_stats
+    sub = cfg.copy_and_resolve_references()
+    sub.name = f"{cfg.name}/{name}"
+    if kind == "dense":
+        sub.method = "baseline"
+    if kind == "prune" and cfg.sparse.finetune_steps:
+        sub.train.steps = cfg.sparse.finetune_steps
     return sub
 
 
@@ -120,9 +102,10 @@ def zero_check(g_masks, generator, report):
     return check
 
 
-def export_run(run, workdir, cfg, sparse):
+def export_run(run, workdir, cfg):
     """Exports the run's sampling generator (masks stripped) with a sparsity report; returns the export summary."""
     generator = run.sampling_generator
+    sparse = isinstance(run.trainer, SparseTrainer)
     if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
         strip_masks(generator)
     modes = tuple(m for m in cfg.export.modes.split(",") if m)
@@ -137,24 +120,17 @@ def export_run(run, workdir, cfg, sparse):
                              for key, entry in report["artifacts"].items()}}
     if sparse and run.trainer.g_masks is not None:
         summary["zero_check"] = zero_check(run.trainer.g_masks, generator, report)
-    return summary
+    return {"export": summary}
 
 
-def train_one(cfg, workdir, name, kind, strategy):
-    """Trains (or resumes), evaluates and exports one run in <workdir>/<name>; returns its summary."""
-    sub_dir = os.path.join(workdir, name)
-    sparse = kind != "dense"
-    run, summary = train_gan(cfg, sub_dir, strategy, trainer_factory=trainer_factory(cfg, kind, workdir),
-                             export=False, extra_callbacks=[sparsity_callback] if sparse else ())
-    summary["kind"] = kind
-    if sparse:
-        history = read_diagnostics(sub_dir)
-        summary["sparsity"] = {"g": mask_report(run.trainer.g_masks), "d": mask_report(run.trainer.d_masks),
-                               "final": history[-1] if history else None, "history": history}
-    if cfg.export.enabled:
-        summary["export"] = export_run(run, sub_dir, cfg, sparse)
-    write_json(os.path.join(sub_dir, "summary.json"), summary)
-    return summary
+def run_report(run, workdir, kind):
+    """Summary fields of a trained run: its kind and, for a sparse one, the masks' densities and diagnostics."""
+    if kind == "dense":
+        return {"kind": kind}
+    history = read_diagnostics(workdir)
+    return {"kind": kind,
+            "sparsity": {"g": mask_report(run.trainer.g_masks), "d": mask_report(run.trainer.d_masks),
+                         "final": history[-1] if history else None, "history": history}}
 
 
 def _size_cell(entry):
@@ -185,46 +161,15 @@ def table_row(name, summary):
     return row
 
 
-def format_table(rows):
-    """The rows as a fixed-width text table (the union of their columns)."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+def plan(cfg, workdir):
+    """The sparse run and its comparisons for `cfg` in `workdir`, and the summary with the comparison table."""
+    runs = [SubRun(name, run_config(cfg, name, kind), trainer_factory=trainer_factory(cfg, kind, workdir),
+                   callbacks=(sparsity_callback,) if kind != "dense" else (),
+                   report=functools.partial(run_report, kind=kind), exporter=export_run)
+            for name, kind in run_plan(cfg)]
 
-    def cell(value):
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return "-" if value is None else str(value)
+    def table(results):
+        return [table_row(name, results[name]) for name in results]
 
-    cells = [[cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
-    return "\n".join(lines)
-
-
-def shared_reference_stats(cfg, workdir):
-    """Computes (or reuses) <workdir>/ref_stats.npz once for all runs; returns its path ('' when not evaluating)."""
-    if cfg.eval.ref_stats or not cfg.eval.at_end:
-        return cfg.eval.ref_stats
-    path = os.path.join(workdir, "ref_stats.npz")
-    if not os.path.exists(path):
-        images, _ = load_data(cfg)
-        reference_stats(cfg, build_extractor(cfg), images, workdir)
-    return path
-
-
-def run(cfg, workdir, strategy=None):
-    """Trains the sparse run and its comparisons in `workdir`; writes and returns the summary with the table."""
-    strategy = strategy or get_strategy(cfg.train.strategy)
-    plan = run_plan(cfg)
-    ref_stats = shared_reference_stats(cfg, workdir)
-    runs = {}
-    for name, kind in plan:
-        logging.info("sparse: run %r (%s)", name, kind)
-        runs[name] = train_one(run_config(cfg, name, kind, ref_stats), workdir, name, kind, strategy)
-    rows = [table_row(name, runs[name]) for name, _ in plan]
-    table = format_table(rows)
-    summary = {"method": "sparse", "config": cfg.name, "workdir": workdir, "generator_workdir": MAIN_RUN,
-               "runs": runs, "table": rows, "table_text": table, "note": NOTE}
-    write_json(os.path.join(workdir, "summary.json"), summary)
-    logging.info("sparse comparison (%s):\n%s\n%s", workdir, table, NOTE)
-    return summary
+    return Plan(runs=runs, main_run=MAIN_RUN, table=table,
+                title=f"sparse comparison ({cfg.name})", note=NOTE)

@@ -3,13 +3,15 @@
 import os
 
 import numpy as np
+import tensorflow as tf
 from absl import logging
 
-from tfgan_eff.data.offline import OFFLINE_DATASETS
+from tfgan_eff.data.names import OFFLINE_DATASETS
 from tfgan_eff.metrics import extractors
-from tfgan_eff.metrics.evaluate import evaluate_generator
 from tfgan_eff.metrics.ref_stats import check_protocol, compute_ref_stats, load_ref_stats, save_ref_stats
-from tfgan_eff.training.workdir import write_json
+from tfgan_eff.metrics.suite import evaluate_generator
+from tfgan_eff.training.checkpoint import Checkpointer
+from tfgan_eff.training.workdir import read_json, write_json
 
 
 def data_protocol(cfg):
@@ -77,9 +79,6 @@ class PeriodicEvaluator:
     checkpoint with the best FID so far in <workdir>/best (with best.json saying which step it is)."""
 
     def __init__(self, cfg, run, images, workdir, writer):
-        from tfgan_eff.training.checkpoint import Checkpointer  # pylint: disable=import-outside-toplevel
-        from tfgan_eff.training.workdir import read_json  # pylint: disable=import-outside-toplevel
-
         self.cfg, self.run, self.images, self.workdir, self.writer = cfg, run, images, workdir, writer
         self.best_path = os.path.join(workdir, "best", "best.json")
         self.best = read_json(self.best_path) if os.path.exists(self.best_path) else {"fid": float("inf")}
@@ -89,7 +88,6 @@ class PeriodicEvaluator:
         metrics = evaluate_run(self.cfg, self.run.sampling_generator, self.images, self.workdir,
                                name=os.path.join("evals", f"step_{step:07d}.json"))
         with self.writer.as_default(step=step):
-            import tensorflow as tf  # pylint: disable=import-outside-toplevel
             for key, value in metrics.items():
                 tf.summary.scalar(f"eval/{key}", value)
         if metrics.get("fid", float("inf")) < self.best["fid"]:

@@ -1,4 +1,4 @@
-"""The --method=dgl pipeline: smoke run with the table, stage switch, kill/resume in stage 2, MirroredStrategy."""
+"""The --method=dgl plan: smoke run with the table, stage switch, kill/resume in stage 2, MirroredStrategy."""
 
 import json
 import math
@@ -12,7 +12,7 @@ import pytest
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
-from tfgan_eff.distill import pipeline
+from tfgan_eff.training import experiment
 from tfgan_eff.training.loop import train_gan as real_train_gan
 
 pytestmark = pytest.mark.long  # run first (tests/conftest.py)
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 HERE = os.path.dirname(__file__)
 
 
-def test_smoke_pipeline_writes_table_and_does_not_rerun_finished_runs(tmp_path, monkeypatch, capsys):
+def test_smoke_run_writes_table_and_does_not_rerun_finished_runs(tmp_path, monkeypatch, capsys):
     cfg = presets.smoke(presets.get("dgl"))
     summary = train_lib.run(cfg, str(tmp_path))
     saved = json.loads((tmp_path / "summary.json").read_text())
@@ -37,7 +37,7 @@ def test_smoke_pipeline_writes_table_and_does_not_rerun_finished_runs(tmp_path, 
     def no_training(*args, **kwargs):
         raise AssertionError(f"a finished sub-run was run again: {args[1]}")
 
-    monkeypatch.setattr(pipeline, "train_gan", no_training)
+    monkeypatch.setattr(experiment, "train_gan", no_training)
     again = train_lib.run(presets.smoke(presets.get("dgl")), str(tmp_path))
     assert again["table"] == summary["table"]
 
@@ -81,7 +81,7 @@ def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kil
     dgl_cfg.train.update(steps=6, ckpt_every=2)
     dgl_cfg.dgl.update(teacher_workdir=str(tmp_path / "my_teacher"), switch_step=2)
     first = {}
-    monkeypatch.setattr(pipeline, "train_gan", _probed_train_gan(first, kill={"dgl": 4}))
+    monkeypatch.setattr(experiment, "train_gan", _probed_train_gan(first, kill={"dgl": 4}))
     try:
         train_lib.run(dgl_cfg, str(tmp_path))
         raise AssertionError("the stage-2 run was not interrupted")
@@ -93,7 +93,7 @@ def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kil
         np.testing.assert_array_equal(a, b)
 
     again = {}
-    monkeypatch.setattr(pipeline, "train_gan", _probed_train_gan(again))
+    monkeypatch.setattr(experiment, "train_gan", _probed_train_gan(again))
     summary = train_lib.run(dgl_cfg, str(tmp_path))
     assert sorted(again) == ["dgl", "plain"]  # stage 1 is not run again
     assert again["dgl"]["start_step"] == 4 and again["dgl"]["start_g_iterations"] == 2  # its own checkpoint

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tfgan_eff.data import offline
-from tfgan_eff.metrics.evaluate import evaluate_generator
+from tfgan_eff.metrics.suite import evaluate_generator
 from tfgan_eff.metrics.ref_stats import compute_ref_stats, load_ref_stats
 from tfgan_eff.metrics.streaming import FeatureStats
 

@@ -1,6 +1,7 @@
-"""`--method=sparse` end to end: the runner's summary and exports, exact resume, and 2 replicas vs 1 device.
+"""`--method=sparse` end to end: the plan's summary and exports, exact resume, no rerun of finished runs, and
+2 replicas vs 1 device.
 
-One smoke run of the runner (sparse + dense + static, 4 steps, a mask update at step 2) is shared by the tests;
+One smoke run of the method (sparse + dense + static, 4 steps, a mask update at step 2) is shared by the tests;
 the MirroredStrategy subprocess (mirrored_sparse_check.py) runs meanwhile on the other core.
 """
 
@@ -17,11 +18,13 @@ import pytest
 import tensorflow as tf
 
 from tfgan_eff.config import presets
-from tfgan_eff.config.validate import ConfigError
+from tfgan_eff.config.validate import ConfigError, validate
 from tfgan_eff.inference import find_run_dir
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
-from tfgan_eff.sparse.runner import run_config, run_plan, trainer_factory
+from tfgan_eff.sparse.plan import run_config, run_plan, trainer_factory
+from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.train_lib import run as run_method
+from tfgan_eff.training import evaluator, experiment
 from tfgan_eff.training.loop import train_gan
 
 pytestmark = pytest.mark.long  # run first (tests/conftest.py)
@@ -83,6 +86,18 @@ def test_summary_lists_every_run_and_the_export_keeps_the_zeros(runner_result):
     assert all(np.isfinite(r["balance_ratio"]) for r in history)
 
 
+def _refuse(*args, **kwargs):
+    raise AssertionError(f"a finished sub-run was run again: {args[:2]}")
+
+
+def test_rerun_of_a_finished_run_trains_evaluates_and_exports_nothing(runner_result, monkeypatch):
+    summary, workdir, _ = runner_result
+    for module, name in ((experiment, "train_gan"), (evaluator, "evaluate_run"),
+                         (sparse_plan, "export_generator")):
+        monkeypatch.setattr(module, name, _refuse)
+    assert run_method(presets.smoke(presets.get("sparse")), workdir)["table"] == summary["table"]
+
+
 def test_resume_from_a_workdir_reproduces_masks_and_the_next_steps(runner_result, tmp_path):
     _, workdir, _ = runner_result
     source = os.path.join(workdir, "sparse", "checkpoints")
@@ -125,4 +140,4 @@ def test_run_plan_trains_dense_before_prune_and_rejects_bad_comparisons():
                              ("dense", "dense"), ("prune", "prune")]
     cfg.sparse.comparisons = "dense,dynamic_g,pruned"
     with pytest.raises(ConfigError, match="'pruned' is not one of.*\n.*'dynamic_g' repeats sparse.mode"):
-        run_plan(cfg)
+        validate(cfg)

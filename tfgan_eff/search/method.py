@@ -1,9 +1,19 @@
-"""Config keys of alphaGAN (`--method=search`) and of retraining a genotype, see specs/alphagan.md.
+"""Registers alphaGAN (`--method=search`): its config sections (search, retrain), preset, smoke shrink, checks and
+the `genotype` generator architecture (see specs/alphagan.md). The search and retraining sub-runs are in
+search/plan.py.
 
-Defaults are the paper's alphaGAN(s) search; configs/search_*.py shrink them for CPU runs.
+Section defaults are the paper's alphaGAN(s) search; the preset shrinks them for CPU runs.
 """
 
+import json
+import os
+
 import ml_collections
+
+from tfgan_eff.config.checks import choice, get
+from tfgan_eff.config.registry import Method, register
+
+PUBLISHED_GENOTYPES = ("alphagan_l", "alphagan_s")  # names retrain.genotype / model.g.genotype may take
 
 PRESETS = ("s", "l")
 
@@ -107,3 +117,45 @@ def published_cifar10(c, preset):
     c.eval.num_samples = 50000  # the paper's 50k-sample IS/FID (TF Inception: --config.eval.extractor=inception)
     c.retrain.update(genotype=name, steps=0)
     return c
+
+
+def smoke(c):
+    """The search keys of `--smoke`: an 8-channel supernet, one round of 2-step phases; 4 retraining steps."""
+    c.search.update(ch=8, resolution=0, rounds=1, inner_steps=2, worst_steps=2, arch_steps=2, batch_size=4)
+    c.retrain.steps = 4 if c.retrain.steps else 0
+    return c
+
+
+def _genotype_problems(genotype):
+    if not genotype or genotype in PUBLISHED_GENOTYPES:
+        return []
+    if not os.path.isfile(genotype):
+        return [f"genotype {genotype!r} is neither a JSON file nor a published name ({', '.join(PUBLISHED_GENOTYPES)})"]
+    try:
+        with open(genotype, encoding="utf-8") as f:
+            json.load(f)
+    except ValueError as err:
+        return [f"genotype {genotype!r} is not valid JSON: {err}"]
+    return []
+
+
+def checks(cfg):
+    """Problems of the search and retrain sections, for a search run or any run of a genotype generator."""
+    if not (cfg.method == "search" or cfg.model.g.arch == "genotype"):
+        return []
+    p = choice(cfg.search.preset, "search.preset", PRESETS)
+    p += choice(cfg.model.g.kernel_init, "model.g.kernel_init", ("glorot_uniform", "he_uniform"))
+    for key in ("data.resolution", "search.resolution"):
+        if get(cfg, key) % 8 or get(cfg, key) < 0:
+            p.append(f"alphaGAN's 3 cells need {key} divisible by 8, got {get(cfg, key)}")
+    if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
+        p.append("search.d_width, search.batch_size and search.ch must be > 0")
+    return p + _genotype_problems(cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype"
+                                                           else ""))
+
+
+METHOD = register(Method(
+    name="search", help="alphaGAN architecture search of G by the duality gap, then retraining of the genotype",
+    plan_module="tfgan_eff.search.plan", sections={"search": section, "retrain": retrain_section}, preset=preset,
+    smoke=smoke, checks=checks,
+    generators={"genotype": "tfgan_eff.search.genotype_generator:build_genotype_generator"}))

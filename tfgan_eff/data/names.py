@@ -1,0 +1,13 @@
+"""The names data settings may take, as plain Python (config validation reads them without loading TensorFlow)."""
+
+OFFLINE_DATASETS = ("digits", "shapes")  # built-in sets, each with an offline feature extractor
+DIFFAUG_POLICIES = ("color", "translation", "cutout")
+
+
+def parse_policy(policy):
+    """'color,translation' -> ('color', 'translation'); unknown names are an error."""
+    names = tuple(p.strip() for p in policy.split(",") if p.strip())
+    unknown = [p for p in names if p not in DIFFAUG_POLICIES]
+    if unknown:
+        raise ValueError(f"unknown DiffAugment op(s) {unknown}; choose from {DIFFAUG_POLICIES}")
+    return names

@@ -1,0 +1,83 @@
+"""Registers DGL-GAN (`--method=dgl`): its config section, preset, smoke shrink and checks (see specs/dgl.md).
+
+The sub-runs (teacher, stage 1, stage 2, baselines) are in distill/plan.py.
+"""
+
+import os
+
+import ml_collections
+
+from tfgan_eff.config.checks import choice, comma_list, non_negative
+from tfgan_eff.config.registry import Method, register
+
+BASELINES = ("plain", "l1", "boost")
+
+
+def section():
+    """DGL-GAN keys: teacher source, student widths, lambda and the stage switch."""
+    return ml_collections.ConfigDict(dict(
+        teacher_workdir="",       # trained teacher run (work dir); empty = train one in <workdir>/teacher
+        teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
+        student_g_width=0.5,      # student G width relative to the teacher's
+        student_d_width=1.0,      # student D width relative to the teacher's
+        lambda_teacher=0.1,
+        switch_fraction=0.5,      # stage 2 starts at this fraction of train.steps ...
+        switch_step=-1,           # ... or at this step when >= 0
+        baselines="plain",        # comma list of plain, l1, boost
+        l1_weight=1.0,            # weight of the L1 output-distillation baseline
+    ))
+
+
+def preset(c):
+    """Turns a baseline config into this method's default run (what `--method=dgl` runs).
+
+    Sized for <= 15 min on 2 CPU cores end to end (teacher + student stage 1 + DGL stage 2 + plain baseline,
+    evaluation, export): a DCGAN teacher at ch 48 trained 2000 steps (at 1200 steps it is still blurry), and a
+    half-width student G (ch 24) against a full-width D_S. Stage 2 starts at a quarter of training: switching at half
+    and larger lambdas measured worse (docs/methods/dgl.md has the numbers).
+    """
+    c.method, c.name = "dgl", "dgl_digits"
+    c.model.g.ch = 48
+    c.model.d.ch = 48
+    c.train.steps = 2000
+    c.dgl.update(teacher_steps=2000, student_g_width=0.5, student_d_width=1.0, lambda_teacher=0.1,
+                 switch_fraction=0.25, switch_step=-1, baselines="plain")
+    return c
+
+
+def smoke(c):
+    """The DGL keys of `--smoke`: a 4-step teacher, stage 2 from step 2."""
+    c.dgl.update(teacher_steps=4, switch_step=2)
+    return c
+
+
+def switch_step(cfg):
+    """The first step of stage 2: dgl.switch_step when >= 0, else round(dgl.switch_fraction * train.steps)."""
+    if cfg.dgl.switch_step >= 0:
+        return int(cfg.dgl.switch_step)
+    return int(round(cfg.dgl.switch_fraction * cfg.train.steps))
+
+
+def checks(cfg):
+    """Problems of the dgl section of a `--method=dgl` config."""
+    if cfg.method != "dgl":
+        return []
+    dgl = cfg.dgl
+    p = []
+    if dgl.teacher_workdir and not os.path.exists(dgl.teacher_workdir):
+        p.append(f"dgl.teacher_workdir {dgl.teacher_workdir!r} does not exist (omit it to train a teacher)")
+    if not 0 < dgl.student_g_width <= 1 or not 0 < dgl.student_d_width <= 1:
+        p.append("dgl.student_g_width and dgl.student_d_width must be in (0, 1]")
+    p += non_negative(cfg, {"dgl.lambda_teacher": "", "dgl.l1_weight": "", "dgl.teacher_steps": "0 = train.steps"})
+    if not 0 <= dgl.switch_fraction < 1:
+        p.append(f"dgl.switch_fraction must be in [0, 1), got {dgl.switch_fraction}")
+    if dgl.switch_step >= cfg.train.steps:
+        p.append(f"dgl.switch_step={dgl.switch_step} must be < train.steps={cfg.train.steps}")
+    for name in comma_list(dgl.baselines):
+        p += choice(name, "dgl.baselines item", BASELINES)
+    return p
+
+
+METHOD = register(Method(
+    name="dgl", help="DGL-GAN compression: a narrow student G trained against its own D and a frozen teacher D",
+    plan_module="tfgan_eff.distill.plan", sections={"dgl": section}, preset=preset, smoke=smoke, checks=checks))

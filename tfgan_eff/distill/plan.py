@@ -1,0 +1,168 @@
+"""DGL-GAN's sub-runs: teacher -> student stage 1 -> DGL stage 2 (+ baselines), run by training.experiment.
+
+Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
+  teacher/        the full-width teacher, when dgl.teacher_workdir is empty (a baseline run)
+  teacher_eval/   evaluation + float32 export of an external teacher
+  stage1/         student (G width dgl.student_g_width, D width dgl.student_d_width), lambda = 0, up to the switch
+  dgl/            stage 2: from stage1's G_S, D_S, EMA and step, fresh optimizers, teacher term on, to train.steps
+  plain/ l1/      baselines from the same stage-1 checkpoint for the same total steps (no teacher / L1 KD from G_T)
+  boost_stage1/ boost/   a full-width student trained from scratch through both stages, guided by D_T
+  summary.json    the table (FID, KID, G params, G FLOPs, TFLite float32 size) + params/FLOPs of teacher and student
+"""
+
+import functools
+import os
+
+from tfgan_eff.distill.method import switch_step
+from tfgan_eff.distill.teacher import TeacherError, load_teacher
+from tfgan_eff.distill.trainer import DGLTrainer, L1DistillTrainer
+from tfgan_eff.models import registry
+from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
+from tfgan_eff.training.experiment import Plan, SubRun
+from tfgan_eff.training.loop import count_params
+
+ROW_NAMES = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
+             "boost": "boost (full G)"}
+
+
+def sub_config(cfg, name, steps, method=None, export_modes=None, g_width=1.0, d_width=1.0):
+    """A copy of `cfg` for one sub-run: its name, step count, width multipliers and (optionally) method and export
+    modes."""
+    sub = cfg.copy_and_resolve_references()
+    sub.name = f"{cfg.name}/{name}"
+    sub.train.steps = int(steps)
+    sub.model.g.width *= g_width
+    sub.model.d.width *= d_width
+    if method:
+        sub.method = method
+    if export_modes is not None:
+        sub.export.modes = export_modes
+    return sub
+
+
+def _check_compatible(teacher_cfg, cfg):
+    keys = [("data", "resolution"), ("data", "channels"), ("data", "conditional"), ("data", "num_classes")]
+    diffs = [f"{a}.{b}: teacher {teacher_cfg[a][b]!r} vs student {cfg[a][b]!r}" for a, b in keys
+             if teacher_cfg[a][b] != cfg[a][b]]
+    if diffs:
+        raise TeacherError("the teacher's discriminator cannot judge this student's images (" + "; ".join(diffs) +
+                           "); train the student on the teacher's data settings")
+
+
+class TeacherSource:
+    """The teacher of a DGL run, loaded once when first needed (after its sub-run trained it, if it is ours), in the
+    scope of the strategy that is current then."""
+
+    def __init__(self, cfg, path):
+        self.cfg, self.path = cfg, path
+
+    @functools.cached_property
+    def teacher(self):
+        teacher = load_teacher(self.path, fallback_cfg=self.cfg, num_classes=self.cfg.data.num_classes)
+        _check_compatible(teacher.cfg, self.cfg)
+        return teacher
+
+    def dgl_trainer(self, *args, weight, switch, **kwargs):
+        """DGLTrainer(..., teacher=D_T): a trainer_factory."""
+        return DGLTrainer(*args, teacher=self.teacher.discriminator, weight=weight, switch_step=switch, **kwargs)
+
+    def l1_trainer(self, *args, weight, switch, **kwargs):
+        """L1DistillTrainer(..., teacher=G_T): a trainer_factory."""
+        return L1DistillTrainer(*args, teacher=self.teacher.generator, weight=weight, switch_step=switch, **kwargs)
+
+    def evaluation_step(self, cfg, path, strategy):
+        """The teacher_eval sub-run's step: the external teacher's generator, evaluated and exported as a run."""
+        del path
+        with strategy.scope():
+            teacher = self.teacher
+        return teacher.generator, dict(checkpoint=teacher.checkpoint, steps=cfg.train.steps,
+                                       params=dict(generator=count_params(teacher.generator),
+                                                   discriminator=count_params(teacher.discriminator)))
+
+
+def _costs(cfg, g_width=1.0, d_width=1.0):
+    """Params and batch-1 FLOPs of the G and D that `cfg` builds at these widths."""
+    g = registry.build_generator(cfg, g_width)
+    d = registry.build_discriminator(cfg, d_width)
+    return dict(g_params=count_params(g), d_params=count_params(d),
+                g_flops=count_flops(g, generator_input_specs(g)), d_flops=count_flops(d, discriminator_input_specs(d)))
+
+
+def _student_runs(cfg, source, switch):
+    """Stage 1, the DGL stage 2 and the configured baselines, in training order."""
+    total, gw, dw = cfg.train.steps, cfg.dgl.student_g_width, cfg.dgl.student_d_width
+    runs = []
+
+    def two_stage(name, factory, g_width, d_width, stage1_name, export_modes="float32"):
+        """Stage 1 (shared by name) then `name` from its checkpoint (fresh optimizers) to train.steps."""
+        init_from = ""
+        if switch > 0:
+            if stage1_name not in [run.name for run in runs]:
+                stage1 = sub_config(cfg, stage1_name, switch, g_width=g_width, d_width=d_width)
+                stage1.eval.every = 0
+                runs.append(SubRun(stage1_name, stage1, evaluate=False, export=False))
+            init_from = stage1_name
+        runs.append(SubRun(name, sub_config(cfg, name, total, export_modes=export_modes, g_width=g_width,
+                                            d_width=d_width), trainer_factory=factory, init_from=init_from))
+
+    lam = dict(weight=cfg.dgl.lambda_teacher, switch=switch)
+    baselines = cfg.dgl.baselines.split(",")
+    two_stage("dgl", functools.partial(source.dgl_trainer, **lam), gw, dw, "stage1", export_modes=cfg.export.modes)
+    if "plain" in baselines:
+        two_stage("plain", None, gw, dw, "stage1")
+    if "l1" in baselines:
+        two_stage("l1", functools.partial(source.l1_trainer, weight=cfg.dgl.l1_weight, switch=switch), gw, dw,
+                  "stage1")
+    if "boost" in baselines:
+        two_stage("boost", functools.partial(source.dgl_trainer, **lam), 1.0, 1.0, "boost_stage1")
+    return runs
+
+
+def plan(cfg, workdir):
+    """The DGL-GAN sub-runs for `cfg` in `workdir`: a teacher (trained here or read from dgl.teacher_workdir), the
+    student stages and the baselines, and the summary with the comparison table."""
+    switch = switch_step(cfg)
+    runs = []
+    if cfg.dgl.teacher_workdir:
+        source = TeacherSource(cfg, cfg.dgl.teacher_workdir)
+        runs.append(SubRun("teacher_eval", sub_config(cfg, "teacher_eval", cfg.train.steps, export_modes="float32"),
+                           step=source.evaluation_step))
+    else:
+        source = TeacherSource(cfg, os.path.join(workdir, "teacher"))
+        teacher_cfg = sub_config(cfg, "teacher", cfg.dgl.teacher_steps or cfg.train.steps, method="baseline",
+                                 export_modes="float32")
+        runs.append(SubRun("teacher", teacher_cfg))
+    runs += _student_runs(cfg, source, switch)
+    gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
+
+    @functools.cache
+    def costs(kind):
+        if kind == "teacher":
+            return _costs(source.teacher.cfg)
+        return _costs(cfg, gw, dw) if kind == "student" else _costs(cfg)
+
+    def by_role(results):
+        """The results keyed as the table names them (an external teacher's evaluation is the teacher)."""
+        return {("teacher" if name == "teacher_eval" else name): summary for name, summary in results.items()}
+
+    def table(results):
+        rows = []
+        for name, summary in by_role(results).items():
+            if name in ROW_NAMES:
+                c = costs(name if name in ("teacher", "boost") else "student")
+                metrics = summary.get("metrics", {})
+                rows.append(dict(run=ROW_NAMES[name], fid=metrics.get("fid"), kid=metrics.get("kid_mean"),
+                                 g_params=c["g_params"], g_flops=c["g_flops"],
+                                 tflite_float32_bytes=(summary.get("tflite_bytes") or {}).get("float32")))
+        return sorted(rows, key=lambda row: list(ROW_NAMES.values()).index(row["run"]))
+
+    def summarize(results):
+        teacher = source.teacher
+        return dict(runs=by_role(results), switch_step=switch, total_steps=cfg.train.steps,
+                    lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=source.path,
+                    teacher=dict(costs("teacher"), checkpoint=teacher.checkpoint, ema=teacher.has_ema),
+                    student=dict(costs("student"), g_width=gw, d_width=dw), export=results["dgl"].get("export"))
+
+    return Plan(runs=runs, main_run="dgl", table=table, summarize=summarize,
+                title=f"DGL-GAN ({cfg.name}, {cfg.train.steps} steps, stage 2 from step {switch}, "
+                      f"lambda {cfg.dgl.lambda_teacher})")

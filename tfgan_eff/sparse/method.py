@@ -1,0 +1,75 @@
+"""Registers STU-GAN (`--method=sparse`): its config section, preset, smoke shrink and checks (see specs/stugan.md).
+
+The sparse run and its comparison runs are in sparse/plan.py.
+"""
+
+import ml_collections
+
+from tfgan_eff.config.checks import choice, comma_list, fraction, non_negative, positive
+from tfgan_eff.config.registry import Method, register
+
+# Exploration modes: which networks' masks are updated, and how (see sparse/trainer.py).
+MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")
+COMPARISONS = ("dense", "prune") + MODES  # runs `sparse.comparisons` may add next to the sparse run
+
+
+def section():
+    """STU-GAN keys: densities, mask distribution, exploration mode and schedule, comparison runs."""
+    return ml_collections.ConfigDict(dict(
+        g_density=0.2,            # d_G: fraction of G's conv-kernel weights kept (Dense/BN/biases stay dense)
+        d_density=0.3,            # d_D, the same for D; 1.0 = dense D
+        distribution="erk",       # erk | uniform (per-layer densities)
+        mode="dynamic_g",         # static | dynamic_g | dynamic_gd (G by gradient + D random) | dynamic_d
+        update_every=100,         # Delta_T, in generator steps
+        drop_fraction=0.5,        # p_0 of the cosine schedule
+        drop_fraction_end=0.005,
+        reset_optimizer_state=True,  # zero Adam moments of regrown weights (RigL); False = original STU-GAN code
+        comparisons="dense,static",  # comma list of dense, prune, and other modes (static, dynamic_gd, ...)
+        finetune_steps=0,         # G steps of the "prune" run's finetuning (0 = train.steps)
+    ))
+
+
+def preset(c):
+    """Turns a baseline config into this method's default run (what `--method=sparse` runs).
+
+    Digits at 32 px, d_G=0.2 / d_D=0.3, dynamic G (Delta_T 100), with dense and static-mask comparison runs of the
+    same architecture and steps. The baseline DCGAN pair is narrowed (ch 32) and shortened (1000 steps) so that all
+    three runs with evaluation and export fit in 15 minutes on 2 CPU cores.
+    """
+    c.method, c.name = "sparse", "sparse_digits"
+    c.model.g.ch = 32
+    c.model.d.ch = 32
+    c.train.update(steps=1000, ckpt_every=250, sample_every=500)
+    c.sparse.update(g_density=0.2, d_density=0.3, distribution="erk", mode="dynamic_g", update_every=100,
+                    comparisons="dense,static")
+    return c
+
+
+def smoke(c):
+    """The sparse keys of `--smoke`: a mask update every 2 steps."""
+    c.sparse.update(update_every=2)
+    return c
+
+
+def checks(cfg):
+    """Problems of the sparse section of a `--method=sparse` config."""
+    if cfg.method != "sparse":
+        return []
+    sparse = cfg.sparse
+    p = fraction(cfg, ["sparse.g_density", "sparse.d_density"], low_open=True)
+    p += fraction(cfg, ["sparse.drop_fraction", "sparse.drop_fraction_end"])
+    p += choice(sparse.distribution, "sparse.distribution", ("erk", "uniform"))
+    p += choice(sparse.mode, "sparse.mode", MODES)
+    p += positive(cfg, ["sparse.update_every"])
+    p += non_negative(cfg, {"sparse.finetune_steps": "0 = train.steps"})
+    names = comma_list(sparse.comparisons)
+    for name in names:
+        p += choice(name, "sparse.comparisons item", COMPARISONS)
+    if sparse.mode in names:
+        p.append(f"sparse.comparisons item {sparse.mode!r} repeats sparse.mode; drop it from the list")
+    return p
+
+
+METHOD = register(Method(
+    name="sparse", help="STU-GAN sparse training: ERK masks, prune-and-regrow of G, sparse EMA",
+    plan_module="tfgan_eff.sparse.plan", sections={"sparse": section}, preset=preset, smoke=smoke, checks=checks))

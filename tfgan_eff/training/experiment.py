@@ -1,0 +1,225 @@
+"""The experiment executor: runs a method's plan of sub-runs in one work dir, whatever the method.
+
+A method describes its work as a `Plan` of `SubRun`s (each an ordinary resumable GAN run in `<workdir>/<name>`, or a
+custom step such as alphaGAN's search). The executor, for every method alike:
+- refuses a work dir that holds another method's or config's run;
+- computes the reference statistics once, in `<workdir>/ref_stats.npz`, for every sub-run it evaluates;
+- skips sub-runs that finished earlier (their summary.json reports the final step and, where asked, metrics and an
+  export), so re-running a finished command is nearly free and a killed one resumes where it stopped;
+- trains, evaluates and exports each sub-run, writing `<sub-run>/summary.json`;
+- prints the method's table and writes `<workdir>/summary.json`.
+"""
+
+import dataclasses
+import os
+import time
+from typing import Callable, Optional
+
+from absl import logging
+
+from tfgan_eff.export.pipeline import export_generator
+from tfgan_eff.training import evaluator
+from tfgan_eff.training.loop import load_data, train_gan
+from tfgan_eff.training.workdir import read_json, write_json
+
+
+class WorkdirMismatchError(ValueError):
+    """The work dir holds a run of another method or config."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SubRun:
+    """One unit of a method's work, in `<workdir>/<name>` ("" = the work dir itself).
+
+    Attributes:
+      name: the sub-run's folder and its key in the summary's `runs`.
+      cfg: its full run config.
+      trainer_factory: fn(generator, discriminator, train_cfg, ema_generator=, diffaug=) -> a GANTrainer (None:
+        GANTrainer).
+      init_from: the sub-run whose last checkpoint starts this one (G, D, EMA and step; fresh optimizers).
+      callbacks: fns(run) -> keras callback, added to training.
+      evaluate: evaluate the sampling generator at the end (when cfg.eval.at_end).
+      export: export it (when cfg.export.enabled).
+      exporter: fn(run, path, cfg) -> export summary fields, instead of the plain export.
+      report: fn(run, path) -> summary fields added after training (e.g. mask statistics).
+      step: fn(cfg, path, strategy) -> (generator or None, summary): a sub-run that is not a GAN training.
+      steps: the `steps` its finished summary reports (default cfg.train.steps).
+    """
+    name: str
+    cfg: object
+    trainer_factory: Optional[Callable] = None
+    init_from: str = ""
+    callbacks: tuple = ()
+    evaluate: bool = True
+    export: bool = True
+    exporter: Optional[Callable] = None
+    report: Optional[Callable] = None
+    step: Optional[Callable] = None
+    steps: Optional[int] = None
+
+    @property
+    def final_steps(self):
+        """The step count a finished run of this sub-run reports."""
+        return self.cfg.train.steps if self.steps is None else self.steps
+
+    @property
+    def evaluates(self):
+        return self.evaluate and self.cfg.eval.at_end
+
+    @property
+    def exports(self):
+        return self.export and self.cfg.export.enabled
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A method's sub-runs (in training order) and how their results become the summary.
+
+    Attributes:
+      runs: the SubRuns.
+      main_run: the sub-run whose generator the method delivers (summary's `generator_workdir`, what inference,
+        evaluate and export load).
+      table: fn({name: summary}) -> the rows (dicts) of the comparison table.
+      summarize: fn({name: summary}) -> extra summary fields (e.g. costs of teacher and student).
+      title: the line printed above the table.
+      note: a line printed under the table and saved in the summary.
+    """
+    runs: list
+    main_run: str = ""
+    table: Optional[Callable] = None
+    summarize: Optional[Callable] = None
+    title: str = ""
+    note: str = ""
+
+
+def format_table(rows):
+    """Rows (dicts) as a fixed-width text table with the union of their columns."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+
+    def cell(value):
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return "-" if value is None else str(value)
+
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def claim_workdir(cfg, workdir):
+    """Records that `workdir` belongs to cfg's method and config name; refuses one that holds another's run."""
+    owner = dict(method=cfg.method, config=cfg.name)
+    marker = os.path.join(workdir, "experiment.json")
+    for path, keys in ((marker, ("method", "config")), (os.path.join(workdir, "summary.json"), ("method", "config")),
+                       (os.path.join(workdir, "config.json"), ("method", "name"))):
+        if os.path.isfile(path):
+            found = read_json(path)
+            theirs = dict(method=found.get(keys[0]), config=found.get(keys[1]))
+            if theirs != owner:
+                raise WorkdirMismatchError(
+                    f"work dir {workdir} holds a {theirs['method']} run of config {theirs['config']!r}, not "
+                    f"{owner['method']} / {owner['config']!r}: pass another --workdir (nothing was changed)")
+            break
+    write_json(marker, owner)
+
+
+def _finished(path, sub):
+    """The summary of `sub` in `path` when it already finished (final step, metrics and export as asked)."""
+    summary_path = os.path.join(path, "summary.json")
+    if not os.path.isfile(summary_path):
+        return None
+    summary = read_json(summary_path)
+    if summary.get("steps") != sub.final_steps or (sub.evaluates and "metrics" not in summary) or \
+            (sub.exports and "export" not in summary):
+        return None
+    return summary
+
+
+def _default_export(run, path, cfg):
+    modes = tuple(m for m in cfg.export.modes.split(",") if m)
+    report = export_generator(run.sampling_generator, os.path.join(path, "export"), modes=modes, seed=cfg.seed)
+    return {"export": os.path.join(path, "export", "report.json"),
+            "tflite_bytes": {k: v.get("size_bytes") for k, v in report.get("artifacts", {}).items()
+                             if isinstance(v, dict)}}
+
+
+class _Data:
+    """Training images per data config, loaded once."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def images(self, cfg):
+        """cfg's training images (also fills cfg.data.num_classes of conditional data, as load_data does)."""
+        key = tuple(sorted((k, v) for k, v in cfg.data.items() if k != "num_classes"))
+        if key not in self._cache:
+            self._cache[key] = load_data(cfg)[0]
+        return self._cache[key]
+
+
+def run_sub(sub, workdir, strategy, data=None):
+    """Runs (or resumes, or reads back when finished) one sub-run; returns its summary."""
+    path = os.path.join(workdir, sub.name) if sub.name else workdir
+    summary = _finished(path, sub)
+    if summary is not None:
+        logging.info("%s: finished earlier (step %d), not run again", path, summary["steps"])
+        return summary
+    data = data or _Data()
+    t0 = time.time()
+    if sub.step is not None:
+        generator, summary = sub.step(sub.cfg, path, strategy)
+        run = None
+    else:
+        init_from = os.path.join(workdir, sub.init_from, "checkpoints") if sub.init_from else ""
+        run, summary = train_gan(sub.cfg, path, strategy, trainer_factory=sub.trainer_factory, init_from=init_from,
+                                 extra_callbacks=sub.callbacks)
+        generator = run.sampling_generator
+        if sub.report is not None:
+            summary.update(sub.report(run, path))
+    if sub.evaluates:
+        summary["metrics"] = evaluator.evaluate_run(sub.cfg, generator, data.images(sub.cfg), path)
+    if sub.exports:
+        summary.update((sub.exporter or _default_export)(run, path, sub.cfg))
+    summary["wall_time_s"] = round(summary.get("wall_time_s", 0) + time.time() - t0, 2)
+    write_json(os.path.join(path, "summary.json"), summary)
+    return summary
+
+
+def _shared_reference(cfg, workdir, data):
+    """cfg with eval.ref_stats pointing at <workdir>/ref_stats.npz, computed once for every sub-run."""
+    if cfg.eval.ref_stats or not cfg.eval.at_end:
+        return cfg
+    evaluator.reference_stats(cfg, evaluator.build_extractor(cfg), data.images(cfg), workdir)
+    cfg = cfg.copy_and_resolve_references()
+    cfg.eval.ref_stats = os.path.join(workdir, "ref_stats.npz")
+    return cfg
+
+
+def execute(method, cfg, workdir, strategy):
+    """Runs `method`'s plan for `cfg` in `workdir` (resuming whatever is there); returns the summary dict."""
+    t0 = time.time()
+    claim_workdir(cfg, workdir)
+    data = _Data()
+    data.images(cfg)  # fills cfg.data.num_classes of conditional data before the plan copies cfg
+    plan = method.plan(_shared_reference(cfg, workdir, data), workdir)
+    results = {}
+    for sub in plan.runs:
+        logging.info("%s: sub-run %r", cfg.method, sub.name or workdir)
+        results[sub.name] = run_sub(sub, workdir, strategy, data)
+    if len(plan.runs) == 1 and not plan.runs[0].name:  # a single run in the work dir: its summary is the summary
+        return results[""]
+    summary = dict(method=cfg.method, config=cfg.name, workdir=workdir, generator_workdir=plan.main_run,
+                   runs=results)
+    if plan.summarize is not None:
+        summary.update(plan.summarize(results))
+    if plan.table is not None:
+        rows = plan.table(results)
+        summary.update(table=rows, table_text=format_table(rows))
+        print(f"\n{plan.title or cfg.name}:\n{summary['table_text']}\n" + (f"{plan.note}\n" if plan.note else ""))
+    if plan.note:
+        summary["note"] = plan.note
+    summary["wall_time_s"] = round(time.time() - t0, 2)
+    write_json(os.path.join(workdir, "summary.json"), summary)
+    return summary
