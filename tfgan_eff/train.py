@@ -9,7 +9,9 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from tfgan_eff import cli
 from tfgan_eff.config import presets, schema
+from tfgan_eff.config.validate import ConfigError
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config", "default_config.py")
 
@@ -73,14 +75,20 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
-    cfg = build_config()
-    workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
-    from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
-    from tfgan_eff.config.validate import ConfigError  # pylint: disable=import-outside-toplevel
-    try:
-        train_lib.run(cfg, workdir)
-    except (ConfigError, train_lib.MethodNotAvailableError) as err:
-        sys.exit(f"error: {err}")
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        try:
+            cfg = build_config()
+        except Exception as err:  # pylint: disable=broad-except  (the --config file is user code)
+            raise ConfigError(
+                f"cannot build the config from {config_flags.get_config_filename(flags.FLAGS['config'])}: "
+                f"{type(err).__name__}: {' '.join(str(err).split())}. Its get_config() must return an "
+                "ml_collections.ConfigDict built on tfgan_eff.config.schema.base_config()") from err
+        workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
+        from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
+        try:
+            train_lib.run(cfg, workdir)
+        except train_lib.MethodNotAvailableError as err:
+            cli.fail(err)
     logging.info("done: %s", os.path.join(workdir, "summary.json"))
 
 
@@ -90,6 +98,10 @@ def parse_flags(argv):
         return flags.FLAGS(argv)
     except (flags.IllegalFlagValueError, AttributeError, KeyError, TypeError) as err:
         _bad_override(err)
+    except flags.Error:
+        raise  # absl reports its own flag errors in one line
+    except Exception as err:  # pylint: disable=broad-except  (the --config file is user code, run while parsing)
+        cli.fail(f"cannot load the --config file: {type(err).__name__}: {' '.join(str(err).split())}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
 from benchmarks import machine, report, settings  # noqa: E402  pylint: disable=wrong-import-position
+from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("quick", False, "Toy sizes and few repeats: a seconds-long sanity run.")
@@ -131,6 +132,11 @@ def reuse_rows(path, rows, meta):
 
 def main(argv):
     del argv
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        _main()
+
+
+def _main():
     from benchmarks.worker import run_task  # pylint: disable=import-outside-toplevel
 
     if FLAGS.worker:

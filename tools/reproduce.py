@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
 from benchmarks import machine  # noqa: E402  pylint: disable=wrong-import-position
+from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("quick", False, "Toy sizes (presets.smoke): a sanity run of every part in minutes.")
@@ -37,6 +38,11 @@ flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"), "Results
 
 def main(argv):
     del argv
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        _main()
+
+
+def _main():
     from benchmarks import plots, reproduction  # pylint: disable=import-outside-toplevel
     from benchmarks.report import write_json  # pylint: disable=import-outside-toplevel
 
