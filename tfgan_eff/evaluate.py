@@ -12,6 +12,7 @@ from absl import app, flags, logging
 
 from tfgan_eff import cli
 
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 _WORKDIR = flags.DEFINE_string("workdir", None, "Work dir, checkpoint prefix or SavedModel dir to evaluate.",
                                required=True)
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", None, "Generated samples (default: the run's eval.num_samples).")

@@ -31,6 +31,7 @@ from benchmarks import machine, report, settings  # noqa: E402  pylint: disable=
 from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 flags.DEFINE_bool("quick", False, "Toy sizes and few repeats: a seconds-long sanity run.")
 flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"),
                     "Results root; files go to <out>/<machine-id>/.")

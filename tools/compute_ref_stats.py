@@ -19,6 +19,7 @@ from tfgan_eff.metrics.extractors import build_extractor
 from tfgan_eff.metrics.ref_stats import compute_ref_stats, save_ref_stats
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 flags.DEFINE_string("dataset", "digits", "Real data: an offline dataset (digits | shapes).")
 flags.DEFINE_string("split", "train", "Split of the real data (offline datasets have only 'train').")
 flags.DEFINE_enum("extractor", "offline", ["offline", "inception"], "Feature extractor.")

@@ -25,6 +25,7 @@ from benchmarks import machine  # noqa: E402  pylint: disable=wrong-import-posit
 from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 flags.DEFINE_bool("quick", False, "Toy sizes (presets.smoke): a sanity run of every part in minutes.")
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; every part runs once per seed.")
 flags.DEFINE_list("parts", ["dgl", "sparse", "search"], "Parts to run: dgl, sparse, search.")

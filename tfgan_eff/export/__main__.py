@@ -7,6 +7,7 @@ from absl import app, flags, logging
 
 from tfgan_eff import cli
 
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 _WORKDIR = flags.DEFINE_string("workdir", None, "Work dir (or checkpoint prefix) of a training run.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output dir (default: <run dir>/export).")
 _MODES = flags.DEFINE_list("modes", ["float32", "dynamic_int8", "full_int8"], "TFLite modes to convert.")
