@@ -177,3 +177,11 @@ def test_periodic_eval_keeps_best_checkpoint(smoke_cfg, tmp_path):
     best_step = min(fids, key=fids.get)
     assert summary["best"]["step"] == best_step and summary["best"]["fid"] == pytest.approx(fids[best_step])
     assert tf.train.latest_checkpoint(str(tmp_path / "best")).endswith(f"ckpt-{best_step}")
+
+
+def test_stale_lock_removal_puts_back_a_lock_taken_meanwhile(tmp_path):
+    """Two processes judged the same dead owner's lock stale; the slower one must not delete the lock the faster one
+    has taken since."""
+    (tmp_path / ".lock").write_text(str(os.getppid()))  # the faster process' fresh lock (a live pid)
+    WorkdirLock(str(tmp_path))._remove_stale(owner=2 ** 22 + 1)  # pylint: disable=protected-access
+    assert (tmp_path / ".lock").read_text() == str(os.getppid()) and os.listdir(tmp_path) == [".lock"]
