@@ -10,7 +10,7 @@ import pytest
 
 from tfgan_eff import inference
 
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+ENV = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # the commands quiet TF themselves
 
 
 def _run(*args, check=True):
@@ -22,8 +22,18 @@ def _run(*args, check=True):
 def trained(tmp_path_factory):
     """One smoke baseline run through the CLI, with evaluation and float32 export."""
     workdir = tmp_path_factory.mktemp("cli") / "run"
-    _run("tfgan_eff.train", "--method=baseline", "--smoke", f"--workdir={workdir}", "--config.train.steps=3")
+    out = _run("tfgan_eff.train", "--method=baseline", "--smoke", f"--workdir={workdir}", "--config.train.steps=3")
+    (workdir.parent / "train.stderr").write_text(out.stderr)
     return workdir
+
+
+def test_train_cli_output_has_no_tf_noise(trained):
+    """TF's C++ and Python INFO/WARNING lines are silenced; our progress and result lines stay."""
+    lines = (trained.parent / "train.stderr").read_text().splitlines()
+    for noise in ("E0000", "oneDNN", "Sharding callback duration", "cpu_feature_guard", "absl::InitializeLog"):
+        assert not [line for line in lines if noise in line], noise
+    assert any("3/3" in line and "steps/s" in line for line in lines)  # the progress bar
+    assert any("done: " in line for line in lines)
 
 
 def test_train_cli_writes_everything(trained):
@@ -56,6 +66,25 @@ def test_export_cli(trained, tmp_path):
     _run("tfgan_eff.export", f"--workdir={trained}", f"--out={out}", "--modes=float32,dynamic_int8")
     report = json.loads((out / "report.json").read_text())
     assert set(report["artifacts"]) == {"saved_model", "float32", "dynamic_int8"}
+
+
+def test_export_cli_refuses_a_generator_workdir_outside(trained, tmp_path):
+    """A summary.json pointing outside its work dir is not followed: nothing is written into the other run."""
+    escape = tmp_path / "esc"
+    escape.mkdir()
+    (escape / "summary.json").write_text(json.dumps({"generator_workdir": str(trained)}))
+    before = {name: (trained / "export" / name).stat().st_mtime_ns for name in os.listdir(trained / "export")}
+    out = _run("tfgan_eff.export", f"--workdir={escape}", check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert f"error: {escape}/summary.json names generator_workdir" in out.stderr and "not inside" in out.stderr
+    after = {name: (trained / "export" / name).stat().st_mtime_ns for name in os.listdir(trained / "export")}
+    assert after == before and os.listdir(escape) == ["summary.json"]
+
+
+def test_evaluate_cli_error_is_one_line(tmp_path):
+    out = _run("tfgan_eff.evaluate", f"--workdir={tmp_path}", check=False)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path} is neither a work dir")
 
 
 def test_train_cli_errors_are_clear(tmp_path):

@@ -10,6 +10,9 @@ import os
 
 from absl import app, flags, logging
 
+from tfgan_eff import cli
+
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 _WORKDIR = flags.DEFINE_string("workdir", None, "Work dir, checkpoint prefix or SavedModel dir to evaluate.",
                                required=True)
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", None, "Generated samples (default: the run's eval.num_samples).")
@@ -53,18 +56,19 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
-    from tfgan_eff.data import sources  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.training.evaluator import evaluate_run  # pylint: disable=import-outside-toplevel
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        from tfgan_eff.data import sources  # pylint: disable=import-outside-toplevel
+        from tfgan_eff.training.evaluator import evaluate_run  # pylint: disable=import-outside-toplevel
 
-    cfg, generator, out_dir = _config_and_generator(_WORKDIR.value)
-    with cfg.unlocked():
-        for key, flag in (("num_samples", _NUM_SAMPLES), ("extractor", _EXTRACTOR),
-                          ("inception_weights", _INCEPTION), ("ref_stats", _REF_STATS)):
-            if flag.value is not None:
-                cfg.eval[key] = flag.value
-    images, _ = sources.load_images(cfg.data)
-    out = _OUT.value or os.path.join(out_dir, "eval.json")
-    metrics = evaluate_run(cfg, generator, images, os.path.dirname(out) or ".", name=os.path.basename(out))
+        cfg, generator, out_dir = _config_and_generator(_WORKDIR.value)
+        with cfg.unlocked():
+            for key, flag in (("num_samples", _NUM_SAMPLES), ("extractor", _EXTRACTOR),
+                              ("inception_weights", _INCEPTION), ("ref_stats", _REF_STATS)):
+                if flag.value is not None:
+                    cfg.eval[key] = flag.value
+        images, _ = sources.load_images(cfg.data)
+        out = _OUT.value or os.path.join(out_dir, "eval.json")
+        metrics = evaluate_run(cfg, generator, images, os.path.dirname(out) or ".", name=os.path.basename(out))
     print(json.dumps(metrics, indent=2))
 
 

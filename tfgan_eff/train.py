@@ -4,12 +4,13 @@ Flags only parse; `tfgan_eff.train_lib.run` does the work.
 """
 
 import os
-import sys
 
 from absl import app, flags, logging
 from ml_collections import config_flags
 
+from tfgan_eff import cli
 from tfgan_eff.config import presets, registry, schema
+from tfgan_eff.config.validate import ConfigError
 
 _DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config", "default_config.py")
 
@@ -19,7 +20,7 @@ _METHOD = flags.DEFINE_enum("method", None, registry.names(),
 def _bad_override(err):
     """Exits with one clear line for a bad --config.* override (unknown key, wrong type)."""
     message = str(err.args[0] if err.args else err).replace("\\'", "'").replace("\\n", " ").strip("'\"")
-    sys.exit(f"error: bad --config override: {message}")
+    cli.fail(f"bad --config override: {message}")
 
 
 # config_flags parses --config.* overrides against the config as soon as the flag is defined.
@@ -36,6 +37,7 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Work dir for checkpoints, sampl
 _STRATEGY = flags.DEFINE_enum("strategy", None, list(schema.STRATEGIES),
                               "tf.distribute strategy (overrides config train.strategy): auto, cpu, mirrored, "
                               "multi_worker (TF_CONFIG) or tpu.")
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 _SMOKE = flags.DEFINE_bool("smoke", False, "Shrink the config to a seconds-long run (tiny models, 16 px, a few "
                            "steps): checks that a config runs end to end.")
 
@@ -72,15 +74,17 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
-    cfg = build_config()
-    workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
-    from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
-    from tfgan_eff.config.validate import ConfigError  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.training.experiment import WorkdirMismatchError  # pylint: disable=import-outside-toplevel
-    try:
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        try:
+            cfg = build_config()
+        except Exception as err:  # pylint: disable=broad-except  (the --config file is user code)
+            raise ConfigError(
+                f"cannot build the config from {config_flags.get_config_filename(flags.FLAGS['config'])}: "
+                f"{type(err).__name__}: {' '.join(str(err).split())}. Its get_config() must return an "
+                "ml_collections.ConfigDict built on tfgan_eff.config.schema.base_config()") from err
+        workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
+        from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
         train_lib.run(cfg, workdir)
-    except (ConfigError, WorkdirMismatchError) as err:
-        sys.exit(f"error: {err}")
     logging.info("done: %s", os.path.join(workdir, "summary.json"))
 
 
@@ -90,6 +94,10 @@ def parse_flags(argv):
         return flags.FLAGS(argv)
     except (flags.IllegalFlagValueError, AttributeError, KeyError, TypeError) as err:
         _bad_override(err)
+    except flags.Error:
+        raise  # absl reports its own flag errors in one line
+    except Exception as err:  # pylint: disable=broad-except  (the --config file is user code, run while parsing)
+        cli.fail(f"cannot load the --config file: {type(err).__name__}: {' '.join(str(err).split())}")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
 from benchmarks import machine, report, settings  # noqa: E402  pylint: disable=wrong-import-position
+from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 flags.DEFINE_bool("quick", False, "Toy sizes and few repeats: a seconds-long sanity run.")
 flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"),
                     "Results root; files go to <out>/<machine-id>/.")
@@ -131,6 +133,11 @@ def reuse_rows(path, rows, meta):
 
 def main(argv):
     del argv
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        _main()
+
+
+def _main():
     from benchmarks.worker import run_task  # pylint: disable=import-outside-toplevel
 
     if FLAGS.worker:

@@ -12,11 +12,14 @@ a different protocol refuses to use it.
 
 from absl import app, flags
 
+from tfgan_eff import cli
 from tfgan_eff.data import offline
+from tfgan_eff.errors import UserError
 from tfgan_eff.metrics.extractors import build_extractor
 from tfgan_eff.metrics.ref_stats import compute_ref_stats, save_ref_stats
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 flags.DEFINE_string("dataset", "digits", "Real data: an offline dataset (digits | shapes).")
 flags.DEFINE_string("split", "train", "Split of the real data (offline datasets have only 'train').")
 flags.DEFINE_enum("extractor", "offline", ["offline", "inception"], "Feature extractor.")
@@ -32,12 +35,16 @@ flags.DEFINE_integer("max_features", 10000, "Raw features kept for KID / PR / DC
 flags.DEFINE_string("out", None, "Output .npz path.")
 
 
+class FlagError(UserError, ValueError):
+    """A flag value this tool cannot use."""
+
+
 def real_image_batches(dataset, split, resolution, channels, num_samples, batch_size, seed):
     """The one place real images come from: returns (iterable of uint8 batches, data protocol dict)."""
     if dataset not in offline.OFFLINE_DATASETS:
-        raise ValueError(f"--dataset must be one of {offline.OFFLINE_DATASETS}, got {dataset!r}")
+        raise FlagError(f"--dataset must be one of {offline.OFFLINE_DATASETS}, got {dataset!r}")
     if split != "train":
-        raise ValueError(f"offline datasets have only split 'train', got --split={split!r}")
+        raise FlagError(f"offline datasets have only split 'train', got --split={split!r}")
     images, _ = offline.load(dataset, resolution=resolution, channels=channels, num_examples=num_samples, seed=seed)
     images = images[:num_samples]
     batches = (images[start:start + batch_size] for start in range(0, len(images), batch_size))
@@ -67,11 +74,12 @@ def compute(dataset, out, split="train", extractor="offline", inception_weights=
 
 def main(argv):
     del argv
-    stats = compute(FLAGS.dataset, FLAGS.out, split=FLAGS.split, extractor=FLAGS.extractor,
-                    inception_weights=FLAGS.inception_weights, offline_classifier=FLAGS.offline_classifier,
-                    cache_dir=FLAGS.cache_dir, num_samples=FLAGS.num_samples, resolution=FLAGS.resolution,
-                    channels=FLAGS.channels, seed=FLAGS.seed, batch_size=FLAGS.batch_size,
-                    max_features=FLAGS.max_features)
+    with cli.user_errors():  # a user error is one line (the traceback with --debug)
+        stats = compute(FLAGS.dataset, FLAGS.out, split=FLAGS.split, extractor=FLAGS.extractor,
+                        inception_weights=FLAGS.inception_weights, offline_classifier=FLAGS.offline_classifier,
+                        cache_dir=FLAGS.cache_dir, num_samples=FLAGS.num_samples, resolution=FLAGS.resolution,
+                        channels=FLAGS.channels, seed=FLAGS.seed, batch_size=FLAGS.batch_size,
+                        max_features=FLAGS.max_features)
     print(f"wrote {FLAGS.out}: N={stats.n}, feature_dim={stats.mean.shape[0]}, protocol={stats.protocol}")
 
 

@@ -22,8 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
 from benchmarks import machine  # noqa: E402  pylint: disable=wrong-import-position
+from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 flags.DEFINE_bool("quick", False, "Toy sizes (presets.smoke): a sanity run of every part in minutes.")
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; every part runs once per seed.")
 flags.DEFINE_list("parts", ["dgl", "sparse", "search"], "Parts to run: dgl, sparse, search.")
@@ -37,6 +39,11 @@ flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"), "Results
 
 def main(argv):
     del argv
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        _main()
+
+
+def _main():
     from benchmarks import plots, reproduction  # pylint: disable=import-outside-toplevel
     from benchmarks.report import write_json  # pylint: disable=import-outside-toplevel
 

@@ -70,3 +70,16 @@ def test_translation_shifts_with_zero_fill():
     out = diffaug.diff_augment(x, noise, "translation").numpy()[0, ..., 0]
     np.testing.assert_array_equal(out[1:, :-1], x.numpy()[0, :-1, 1:, 0])
     assert (out[0] == 0).all() and (out[:, -1] == 0).all()
+
+
+def test_batch_larger_than_the_data_warns(caplog):
+    """Legal (indices are drawn with replacement) but said once, with both numbers."""
+    big = pipeline.BatchSpec(batch_size=len(IMAGES) + 1, g_batch_size=2, n_critic=1, latent_dim=3, num_classes=0,
+                             seed=1)
+    with caplog.at_level("WARNING"):
+        (step,) = _take(pipeline.make_dataset(IMAGES, LABELS, big), 1)
+    assert step["real"].shape[1] == len(IMAGES) + 1
+    assert f"train.batch_size={len(IMAGES) + 1} is larger than the {len(IMAGES)} training images" in caplog.text
+    caplog.clear()
+    pipeline.make_dataset(IMAGES, LABELS, SPEC)
+    assert "is larger than" not in caplog.text

@@ -52,8 +52,23 @@ def test_folder_loader_crops_resizes_labels_and_skips(tmp_path):
 def test_folder_errors(tmp_path):
     with pytest.raises(sources.DataNotFoundError, match="does not exist"):
         sources.load_folder(str(tmp_path / "missing"), 16)
-    with pytest.raises(sources.DataNotFoundError, match="no readable images"):
+    with pytest.raises(sources.DataNotFoundError, match="no usable images"):
         sources.load_folder(str(tmp_path), 16)
+    with pytest.raises(sources.DataNotFoundError, match="is a file, not a folder"):
+        sources.load_folder(__file__, 16)
+
+
+def test_folder_skips_images_too_small_to_upscale(tmp_path, caplog):
+    from PIL import Image
+    for name, side in (("dot.png", 1), ("small.png", 3), ("ok.png", 8), ("big.png", 20)):
+        Image.fromarray(np.full((side, side, 3), 200, np.uint8)).save(tmp_path / name)
+    with caplog.at_level("WARNING"):
+        images, _, stats = sources.load_folder(str(tmp_path), resolution=16)
+    assert images.shape[0] == 2 and stats["skipped"] == 2  # 1 and 3 px would be upscaled over 4x to 16 px
+    assert "1x1 px would be upscaled over 4x" in caplog.text
+    assert "1 of 2 images are smaller than 16 px and were upscaled" in caplog.text
+    with pytest.raises(sources.DataNotFoundError, match="unreadable or too small"):
+        sources.load_folder(str(tmp_path), resolution=128)
 
 
 def test_tfds_source_reads_prepared_data_from_disk(tiny_tfds_dir, tiny_cifar10):

@@ -2,6 +2,7 @@
 
 import glob
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,11 +22,12 @@ def train_command(workdir, *flags, eager=False):
 
 
 def run_to_end(workdir, *flags, eager=False):
-    """Runs the command to completion (raises with its stderr tail on failure)."""
+    """Runs the command to completion (raises with its stderr tail on failure); returns its log (stderr)."""
     out = subprocess.run(train_command(workdir, *flags, eager=eager), capture_output=True, text=True, env=ENV,
                          timeout=900)
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
+    return out.stderr
 
 
 def kill_when(workdir, pattern, *flags, eager=False, timeout=600):
@@ -48,13 +50,24 @@ def kill_when(workdir, pattern, *flags, eager=False, timeout=600):
 
 def straight_and_resumed(tmp_path, kill_at, not_yet, *flags, eager=False):
     """Runs the command to the end in <tmp_path>/straight; in <tmp_path>/killed it is SIGKILLed as soon as
-    `kill_at` exists (while `not_yet` must not exist yet) and then rerun to the end. Returns (straight, killed)."""
+    `kill_at` exists (while `not_yet` must not exist yet) and then rerun to the end. Returns (straight, killed, the
+    rerun's log)."""
     straight, killed = str(tmp_path / "straight"), str(tmp_path / "killed")
     run_to_end(straight, *flags, eager=eager)
     assert kill_when(killed, kill_at, *flags, eager=eager) == -9
     assert not glob.glob(os.path.join(killed, not_yet)), f"{not_yet} was written before the kill landed"
-    run_to_end(killed, *flags, eager=eager)
-    return straight, killed
+    return straight, killed, run_to_end(killed, *flags, eager=eager)
+
+
+def resumed_step(log, checkpoint_dir):
+    """The step a rerun resumed at from `checkpoint_dir`, read from its restore log line (None if it started over).
+
+    Training is deterministic per step, so a rerun that ignored its checkpoint would still match an uninterrupted
+    run bit for bit: only this line proves the restore.
+    """
+    found = re.search(rf"resuming at step (\d+) from {re.escape(checkpoint_dir)}/ckpt-(\d+)", log)
+    assert found is None or found[1] == found[2], found
+    return int(found[1]) if found else None
 
 
 def checkpoint_values(checkpoint_dir, prefixes=None):

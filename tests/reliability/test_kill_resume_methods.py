@@ -11,7 +11,8 @@ import os
 import numpy as np
 import pytest
 
-from killed_run import assert_same_checkpoints, checkpoint_values, straight_and_resumed  # pylint: disable=import-error
+from killed_run import (assert_same_checkpoints, checkpoint_values, resumed_step,  # pylint: disable=import-error
+                        straight_and_resumed)
 
 pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 
@@ -26,8 +27,9 @@ def _read_json(path):
 def test_dgl_killed_in_stage_two_then_resumed_matches_uninterrupted(tmp_path):
     # Smoke: teacher trained here, switch at step 2, checkpoints every 2; dgl/ holds stage 2 (steps 3-8).
     flags = ("--method=dgl", *QUICK, "--config.dgl.teacher_steps=2", "--config.dgl.baselines=")
-    straight, killed = straight_and_resumed(tmp_path, "dgl/checkpoints/ckpt-4.index", "dgl/checkpoints/ckpt-8.index",
-                                            *flags)
+    straight, killed, log = straight_and_resumed(tmp_path, "dgl/checkpoints/ckpt-4.index",
+                                                 "dgl/checkpoints/ckpt-8.index", *flags)
+    assert resumed_step(log, os.path.join(killed, "dgl", "checkpoints")) in (4, 6), log[-3000:]
     assert not os.path.exists(os.path.join(straight, "plain"))
     keys = assert_same_checkpoints(os.path.join(straight, "dgl", "checkpoints"),
                                    os.path.join(killed, "dgl", "checkpoints"))
@@ -38,8 +40,8 @@ def test_sparse_killed_after_a_mask_update_then_resumed_matches_uninterrupted(tm
     # Masks are updated at the start of steps 3, 5 and 7 (update_every 2): ckpt-4 holds the step-2 update's masks.
     flags = ("--method=sparse", *QUICK, "--config.sparse.update_every=2", "--config.train.ckpt_every=2",
              "--config.sparse.comparisons=")
-    straight, killed = straight_and_resumed(tmp_path, "sparse/checkpoints/ckpt-4.index",
-                                            "sparse/checkpoints/ckpt-8.index", *flags)
+    straight, killed, _ = straight_and_resumed(tmp_path, "sparse/checkpoints/ckpt-4.index",
+                                               "sparse/checkpoints/ckpt-8.index", *flags)
     ckpt_dir = os.path.join(straight, "sparse", "checkpoints")
     keys = assert_same_checkpoints(ckpt_dir, os.path.join(killed, "sparse", "checkpoints"))
     masks = {k for k in keys if "/sparsity_mask/mask/" in k}
@@ -54,8 +56,8 @@ def test_search_killed_between_rounds_then_resumed_matches_uninterrupted(tmp_pat
     # Eager steps (eager_train.py): the supernet's tf.function tracing would cost ~45 s in each of the 3 processes.
     flags = ("--method=search", *QUICK, "--config.train.steps=2", "--config.search.rounds=2",
              "--config.search.inner_steps=1", "--config.search.worst_steps=1", "--config.search.arch_steps=1")
-    straight, killed = straight_and_resumed(tmp_path, "search/ckpt/ckpt-1.index", "search/ckpt/ckpt-2.index", *flags,
-                                            eager=True)
+    straight, killed, _ = straight_and_resumed(tmp_path, "search/ckpt/ckpt-1.index", "search/ckpt/ckpt-2.index",
+                                               *flags, eager=True)
     keys = assert_same_checkpoints(os.path.join(straight, "search", "ckpt"), os.path.join(killed, "search", "ckpt"))
     assert sum(k.startswith("supernet/_alphas") for k in keys) == 8
     assert any(k.startswith("g_opt/_trainable_variables/") for k in keys)  # the supernet's weights

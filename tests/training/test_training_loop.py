@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -15,6 +16,18 @@ from tfgan_eff.training.workdir import WorkdirLock, WorkdirLockedError
 pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 
 HERE = os.path.dirname(__file__)
+
+
+def _start_recorder():
+    """(list, extra_callbacks maker): the list gets the trainer's step counter when fit begins, i.e. the step a run
+    really started from (a run that ignores its checkpoint would show 0)."""
+    starts = []
+
+    class _RecordStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            starts.append(int(self.model.step.numpy()))
+
+    return starts, lambda run: _RecordStart()
 
 
 def _weights(run):
@@ -38,8 +51,9 @@ def test_resume_reproduces_uninterrupted_run(smoke_cfg, tmp_path):
     smoke_cfg.train.steps = 2
     train_gan(smoke_cfg, str(tmp_path / "resumed"))
     smoke_cfg.train.steps = 4
-    resumed, _ = train_gan(smoke_cfg, str(tmp_path / "resumed"))
-    assert resumed.step == 4
+    starts, recorder = _start_recorder()
+    resumed, _ = train_gan(smoke_cfg, str(tmp_path / "resumed"), extra_callbacks=[recorder])
+    assert resumed.step == 4 and starts == [2]
     for a, b in zip(_weights(straight), _weights(resumed)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
@@ -84,11 +98,21 @@ def test_nan_skip_policy_leaves_weights(smoke_cfg, tmp_path):
     run, _ = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
     before = [v.numpy() for v in run.generator.trainable_variables]
     smoke_cfg.train.steps = 4
-    run, _ = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+    starts, recorder = _start_recorder()
+    run, summary = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter, extra_callbacks=[recorder])
     after = [v.numpy() for v in run.generator.trainable_variables]
     for a, b in zip(before, after):
         np.testing.assert_array_equal(a, b)
-    assert run.step == 4
+    assert run.step == 4 and starts == [2]
+    assert summary["skipped_steps"] == 2  # steps 3 and 4 (max_skipped_in_row 10 not reached)
+
+
+def test_nan_skip_policy_stops_after_too_many_in_a_row(smoke_cfg, tmp_path):
+    smoke_cfg.train.update(nan_policy="skip", max_skipped_in_row=1)
+    with pytest.raises(NonFiniteError, match=r"more than 1 steps in a row \(train.max_skipped_in_row\).*ckpt-2"):
+        train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
+    assert not os.path.exists(tmp_path / "summary.json")  # no summary, no export of the untrained G
 
 
 def test_checkpoint_of_other_architecture_refused(smoke_cfg, tmp_path):
@@ -104,15 +128,16 @@ def test_corrupted_latest_checkpoint_falls_back(smoke_cfg, tmp_path):
     data = tmp_path / "checkpoints" / "ckpt-4.data-00000-of-00001"
     data.write_bytes(data.read_bytes()[:100])  # truncated
     smoke_cfg.train.steps = 6
-    run, summary = train_gan(smoke_cfg, str(tmp_path))
-    assert summary["steps"] == 6 and run.step == 6  # resumed from ckpt-2 and trained on
+    starts, recorder = _start_recorder()
+    run, summary = train_gan(smoke_cfg, str(tmp_path), extra_callbacks=[recorder])
+    assert summary["steps"] == 6 and run.step == 6 and starts == [2]  # resumed from ckpt-2 and trained on
 
 
 def test_workdir_lock(tmp_path):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (tmp_path / ".lock").write_text(str(sleeper.pid))
-        with pytest.raises(WorkdirLockedError, match=f"in use by process {sleeper.pid}"):
+        with pytest.raises(WorkdirLockedError, match=f"in use by process {sleeper.pid}.*delete {tmp_path}/.lock"):
             with WorkdirLock(str(tmp_path)):
                 pass
     finally:
@@ -121,6 +146,26 @@ def test_workdir_lock(tmp_path):
     with WorkdirLock(str(tmp_path)):  # the owner is dead: the stale lock is taken over
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
     assert not (tmp_path / ".lock").exists()
+    for leftover in ("", "garbage"):  # an empty or unreadable lock (an older version's crash) is stale too
+        (tmp_path / ".lock").write_text(leftover)
+        with WorkdirLock(str(tmp_path)):
+            assert (tmp_path / ".lock").read_text() == str(os.getpid())
+    assert os.listdir(tmp_path) == []  # no temp or moved-aside lock files left
+
+
+def test_workdir_lock_never_exposes_an_empty_lock(tmp_path, monkeypatch):
+    """The lock file appears with the pid already in it (hard link of a written temp file)."""
+    seen = []
+    real_link = os.link
+
+    def link(src, dst):
+        seen.append(open(src, encoding="utf-8").read())
+        return real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", link)
+    with WorkdirLock(str(tmp_path)):
+        pass
+    assert seen == [str(os.getpid())]
 
 
 def test_periodic_eval_keeps_best_checkpoint(smoke_cfg, tmp_path):
@@ -132,3 +177,11 @@ def test_periodic_eval_keeps_best_checkpoint(smoke_cfg, tmp_path):
     best_step = min(fids, key=fids.get)
     assert summary["best"]["step"] == best_step and summary["best"]["fid"] == pytest.approx(fids[best_step])
     assert tf.train.latest_checkpoint(str(tmp_path / "best")).endswith(f"ckpt-{best_step}")
+
+
+def test_stale_lock_removal_puts_back_a_lock_taken_meanwhile(tmp_path):
+    """Two processes judged the same dead owner's lock stale; the slower one must not delete the lock the faster one
+    has taken since."""
+    (tmp_path / ".lock").write_text(str(os.getppid()))  # the faster process' fresh lock (a live pid)
+    WorkdirLock(str(tmp_path))._remove_stale(owner=2 ** 22 + 1)  # pylint: disable=protected-access
+    assert (tmp_path / ".lock").read_text() == str(os.getppid()) and os.listdir(tmp_path) == [".lock"]

@@ -64,6 +64,9 @@ def base_config():
         ckpt_every=250,
         keep_checkpoints=3,
         nan_policy="stop",        # stop | skip
+        # nan_policy=skip: stop the run (one-line error, last good checkpoint kept) after more than this many steps
+        # in a row had a NaN/Inf loss and were skipped (0 = never stop); summary.json counts skipped steps.
+        max_skipped_in_row=10,
         strategy="auto",
         # float32 | mixed_bfloat16 (bfloat16 compute, float32 variables): 1.2-1.6x faster DCGAN/SNGAN/DGL steps on
         # CPUs with AVX512_BF16/AMX (README "Speed"), but slower for alphaGAN's supernet and wherever bfloat16 is

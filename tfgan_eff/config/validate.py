@@ -1,7 +1,7 @@
 """Checks a run config before anything is built: unknown keys, wrong types, impossible values, missing paths."""
 
 import difflib
-import json
+import math
 import os
 
 import ml_collections
@@ -9,9 +9,15 @@ import ml_collections
 from tfgan_eff.config import registry, schema
 from tfgan_eff.config.checks import choice, non_negative, positive
 from tfgan_eff.data.names import OFFLINE_DATASETS, parse_policy
+from tfgan_eff.errors import UserError
+
+RESOLUTIONS = (8, 16, 32, 48, 64, 96, 128)  # data.resolution values the model builders support
+# A loaded run's generator base width above this is refused before building (the shipped configs use <= 256; layers
+# are up to 16x wider, so 4096 already means a multi-GB generator).
+MAX_G_BASE_CHANNELS = 4096
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """The config cannot run; the message lists every problem and what to pass instead."""
 
 
@@ -42,8 +48,14 @@ def _key_problems(cfg):
     return problems
 
 
+def _non_finite(cfg):
+    """Every float key must be a finite number (lr=inf or nan would pass the range checks or train to NaN)."""
+    return [f"{k} must be a finite number, got {v}" for k, v in _flatten(cfg).items()
+            if isinstance(v, float) and not math.isfinite(v)]
+
+
 def _value_problems(cfg):
-    p = []
+    p = _non_finite(cfg)
     p += choice(cfg.method, "method", registry.names())
     p += choice(cfg.train.loss, "train.loss", schema.LOSSES)
     p += choice(cfg.model.g.arch, "model.g.arch", schema.generator_archs())
@@ -52,20 +64,22 @@ def _value_problems(cfg):
     p += choice(cfg.train.nan_policy, "train.nan_policy", ("stop", "skip"))
     p += choice(cfg.train.precision, "train.precision", schema.PRECISIONS)
     p += choice(cfg.data.channels, "data.channels", (1, 3))
-    p += choice(cfg.data.resolution, "data.resolution", (8, 16, 32, 48, 64, 96, 128))
+    p += choice(cfg.data.resolution, "data.resolution", RESOLUTIONS)
     p += choice(cfg.eval.extractor, "eval.extractor", ("offline", "inception"))
     p += positive(cfg, ["train.steps", "train.batch_size", "train.n_critic", "model.latent_dim", "model.g.ch",
-                         "model.d.ch", "model.g.width", "model.d.width", "train.log_every", "train.ckpt_every",
-                         "train.sample_every", "train.keep_checkpoints", "eval.num_samples", "eval.batch_size",
-                         "train.g_opt.lr", "train.d_opt.lr", "data.num_examples"])
-    p += non_negative(cfg, {"train.g_batch_size": "0 = batch_size", "eval.every": "0 = only at the end"})
+                        "model.d.ch", "model.g.width", "model.d.width", "train.log_every", "train.ckpt_every",
+                        "train.sample_every", "train.keep_checkpoints", "eval.num_samples", "eval.batch_size",
+                        "train.g_opt.lr", "train.d_opt.lr", "data.num_examples"])
+    p += non_negative(cfg, {"train.g_batch_size": "0 = batch_size", "eval.every": "0 = only at the end",
+                            "train.max_skipped_in_row": "0 = never stop"})
     for name in ("g_opt", "d_opt"):
         opt = cfg.train[name]
         if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
             p.append(f"train.{name} betas must be in [0, 1), got ({opt.beta1}, {opt.beta2})")
     source = cfg.data.source
     if source.startswith("folder:") and not os.path.isdir(source[7:]):
-        p.append(f"data.source folder {source[7:]!r} does not exist")
+        problem = "is a file, not a folder" if os.path.exists(source[7:]) else "does not exist"
+        p.append(f"data.source folder {source[7:]!r} {problem}")
     elif not (source in ("digits", "shapes") or source.startswith(("tfds:", "folder:"))):
         p.append(f"data.source={source!r}: use digits, shapes, tfds:NAME (with data.tfds_data_dir) or folder:PATH")
     if cfg.data.tfds_data_dir and not os.path.isdir(cfg.data.tfds_data_dir):
@@ -99,6 +113,24 @@ def _eval_problems(cfg):
                 f"data.source={cfg.data.source!r} pass --config.eval.extractor=inception {inception} "
                 "(or --config.eval.at_end=False)"]
     return []
+
+
+def generator_problems(cfg):
+    """Problems of the keys a generator is built from, in a run config read back from a work dir's config.json
+    (data from disk: checked before anything is built)."""
+    p = _key_problems(cfg)
+    if p:
+        return p
+    p += [x for x in _non_finite(cfg) if x.startswith("model.")]
+    p += choice(cfg.model.g.arch, "model.g.arch", schema.generator_archs())
+    p += choice(cfg.data.channels, "data.channels", (1, 3))
+    p += choice(cfg.data.resolution, "data.resolution", RESOLUTIONS)
+    p += positive(cfg, ["model.latent_dim", "model.g.ch", "model.g.width"])
+    p += non_negative(cfg, {"data.num_classes": ""})
+    if not p and cfg.model.g.ch * cfg.model.g.width > MAX_G_BASE_CHANNELS:
+        p.append(f"model.g.ch * model.g.width = {cfg.model.g.ch * cfg.model.g.width:g} base channels is over "
+                 f"{MAX_G_BASE_CHANNELS}: not a config this package trains (config.json edited?)")
+    return p
 
 
 def validate(cfg):

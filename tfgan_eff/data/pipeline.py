@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from tfgan_eff.data.diffaug import NOISE_DIM
 
@@ -75,6 +76,10 @@ def make_dataset(images, labels, spec, start_step=0, strategy=None):
     With a strategy, each input pipeline yields its local replicas' slices in replica order, which
     `distribute_datasets_from_function` hands to the replicas round-robin.
     """
+    if spec.batch_size > len(images):
+        # Legal (indices are drawn with replacement, as few-shot runs with DiffAugment want), but worth a word.
+        logging.warning("train.batch_size=%d is larger than the %d training images: every batch repeats images",
+                        spec.batch_size, len(images))
     images = tf.constant(images)
     labels = tf.constant(labels)
 

@@ -11,11 +11,20 @@ from absl import logging
 from PIL import Image, UnidentifiedImageError
 
 from tfgan_eff.data import offline
+from tfgan_eff.errors import UserError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+# A folder image whose shorter side is upscaled more than this to data.resolution is skipped (with a warning): it is
+# mostly interpolation (a 1x1 image becomes a flat colour), not data.
+MAX_UPSCALE = 4
 
 
-class DataNotFoundError(FileNotFoundError):
+def folder_problem(path):
+    """Why `path` is not an image folder: "does not exist" or "is a file, not a folder"."""
+    return "is a file, not a folder" if os.path.exists(path) else "does not exist"
+
+
+class DataNotFoundError(UserError, FileNotFoundError):
     """A dataset the config names is not where the config says; the message says what to pass."""
 
 
@@ -42,29 +51,39 @@ def load_folder(path, resolution, channels=3, max_examples=0):
     skipped and counted. Returns (images, labels, stats dict with `skipped`).
     """
     if not os.path.isdir(path):
-        raise DataNotFoundError(f"image folder {path!r} does not exist; pass data.source=folder:/path/to/images")
+        raise DataNotFoundError(f"image folder {path!r} {folder_problem(path)}; pass "
+                                "data.source=folder:/path/to/images")
     classes = sorted(e.name for e in os.scandir(path) if e.is_dir())
     files = []
     for root, _, names in os.walk(path):
         files += [os.path.join(root, n) for n in sorted(names) if n.lower().endswith(IMAGE_EXTENSIONS)]
     files.sort()
-    images, labels, skipped = [], [], 0
+    images, labels, skipped, upscaled = [], [], 0, 0
     for file in files:
         if max_examples and len(images) >= max_examples:
             break
         try:
             with Image.open(file) as im:
+                side = min(im.size)
+                if side * MAX_UPSCALE < resolution:
+                    raise ValueError(f"{im.size[0]}x{im.size[1]} px would be upscaled over {MAX_UPSCALE}x to "
+                                     f"{resolution} px")
+                upscaled += side < resolution
                 image = center_crop_resize(im.convert("RGB"), resolution)
         except (UnidentifiedImageError, OSError, ValueError) as err:
             skipped += 1
-            logging.warning("skipping unreadable image %s: %s", file, err)
+            logging.warning("skipping image %s: %s", file, err)
             continue
         images.append(np.asarray(image, np.uint8))
         rel = os.path.relpath(file, path).split(os.sep)
         labels.append(classes.index(rel[0]) if len(rel) > 1 and rel[0] in classes else 0)
     if not images:
-        raise DataNotFoundError(f"no readable images ({', '.join(IMAGE_EXTENSIONS)}) under {path!r} "
-                                f"({skipped} unreadable)")
+        raise DataNotFoundError(f"no usable images ({', '.join(IMAGE_EXTENSIONS)}) under {path!r} ({skipped} "
+                                "unreadable or too small, see the warnings); point data.source=folder:PATH at a folder "
+                                "of images")
+    if upscaled:
+        logging.warning("folder %s: %d of %d images are smaller than %d px and were upscaled (blurred)", path,
+                        upscaled, len(images), resolution)
     logging.info("folder %s: %d images, %d skipped", path, len(images), skipped)
     return _finish(np.stack(images), channels), np.asarray(labels, np.int64), {"skipped": skipped}
 

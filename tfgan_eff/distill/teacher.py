@@ -12,12 +12,13 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.config.schema import config_from_json
+from tfgan_eff.errors import UserError
 from tfgan_eff.models import registry
-from tfgan_eff.training.checkpoint import CheckpointMismatchError, restore_from
+from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
 from tfgan_eff.training.workdir import read_json
 
 
-class TeacherError(ValueError):
+class TeacherError(UserError, ValueError):
     """The teacher path holds no usable teacher, or its checkpoint does not match the rebuilt models."""
 
 
@@ -50,14 +51,14 @@ def locate(path):
     path = os.path.abspath(path[:-len(".index")] if path.endswith(".index") else path)
     if os.path.isdir(os.path.join(path, "checkpoints")):
         ckpt_dir, run_dir = os.path.join(path, "checkpoints"), path
-        prefix = tf.train.latest_checkpoint(ckpt_dir)
+        prefix = next(iter(checkpoints_in(ckpt_dir)), None)
     elif os.path.isdir(path):
         ckpt_dir, run_dir = path, os.path.dirname(path)
-        prefix = tf.train.latest_checkpoint(ckpt_dir)
+        prefix = next(iter(checkpoints_in(ckpt_dir)), None)
     else:
         prefix, run_dir = path, os.path.dirname(os.path.dirname(path))
     if prefix is None:
-        raise TeacherError(f"no checkpoint in teacher {path!r} (expected {ckpt_dir}/checkpoint): has its run "
+        raise TeacherError(f"no checkpoint in teacher {path!r} (expected {ckpt_dir}/ckpt-N.index): has its run "
                            "saved one yet?")
     config_path = os.path.join(run_dir, "config.json")
     return prefix, (config_path if os.path.isfile(config_path) else None)

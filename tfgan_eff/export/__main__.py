@@ -5,6 +5,9 @@ import os
 
 from absl import app, flags, logging
 
+from tfgan_eff import cli
+
+flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 _WORKDIR = flags.DEFINE_string("workdir", None, "Work dir (or checkpoint prefix) of a training run.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output dir (default: <run dir>/export).")
 _MODES = flags.DEFINE_list("modes", ["float32", "dynamic_int8", "full_int8"], "TFLite modes to convert.")
@@ -16,15 +19,16 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     logging.set_verbosity(logging.INFO)
-    from tfgan_eff import inference  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.export import export_generator  # pylint: disable=import-outside-toplevel
+    with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
+        from tfgan_eff import inference  # pylint: disable=import-outside-toplevel
+        from tfgan_eff.export import export_generator  # pylint: disable=import-outside-toplevel
 
-    generator, cfg = inference.restore_generator(_WORKDIR.value)
-    run_dir = inference.find_run_dir(_WORKDIR.value) if os.path.isdir(_WORKDIR.value) else \
-        os.path.dirname(os.path.dirname(_WORKDIR.value))
-    out = _OUT.value or os.path.join(run_dir, "export")
-    report = export_generator(generator, out, modes=tuple(_MODES.value), seed=cfg.seed,
-                              sparsity_report=_SPARSITY.value)
+        generator, cfg = inference.restore_generator(_WORKDIR.value)
+        run_dir = inference.find_run_dir(_WORKDIR.value) if os.path.isdir(_WORKDIR.value) else \
+            os.path.dirname(os.path.dirname(_WORKDIR.value))
+        out = _OUT.value or os.path.join(run_dir, "export")
+        report = export_generator(generator, out, modes=tuple(_MODES.value), seed=cfg.seed,
+                                  sparsity_report=_SPARSITY.value)
     for name, entry in report["artifacts"].items():
         if "error" in entry:
             logging.error("%s: %s", name, entry["error"])

@@ -12,13 +12,14 @@ import os
 
 import numpy as np
 
+from tfgan_eff.errors import UserError
 from tfgan_eff.search.candidate_ops import NORMAL_OPS, UP_OPS
 from tfgan_eff.search.space import ARCH_TENSORS, NUM_CELLS
 
 _FIELDS = ("normal", "up", "skip_2", "skip_3")
 
 
-class GenotypeError(ValueError):
+class GenotypeError(UserError, ValueError):
     """A genotype (JSON or fields) that does not describe a network of the alphaGAN search space."""
 
 

@@ -1,24 +1,84 @@
-"""Checkpoints that resume exactly, refuse foreign architectures, and fall back past a corrupted latest file."""
+"""Checkpoints that resume exactly, refuse foreign architectures, and fall back past a corrupted latest file.
+
+Training (Checkpointer), load_generator / evaluate / export and teachers (restore_from) share one restore path: the
+checkpoint files present, newest first, whatever the `checkpoint` index file says (it may be missing, garbled or
+empty); an unreadable checkpoint is reported by name and the previous one is tried; none readable is an error.
+"""
 
 import os
+import re
 
 import tensorflow as tf
 from absl import logging
 
+from tfgan_eff.errors import UserError
 
-class CheckpointMismatchError(ValueError):
+INDEX = "checkpoint"  # tf.train.CheckpointManager's index file
+_CKPT_FILE = re.compile(r"^(?P<prefix>.+-(?P<number>\d+))\.index$")
+# What a truncated or corrupted checkpoint raises on restore (a truncated data file surfaces as IndexError).
+_UNREADABLE = (tf.errors.OpError, IndexError, OSError)
+
+
+class CheckpointMismatchError(UserError, ValueError):
     """The checkpoint was written by another architecture or config; nothing was restored partially."""
+
+
+class NoReadableCheckpointError(UserError, FileNotFoundError):
+    """A checkpoint dir (or prefix) holds no checkpoint that can be read."""
+
+
+def _index_readable(directory):
+    """Whether TF can read the index file of `directory` (False when it is missing)."""
+    try:
+        # An empty index raises ValueError, a binary one UnicodeDecodeError; garbled text gives None with a warning.
+        return tf.train.get_checkpoint_state(directory) is not None
+    except (ValueError, tf.errors.OpError):
+        return False
+
+
+def checkpoints_in(directory):
+    """Path prefixes of the checkpoints in `directory` (every `<name>-N.index` file present, whatever the index file
+    lists), newest (highest N) first."""
+    if not os.path.isdir(directory):
+        return []
+    found = {os.path.join(directory, m["prefix"]): int(m["number"])
+             for m in map(_CKPT_FILE.match, os.listdir(directory)) if m}
+    return sorted(found, key=lambda p: (found[p], p), reverse=True)
+
+
+def _restore_newest_readable(candidates, restore_one, where):
+    """Calls `restore_one(path)` on each candidate, newest first, until one is readable; returns its path.
+
+    A CheckpointMismatchError (a readable checkpoint of another model) is raised at once: an older one would not
+    match either.
+    """
+    for path in candidates:
+        try:
+            restore_one(path)
+            return path
+        except _UNREADABLE as err:
+            logging.error("checkpoint %s is unreadable (%s): %s; trying the previous one", path,
+                          type(err).__name__, str(err).splitlines()[0] if str(err) else "")
+    tried = f"tried {', '.join(map(os.path.basename, candidates))}" if candidates else "no checkpoint files"
+    raise NoReadableCheckpointError(f"no readable checkpoint in {where} ({tried}). Nothing was overwritten: pass "
+                                    "another --workdir, or move the checkpoints away to start over")
 
 
 class Checkpointer:
     """Wraps tf.train.CheckpointManager for one set of objects in `<directory>`.
 
     TF writes each checkpoint under a temporary name and publishes it by rename, and updates the `checkpoint` index
-    last, so a run killed mid-write leaves the previous checkpoint as the latest.
+    last, so a run killed mid-write leaves the previous checkpoint as the latest. An unreadable index is kept as
+    `checkpoint.unreadable` and a new one is written with the next save; older checkpoints are never deleted for it.
     """
 
     def __init__(self, directory, max_to_keep=3, **objects):
         self.directory = directory
+        index = os.path.join(directory, INDEX)
+        if os.path.exists(index) and not _index_readable(directory):
+            os.replace(index, index + ".unreadable")
+            logging.warning("checkpoint index %s is unreadable: kept as %s.unreadable; resuming from the checkpoint "
+                            "files present", index, index)
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
 
@@ -40,37 +100,30 @@ class Checkpointer:
                 "Use a new --workdir, or the config the checkpoint was written with.") from err
 
     def restore_latest(self):
-        """Restores the newest readable checkpoint; returns its path or None when there is none.
+        """Restores the newest readable checkpoint; returns its path, or None when the directory holds none.
 
-        A truncated or corrupted checkpoint is reported by name and the previous one is tried.
+        Raises NoReadableCheckpointError when there are checkpoints but none is readable (never starts over).
         """
-        candidates = list(reversed(self.manager.checkpoints))
-        for path in candidates:
-            try:
-                self._restore_one(path)
-                logging.info("restored %s", path)
-                return path
-            except (tf.errors.OpError, IndexError, OSError) as err:  # truncated files surface as IndexError
-                logging.error("checkpoint %s is unreadable (%s): %s; trying the previous one", path,
-                              type(err).__name__, str(err).splitlines()[0])
-        if candidates:
-            raise CheckpointMismatchError(f"no readable checkpoint in {self.directory} (tried {candidates})")
-        return None
+        candidates = checkpoints_in(self.directory)
+        if not candidates:
+            return None
+        return _restore_newest_readable(candidates, self._restore_one, self.directory)
 
 
 def restore_from(path, **objects):
-    """Restores `objects` from the checkpoint at `path` (a prefix or a directory with a `checkpoint` index).
+    """Restores `objects` from the checkpoint at `path` (a prefix, or a directory: its newest readable checkpoint).
 
     Only the named objects are read (other objects in the file are ignored); their variables must all match.
+    Returns the checkpoint's path prefix.
     """
-    if os.path.isdir(path):
-        latest = tf.train.latest_checkpoint(path)
-        if latest is None:
-            raise FileNotFoundError(f"no checkpoint in {path}")
-        path = latest
-    status = tf.train.Checkpoint(**objects).restore(path)
-    try:
-        status.assert_existing_objects_matched().expect_partial()  # the rest of the file is ignored on purpose
-    except AssertionError as err:
-        raise CheckpointMismatchError(f"checkpoint {path} does not match the model being restored: {err}") from err
-    return path
+
+    def restore_one(prefix):
+        status = tf.train.Checkpoint(**objects).restore(prefix)
+        try:
+            status.assert_existing_objects_matched().expect_partial()  # the rest of the file is ignored on purpose
+        except AssertionError as err:
+            raise CheckpointMismatchError(
+                f"checkpoint {prefix} does not match the model being restored: {err}") from err
+
+    candidates = checkpoints_in(path) if os.path.isdir(path) else [path]
+    return _restore_newest_readable(candidates, restore_one, path)

@@ -17,13 +17,14 @@ from typing import Callable, Optional
 
 from absl import logging
 
+from tfgan_eff.errors import UserError
 from tfgan_eff.export.pipeline import export_generator
 from tfgan_eff.training import evaluator
 from tfgan_eff.training.loop import load_data, train_gan
 from tfgan_eff.training.workdir import read_json, write_json
 
 
-class WorkdirMismatchError(ValueError):
+class WorkdirMismatchError(UserError, ValueError):
     """The work dir holds a run of another method or config."""
 
 

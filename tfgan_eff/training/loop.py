@@ -12,6 +12,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.data import pipeline, sources
+from tfgan_eff.errors import UserError
 from tfgan_eff.models import registry
 from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training import callbacks, checkpoint
@@ -75,11 +76,18 @@ class Run:
 
     def restore(self, init_from=""):
         """Resumes from this run's own checkpoint; else, if `init_from` names a checkpoint, starts from its G, D,
-        EMA and step (fresh optimizers). Returns the step to start at."""
-        if self.checkpointer.restore_latest() is None and init_from:
+        EMA and step (fresh optimizers). The config's learning rates replace the checkpoint's (logged when they
+        differ). Returns the step to start at."""
+        resumed = self.checkpointer.restore_latest()
+        if resumed is not None:
+            logging.info("resuming at step %d from %s", self.step, resumed)
+        elif init_from:
             items = {k: v for k, v in self.trainer.checkpoint_items().items() if "optimizer" not in k}
             path = checkpoint.restore_from(init_from, **items)
             logging.info("initialised from %s at step %d (optimizers reset)", path, self.step)
+        for key, (old, new) in self.trainer.apply_config_learning_rates().items():
+            logging.warning("%s changed on resume: %g (checkpoint) -> %g (config); training goes on with %g", key,
+                            old, new, new)
         return self.step
 
 
@@ -130,16 +138,19 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
         method=cfg.method, config=cfg.name, workdir=workdir, steps=run.step,
         wall_time_s=round(time.time() - t0, 2), steps_per_s=round(progress.steps_per_second, 3),
         params=dict(generator=count_params(run.generator), discriminator=count_params(run.discriminator)),
-        samples=samples, checkpoint=run.checkpointer.latest)
+        samples=samples, checkpoint=run.checkpointer.latest, skipped_steps=int(run.trainer.skipped_steps.numpy()))
     if os.path.exists(os.path.join(workdir, "best", "best.json")):
         summary["best"] = read_json(os.path.join(workdir, "best", "best.json"))
     return run, summary
 
 
-class NonFiniteError(FloatingPointError):
+class NonFiniteError(UserError, FloatingPointError):
     """Training stopped on a NaN/Inf loss; the last good checkpoint is untouched."""
 
     def __init__(self, workdir, last_checkpoint, err):
-        super().__init__(f"a loss became NaN/Inf in {workdir} ({str(err).splitlines()[0]}). The last good "
-                         f"checkpoint is {last_checkpoint}. Lower the learning rates, or set "
-                         "--config.train.nan_policy=skip to skip such steps.")
+        text = str(err)  # "Graph execution error: ... non-finite G loss : Tensor had NaN values ..."
+        reason = text[text.index("non-finite"):].split("]")[0].splitlines()[0] if "non-finite" in text else text
+        super().__init__(f"a loss became NaN/Inf in {workdir} ({reason}). The last good checkpoint is "
+                         f"{last_checkpoint or 'none yet'}. Lower the learning rates and rerun (the config's values "
+                         "apply on resume), or set --config.train.nan_policy=skip to skip such steps (at most "
+                         "train.max_skipped_in_row in a row).")

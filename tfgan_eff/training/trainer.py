@@ -6,13 +6,21 @@ replicas equal the single-device gradients. Subclasses (DGL-GAN, STU-GAN) extend
 post-update hooks instead of copying the step.
 """
 
+import threading
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan_eff.data.diffaug import diff_augment, parse_policy
 from tfgan_eff.losses import adversarial, penalties
 from tfgan_eff.models.ema import update_ema
 from tfgan_eff.ops.replica import all_finite, assign_synced
+
+
+def _section(train_cfg, key):
+    """The train config section named by a dotted key `train.<name>`."""
+    return train_cfg[key.split(".", 1)[1]]
 
 
 def make_adam(opt_cfg):
@@ -44,6 +52,15 @@ class GANTrainer(keras.Model):
         self.d_optimizer = make_adam(train_cfg.d_opt)
         self.step = keras.Variable(0, dtype="int64", trainable=False, name="g_step",
                                    aggregation="only_first_replica")
+        # nan_policy=skip: steps skipped since this process started, and in a row now (not checkpointed: a resumed
+        # run counts afresh; the updates of a skipped step were undone, so nothing else depends on them).
+        self.skipped_steps = keras.Variable(0, dtype="int64", trainable=False, name="skipped_steps",
+                                            aggregation="only_first_replica")
+        self.skipped_in_row = keras.Variable(0, dtype="int64", trainable=False, name="skipped_in_row",
+                                             aggregation="only_first_replica")
+        # Each update's all-replica finiteness, collected while train_step is traced; per thread because
+        # MirroredStrategy traces every replica's step in its own thread.
+        self._traced_step = threading.local()
         self.built = True
 
     # ----------------------------------------------------------------- set-up
@@ -65,6 +82,23 @@ class GANTrainer(keras.Model):
         if self.ema_generator is not None:
             items["ema_generator"] = self.ema_generator
         return items
+
+    def optimizer_sections(self):
+        """{config key of an optimizer section: the optimizer it configures}."""
+        return {"train.g_opt": self.g_optimizer, "train.d_opt": self.d_optimizer}
+
+    def apply_config_learning_rates(self):
+        """Sets every optimizer's learning rate to its config value; returns {config key: (old, new)} of those that
+        changed. A checkpoint restores the learning rate it was saved with (Adam's betas and epsilon are not saved:
+        they always come from the config), so a resumed run needs this to follow a changed config."""
+        changed = {}
+        for key, optimizer in self.optimizer_sections().items():
+            configured = _section(self.train_cfg, key).lr
+            current = float(optimizer.learning_rate.numpy())
+            if current != float(np.float32(configured)):
+                optimizer.learning_rate.assign(configured)
+                changed[f"{key}.lr"] = (current, configured)
+        return changed
 
     # ------------------------------------------------------------------ pieces
     def _labels(self, labels):
@@ -159,6 +193,7 @@ class GANTrainer(keras.Model):
             optimizer.apply_gradients(zip(grads, variables))
             return
         finite = all_finite(losses)
+        self._traced_step.__dict__.setdefault("finite", []).append(finite)
         safe = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
         previous = [tf.identity(v) for v in variables]
         optimizer.apply_gradients(zip(safe, variables))
@@ -183,16 +218,31 @@ class GANTrainer(keras.Model):
         active = self.step >= self.train_cfg.ema_start
         update_ema(self.ema_generator, self.generator, self.ema_decay(), active)
 
+    def count_skipped(self):
+        """nan_policy=skip: counts this step as skipped when any of its updates was, and stops the run (an
+        InvalidArgumentError naming "non-finite" losses, as nan_policy=stop does) after more than
+        train.max_skipped_in_row skipped steps in a row. Returns the log values."""
+        skipped = tf.logical_not(tf.reduce_all(tf.stack(self._traced_step.__dict__.pop("finite"))))
+        self.skipped_steps.assign_add(tf.cast(skipped, tf.int64))
+        self.skipped_in_row.assign(tf.where(skipped, self.skipped_in_row + 1, tf.zeros_like(self.skipped_in_row)))
+        limit = self.train_cfg.max_skipped_in_row
+        if limit:
+            tf.debugging.assert_less_equal(
+                self.skipped_in_row, tf.constant(limit, tf.int64),
+                message=f"non-finite losses in more than {limit} steps in a row (train.max_skipped_in_row)")
+        return {"skipped_steps": tf.reshape(tf.cast(self.skipped_steps, tf.float32), [1])}
+
     # ------------------------------------------------------------ train step
     def train_step(self, data):
         logs = {}
         for k in range(self.n_critic):
             logs = self.d_step(data, k)
         logs.update(self.g_step(data))
+        skip_logs = self.count_skipped() if self.train_cfg.nan_policy == "skip" else {}
         if self.ema_generator is not None:
             self.update_ema()
         self.step.assign_add(1)
-        return self._global_logs(logs)
+        return {**self._global_logs(logs), **skip_logs}  # the counter is the same on every replica: not summed
 
     @staticmethod
     def _global_logs(logs):
