@@ -104,8 +104,10 @@ def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kil
 
 
 def test_mirrored_two_cpus_equals_one_device(tmp_path):
+    # The script's own directory comes first on its sys.path: point it at this checkout's tfgan_eff.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
     out = subprocess.run([sys.executable, os.path.join(HERE, "dgl_mirrored_check.py"), str(tmp_path)],
-                         capture_output=True, text=True, timeout=300, check=True)
+                         capture_output=True, text=True, timeout=300, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["teacher_term"] != 0.0
     assert abs(result["teacher_loss"] - 0.5 * result["teacher_term"]) < 1e-6  # lambda 0.5, summed over replicas

@@ -6,14 +6,17 @@ import ml_collections
 def section():
     """DGL-GAN keys: teacher source, student widths, lambda and the stage switch."""
     return ml_collections.ConfigDict(dict(
-        teacher_workdir="",       # trained teacher run (work dir); empty = train one in <workdir>/teacher
+        # Trained teacher: a train_gan work dir (or checkpoint), or a teacher D alone as a SavedModel dir or .keras
+        # file (no G_T: no teacher row, no l1 baseline); empty = train one in <workdir>/teacher.
+        teacher_workdir="",
         teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
         student_g_width=0.5,      # student G width relative to the teacher's
         student_d_width=1.0,      # student D width relative to the teacher's
         lambda_teacher=0.1,
         switch_fraction=0.5,      # stage 2 starts at this fraction of train.steps ...
         switch_step=-1,           # ... or at this step when >= 0
-        baselines="plain",        # comma list of plain, l1, boost
+        teacher_diffaug=False,    # True: D_T judges the DiffAugment-ed fake D_S saw (the official code: un-augmented)
+        baselines="plain",        # comma list of plain, l1, boost (full-width G, official StyleGAN2 boost term)
         l1_weight=1.0,            # weight of the L1 output-distillation baseline
     ))
 

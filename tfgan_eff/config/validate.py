@@ -137,6 +137,10 @@ def _method_problems(cfg):
             p.append(f"dgl.switch_step={dgl.switch_step} must be < train.steps={cfg.train.steps}")
         for name in filter(None, dgl.baselines.split(",")):
             p += _choice(name, "dgl.baselines item", ("plain", "l1", "boost"))
+        from tfgan_eff.distill.teacher import discriminator_format  # pylint: disable=import-outside-toplevel
+        if "l1" in dgl.baselines.split(",") and dgl.teacher_workdir and discriminator_format(dgl.teacher_workdir):
+            p.append(f"dgl.baselines item 'l1' needs a teacher generator, but dgl.teacher_workdir "
+                     f"{dgl.teacher_workdir!r} is a discriminator file; drop l1 or pass the teacher's work dir")
     if cfg.method == "sparse":
         p += _sparse_problems(cfg)
     if cfg.method == "search" or cfg.model.g.arch == "genotype":
