@@ -24,6 +24,6 @@ def get_config():
         opt.update(lr=2e-4, beta1=0.0, beta2=0.9)
     c.eval.update(extractor="inception", num_samples=10000, metrics="fid,kid,is")
     c.sparse.update(g_density=0.2, d_density=0.3, distribution="erk", mode="dynamic_g", update_every=1000,
-                    drop_fraction=0.5, drop_fraction_end=0.005, reset_optimizer_state=True,
+                    drop_fraction=0.5, drop_fraction_end=0.005, reset_optimizer_state=False,
                     comparisons="dense,static")
     return c

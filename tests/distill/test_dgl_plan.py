@@ -12,6 +12,8 @@ import pytest
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
+from tfgan_eff.distill.plan import plan
+from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer
 from tfgan_eff.training import experiment
 from tfgan_eff.training.loop import train_gan as real_train_gan
 
@@ -104,9 +106,23 @@ def test_stage2_starts_from_stage1_with_fresh_optimizers_and_resumes_after_a_kil
 
 
 def test_mirrored_two_cpus_equals_one_device(tmp_path):
+    # The script's own directory comes first on its sys.path: point it at this checkout's tfgan_eff.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
     out = subprocess.run([sys.executable, os.path.join(HERE, "dgl_mirrored_check.py"), str(tmp_path)],
-                         capture_output=True, text=True, timeout=300, check=True)
+                         capture_output=True, text=True, timeout=300, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["teacher_term"] != 0.0
     assert abs(result["teacher_loss"] - 0.5 * result["teacher_term"]) < 1e-6  # lambda 0.5, summed over replicas
     assert result["max_diff"] < 1e-5 and result["log_diff"] < 1e-5, result
+
+
+def test_plan_wires_boost_teacher_diffaug_and_a_discriminator_only_teacher(dgl_cfg, tmp_path):
+    (tmp_path / "teacher_d.keras").write_bytes(b"")  # recognised by its name; only loaded when a student trains
+    dgl_cfg.dgl.update(teacher_workdir=str(tmp_path / "teacher_d.keras"), baselines="plain,boost", teacher_diffaug=True)
+    runs = {run.name: run for run in plan(dgl_cfg, str(tmp_path)).runs}
+    assert list(runs) == ["stage1", "dgl", "plain", "boost_stage1", "boost"]  # no teacher run to train or evaluate
+    for name, trainer in (("dgl", DGLTrainer), ("boost", BoostTrainer)):
+        keywords = runs[name].trainer_factory.keywords
+        assert keywords["trainer"] is trainer and keywords["teacher_diffaug"] is True
+    assert runs["plain"].trainer_factory is None and runs["dgl"].init_from == "stage1"
+    assert runs["boost"].cfg.model.g.width == 1.0 and runs["dgl"].cfg.model.g.width == 0.5

@@ -4,13 +4,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgan_eff.data import pipeline
+from tfgan_eff.data.diffaug import diff_augment, parse_policy
 from tfgan_eff.distill.teacher import freeze
-from tfgan_eff.distill.trainer import DGLTrainer, L1DistillTrainer
+from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
 from tfgan_eff.models import registry
+from tfgan_eff.models.ema import copy_weights
+from tfgan_eff.training.loop import batch_spec
+from tfgan_eff.training.trainer import GANTrainer
 
 
-def _trainer(cfg, g, d, teacher, weight=0.1, switch=0, cls=DGLTrainer):
-    trainer = cls(g, d, cfg.train, teacher=teacher, weight=weight, switch_step=switch)
+def _trainer(cfg, g, d, teacher, weight=0.1, switch=0, cls=DGLTrainer, **kwargs):
+    trainer = cls(g, d, cfg.train, teacher=teacher, weight=weight, switch_step=switch, **kwargs)
     trainer.build_optimizers()
     return trainer
 
@@ -117,3 +122,78 @@ def test_l1_distillation_term(dgl_cfg, student_and_teacher, batch):
     tf.function(trainer.train_step)(batch)
     for b, a in zip(before, _values(g_t)):  # BN statistics of G_T included
         np.testing.assert_array_equal(b, a)
+
+
+POLICY = "color,translation,cutout"
+
+
+@pytest.mark.parametrize("teacher_diffaug", [False, True])
+def test_teacher_sees_the_fake_as_generated_unless_teacher_diffaug(dgl_cfg, student_and_teacher, batch,
+                                                                   teacher_diffaug):
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.3, diffaug=POLICY, teacher_diffaug=teacher_diffaug)
+    fake = g(batch["z_g"], training=False)
+    augmented = diff_augment(fake, batch["aug_g"], parse_policy(POLICY))
+    by_hand = {seen: float(np.mean(-d_t(images, training=False).numpy()))
+               for seen, images in (("fake", fake), ("augmented", augmented))}
+    assert abs(by_hand["fake"] - by_hand["augmented"]) > 1e-4  # the augmentation changes D_T's verdict
+    extra, logs = trainer.extra_generator_loss(fake, batch)
+    expected = by_hand["augmented" if teacher_diffaug else "fake"]
+    np.testing.assert_allclose(float(logs["teacher_term"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(extra), 0.3 * expected, rtol=1e-5)
+
+
+def test_boost_term_matches_official_weighting(dgl_cfg, student_and_teacher, batch):
+    g, d, d_t = student_and_teacher
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.1, cls=BoostTrainer)
+    fake = g(batch["z_g"], training=False)
+    logits = d_t(fake, training=False).numpy().astype(np.float64)
+    assert (logits < 0).any() and (logits > 0).any()
+    # stopgrad(-D_T) * 1[D_T < 0] * softplus(-D_T) per example, as loss.G_pathreg_ens in the official code.
+    per_example = -logits * (logits < 0) * np.log1p(np.exp(-logits))
+    extra, logs = trainer.extra_generator_loss(fake, batch)
+    np.testing.assert_allclose(float(logs["teacher_term"]), per_example.mean(), rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(float(extra), 0.1 * per_example.mean(), rtol=1e-5, atol=1e-9)
+
+
+def test_student_d_update_does_not_depend_on_the_teacher(dgl_cfg, student_and_teacher, batch):
+    g, d, d_t = student_and_teacher
+    weights = {}
+    for name in ("plain", "teacher_a", "teacher_b"):
+        g_copy, d_copy = registry.build_generator(dgl_cfg, 0.5), registry.build_discriminator(dgl_cfg)
+        copy_weights(g_copy, g)
+        copy_weights(d_copy, d)
+        if name == "plain":
+            trainer = GANTrainer(g_copy, d_copy, dgl_cfg.train)
+            trainer.build_optimizers()
+        else:
+            teacher = d_t if name == "teacher_a" else freeze(registry.build_discriminator(dgl_cfg))
+            trainer = _trainer(dgl_cfg, g_copy, d_copy, teacher, weight=1.0)
+        trainer.d_step(batch, 0)
+        weights[name] = _values(d_copy)
+    assert any(not np.array_equal(a, b) for a, b in zip(_values(d), weights["plain"]))  # D did move
+    for name in ("teacher_a", "teacher_b"):
+        for a, b in zip(weights["plain"], weights[name]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_conditional_teacher_gets_the_fake_labels(dgl_cfg):
+    dgl_cfg.data.update(conditional=True, num_classes=3)
+    dgl_cfg.model.g.arch = dgl_cfg.model.d.arch = "sngan"
+    g, d = registry.build_generator(dgl_cfg, 0.5), registry.build_discriminator(dgl_cfg)
+    d_t = freeze(registry.build_discriminator(dgl_cfg))
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
+    batch = pipeline.step_batch(images, rng.integers(0, 3, 16), batch_spec(dgl_cfg), 0, 0, 1)
+    labels = batch["fake_labels_g"]
+    assert len(set(labels.numpy().tolist())) > 1
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=1.0)
+    fake = g(batch["z_g"], labels, training=False)
+    term = float(trainer.extra_generator_loss(fake, batch)[1]["teacher_term"])
+    np.testing.assert_allclose(term, np.mean(-d_t(fake, labels, training=False).numpy()), rtol=1e-5)
+    other = float(np.mean(-d_t(fake, (labels + 1) % 3, training=False).numpy()))
+    assert abs(term - other) > 1e-6  # D_T's projection term reads the labels
+    with tf.GradientTape() as tape:
+        loss, _, _ = trainer.generator_loss(batch)
+    grads = tape.gradient(loss, g.trainable_variables)
+    assert all(grad is not None for grad in grads)

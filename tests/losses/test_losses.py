@@ -25,6 +25,18 @@ def test_wasserstein_by_hand():
     np.testing.assert_allclose(adversarial.wasserstein_g(FAKE), -FAKE)
 
 
+def test_dgl_boost_by_hand_and_its_weight_is_a_constant():
+    sp = lambda x: np.log1p(np.exp(x))  # noqa: E731
+    logits = tf.constant(FAKE)
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        term = adversarial.dgl_boost_g(logits)
+    # -D_T * 1[D_T < 0] * softplus(-D_T): only the first example (D_T = -2) counts.
+    np.testing.assert_allclose(term, [2.0 * sp(2.0), 0.0, 0.0], rtol=1e-6)
+    # The weight is stop-gradient: d/dl = -relu(-l) * sigmoid(-l), not the product rule's extra term.
+    np.testing.assert_allclose(tape.gradient(term, logits), [-2.0 / (1.0 + np.exp(-2.0)), 0.0, 0.0], rtol=1e-6)
+
+
 def test_hinge_value_is_minus_mean_hinge():
     assert float(adversarial.hinge_value(REAL, FAKE)) == pytest.approx(-(0 + 0.5 + 2) / 3 - (0 + 1.3 + 2.5) / 3)
 

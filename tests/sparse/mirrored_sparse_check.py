@@ -73,8 +73,8 @@ facts["init_zero_counts_exact"] = all(
 nnz_before = mask_set.nnz()
 masks_before = [m.numpy() for m in mask_set.masks]
 
-gradient_updater = MaskUpdater(mask_set, optimizer, grow="gradient")
-random_updater = MaskUpdater(mask_set, optimizer, grow="random", seed=9)
+gradient_updater = MaskUpdater(mask_set, optimizer, grow="gradient", reset_optimizer_state=True)
+random_updater = MaskUpdater(mask_set, optimizer, grow="random", reset_optimizer_state=True, seed=9)
 rng = np.random.default_rng(0)
 batches = [rng.standard_normal((GLOBAL_BATCH // 2, 8, 8, 2)).astype("float32") for _ in range(2)]
 

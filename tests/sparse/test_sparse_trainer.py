@@ -13,6 +13,7 @@ from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
 from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.sparse import erk
+from tfgan_eff.sparse.drop_grow import drop_grow
 from tfgan_eff.sparse.trainer import SparseTrainer
 from tfgan_eff.sparse.update import optimizer_moments
 from tfgan_eff.training.loop import batch_spec, load_data
@@ -39,8 +40,12 @@ def masked_positions_are_zero(mask_set):
 
 @pytest.fixture(scope="module")
 def trained_trainer():
-    """(cfg, a dynamic_gd SparseTrainer after 2 fit steps, its mask update fn, its dataset, zeros per mask at init)."""
+    """(cfg, a dynamic_gd SparseTrainer after 2 fit steps, its mask update fn, its dataset, zeros per mask at init).
+
+    Its updates reset the regrown weights' Adam moments (the RigL option); the official default keeps them.
+    """
     cfg = tiny_cfg()
+    cfg.sparse.reset_optimizer_state = True
     images, labels = load_data(cfg)
     keras.utils.set_random_seed(0)
     g, d, ema = registry.build_generator(cfg), registry.build_discriminator(cfg), registry.build_generator(cfg)
@@ -99,6 +104,84 @@ def test_update_keeps_nnz_and_zeroes_regrown_weights_and_moments(trained_trainer
     for new, ema_kernel, kernel in zip(regrown_g, ema_kernels, trainer.g_masks.kernels):
         np.testing.assert_array_equal(ema_kernel[new], kernel.numpy()[new])
     assert masked_positions_are_zero(trainer.g_masks) and masked_positions_are_zero(trainer.d_masks)
+
+
+@pytest.fixture(scope="module")
+def dynamic_g_trainer():
+    """(cfg, a dynamic_g SparseTrainer after 2 steps, its mask update fn, its batch iterator, D masks at init)."""
+    cfg = tiny_cfg()
+    cfg.sparse.mode = "dynamic_g"
+    images, labels = load_data(cfg)
+    keras.utils.set_random_seed(1)
+    trainer = SparseTrainer(registry.build_generator(cfg), registry.build_discriminator(cfg), cfg.train,
+                            sparse_cfg=cfg.sparse, seed=5)
+    trainer.build_optimizers()
+    trainer.compile()
+    d_masks = [m.numpy() for m in trainer.d_masks.masks]
+    batches = iter(pipeline.make_dataset(images, labels, batch_spec(cfg)))
+    for _ in range(2):
+        trainer.train_step(next(batches))  # eagerly: tracing fit's step would cost more than these tests
+    update_fn = trainer.mask_update_function(tf.distribute.get_strategy(), batch_spec(cfg),
+                                             (cfg.data.resolution,) * 2 + (cfg.data.channels,))
+    return cfg, trainer, update_fn, batches, d_masks
+
+
+def _hinge_g_loss_grads(trainer, batch):
+    """Dense gradients of -mean D(G(z)) w.r.t. G's masked kernels, written out here (no trainer code), with G's and
+    D's state (BN statistics, spectral-norm vectors) put back afterwards."""
+    g, d = trainer.generator, trainer.discriminator
+    state = g.non_trainable_variables + d.non_trainable_variables
+    saved = [v.numpy() for v in state]
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(d(g(batch["z_g"], training=True), training=True))
+    grads = tape.gradient(loss, trainer.g_masks.kernels)
+    for var, value in zip(state, saved):
+        var.assign(value)
+    return [grad.numpy() for grad in grads]
+
+
+def test_growth_takes_top_dense_gradient_positions_of_the_g_loss(dynamic_g_trainer):
+    cfg, trainer, update_fn, _, _ = dynamic_g_trainer
+    assert cfg.train.loss == "hinge" and not cfg.data.diffaug and not trainer.conditional
+    step = int(trainer.step.numpy())
+    # The batch the update function draws for this step: the G loss never reads the real images.
+    batch = pipeline.step_batch(tf.zeros([1, cfg.data.resolution, cfg.data.resolution, cfg.data.channels], tf.uint8),
+                                tf.zeros([1], tf.int64), batch_spec(cfg), step, 0, 1)
+    independent = _hinge_g_loss_grads(trainer, batch)
+    probe = [grad.numpy() for grad in trainer.probe_gradients(batch)]
+    masks = trainer.g_masks
+    old_masks, weights = [m.numpy() for m in masks.masks], [k.numpy() for k in masks.kernels]
+    for grad, ref, mask in zip(probe, independent, old_masks):
+        np.testing.assert_allclose(grad, ref, rtol=1e-4, atol=1e-7)
+        assert np.count_nonzero(grad[mask == 0]) > 0.9 * np.sum(mask == 0)  # dense: inactive positions too
+    drop_fraction = update_fn(step)
+    differs_from_masked = False
+    for mask_var, old, weight, grad, ref in zip(masks.masks, old_masks, weights, probe, independent):
+        new = mask_var.numpy()
+        expected, grown = drop_grow(weight, old, np.abs(grad), drop_fraction)
+        np.testing.assert_array_equal(new, expected.numpy())
+        # Top-|gradient| of the independent gradient: every grown position outranks every eligible one left out.
+        grown = grown.numpy() > 0
+        kept = (old > 0) & (new > 0) & ~grown
+        left_out = ~kept & ~(new > 0)
+        assert grown.any() and np.abs(ref[grown]).min() >= np.abs(ref[left_out]).max() * (1 - 1e-4)
+        # Masked gradients (zero where inactive) would re-grow the dropped weights and leave the mask as it was.
+        from_masked, _ = drop_grow(weight, old, np.abs(grad * old), drop_fraction)
+        differs_from_masked |= not np.array_equal(from_masked.numpy(), new)
+    assert differs_from_masked
+
+
+def test_dynamic_g_explores_g_and_keeps_d_masks_fixed(dynamic_g_trainer):
+    _, trainer, update_fn, batches, init_d_masks = dynamic_g_trainer
+    assert trainer.d_updater is None
+    g_before = [m.numpy() for m in trainer.g_masks.masks]
+    update_fn(int(trainer.step.numpy()))
+    trainer.train_step(next(batches))
+    assert any(not np.array_equal(b, m.numpy()) for b, m in zip(g_before, trainer.g_masks.masks))
+    for init, mask, ever in zip(init_d_masks, trainer.d_masks.masks, trainer.d_masks.ever_active):
+        np.testing.assert_array_equal(mask.numpy(), init)
+        np.testing.assert_array_equal(ever.numpy(), init)  # no D position was ever switched on
+    assert masked_positions_are_zero(trainer.d_masks)
 
 
 def test_modes_and_errors():

@@ -74,6 +74,35 @@ def test_gradient_update_bookkeeping(make_model, inputs, reset):
                 np.testing.assert_array_equal(moment_after, moment_before)
 
 
+@pytest.mark.parametrize("reset", [False, True])
+def test_regrown_weight_takes_the_hand_computed_adam_step(make_model, inputs, reset):
+    """The first step of a regrown weight (value 0) is Keras Adam's step from the moments it keeps (the official
+    STU-GAN code) or from zeroed moments (RigL): then m = (1 - b1) g and v = (1 - b2) g^2, a step of about
+    lr_t (1 - b1) / sqrt(1 - b2) whatever |g| is."""
+    model, mask_set, optimizer = trained(make_model, inputs)
+    moments = [[v.numpy() for v in optimizer_moments(optimizer, k)] for k in mask_set.kernels]
+    newly_active = MaskUpdater(mask_set, optimizer, reset_optimizer_state=reset).update(
+        0.5, kernel_grads(model, mask_set, inputs))
+    with tf.GradientTape() as tape:
+        loss = loss_fn(model, inputs)
+    grads = dict(zip([id(v) for v in model.trainable_variables], tape.gradient(loss, model.trainable_variables)))
+    optimizer.apply_gradients([(grads[id(v)], v) for v in model.trainable_variables])
+
+    lr, b1, b2, eps = 1e-2, optimizer.beta_1, optimizer.beta_2, optimizer.epsilon
+    t = 3  # two steps in trained(), this is the third
+    lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    for kernel, new, (m0, v0) in zip(mask_set.kernels, newly_active, moments):
+        new = new.numpy() > 0
+        g = grads[id(kernel)].numpy().astype(np.float64)[new]
+        m0, v0 = (0.0, 0.0) if reset else (m0[new], v0[new])
+        m, v = b1 * m0 + (1 - b1) * g, b2 * v0 + (1 - b2) * g ** 2
+        np.testing.assert_allclose(kernel.numpy()[new], -lr_t * m / (np.sqrt(v) + eps), rtol=1e-4, atol=1e-9)
+        if reset:  # the step no longer depends on the gradient's size
+            big = np.abs(g) > 1e-4
+            np.testing.assert_allclose(np.abs(kernel.numpy()[new][big]), lr_t * (1 - b1) / np.sqrt(1 - b2),
+                                       rtol=1e-2)
+
+
 def test_random_growth_reproducible_for_same_step(make_model, inputs):
     results = []
     for step in (5, 5, 6):
@@ -107,12 +136,12 @@ def test_errors_say_what_to_pass(make_model, inputs):
     with pytest.raises(ValueError, match="grow must be"):
         MaskUpdater(mask_set, None, grow="magnitude")
     with pytest.raises(ValueError, match="needs the optimizer"):
-        MaskUpdater(mask_set, None)
+        MaskUpdater(mask_set, None, reset_optimizer_state=True)
     with pytest.raises(ValueError, match="one gradient per masked kernel"):
-        MaskUpdater(mask_set, None, reset_optimizer_state=False).update(0.1)
+        MaskUpdater(mask_set, None).update(0.1)
     unbuilt = keras.optimizers.Adam()
     with pytest.raises(ValueError, match="build the optimizer"):
-        MaskUpdater(mask_set, unbuilt).update(0.1, kernel_grads(model, mask_set, inputs))
+        MaskUpdater(mask_set, unbuilt, reset_optimizer_state=True).update(0.1, kernel_grads(model, mask_set, inputs))
     sgd = keras.optimizers.SGD()
     sgd.build(model.trainable_variables)
     with pytest.raises(ValueError, match="reset_optimizer_state=False"):

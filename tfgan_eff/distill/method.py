@@ -16,14 +16,17 @@ BASELINES = ("plain", "l1", "boost")
 def section():
     """DGL-GAN keys: teacher source, student widths, lambda and the stage switch."""
     return ml_collections.ConfigDict(dict(
-        teacher_workdir="",       # trained teacher run (work dir); empty = train one in <workdir>/teacher
+        # Trained teacher: a train_gan work dir (or checkpoint), or a teacher D alone as a SavedModel dir or .keras
+        # file (no G_T: no teacher row, no l1 baseline); empty = train one in <workdir>/teacher.
+        teacher_workdir="",
         teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
         student_g_width=0.5,      # student G width relative to the teacher's
         student_d_width=1.0,      # student D width relative to the teacher's
         lambda_teacher=0.1,
         switch_fraction=0.5,      # stage 2 starts at this fraction of train.steps ...
         switch_step=-1,           # ... or at this step when >= 0
-        baselines="plain",        # comma list of plain, l1, boost
+        teacher_diffaug=False,    # True: D_T judges the DiffAugment-ed fake D_S saw (the official code: un-augmented)
+        baselines="plain",        # comma list of plain, l1, boost (full-width G, official StyleGAN2 boost term)
         l1_weight=1.0,            # weight of the L1 output-distillation baseline
     ))
 
@@ -51,6 +54,13 @@ def smoke(c):
     return c
 
 
+def discriminator_format(path):
+    """"keras" for a `.keras` file, "saved_model" for a SavedModel directory, else None (a work dir or checkpoint)."""
+    if path.endswith(".keras") and os.path.isfile(path):
+        return "keras"
+    return "saved_model" if os.path.isfile(os.path.join(path, "saved_model.pb")) else None
+
+
 def switch_step(cfg):
     """The first step of stage 2: dgl.switch_step when >= 0, else round(dgl.switch_fraction * train.steps)."""
     if cfg.dgl.switch_step >= 0:
@@ -75,6 +85,9 @@ def checks(cfg):
         p.append(f"dgl.switch_step={dgl.switch_step} must be < train.steps={cfg.train.steps}")
     for name in comma_list(dgl.baselines):
         p += choice(name, "dgl.baselines item", BASELINES)
+    if "l1" in comma_list(dgl.baselines) and dgl.teacher_workdir and discriminator_format(dgl.teacher_workdir):
+        p.append(f"dgl.baselines item 'l1' needs a teacher generator, but dgl.teacher_workdir "
+                 f"{dgl.teacher_workdir!r} is a discriminator file; drop l1 or pass the teacher's work dir")
     return p
 
 

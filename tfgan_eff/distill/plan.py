@@ -2,20 +2,21 @@
 
 Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
   teacher/        the full-width teacher, when dgl.teacher_workdir is empty (a baseline run)
-  teacher_eval/   evaluation + float32 export of an external teacher
+  teacher_eval/   evaluation + float32 export of an external teacher (none for a discriminator-only teacher)
   stage1/         student (G width dgl.student_g_width, D width dgl.student_d_width), lambda = 0, up to the switch
   dgl/            stage 2: from stage1's G_S, D_S, EMA and step, fresh optimizers, teacher term on, to train.steps
   plain/ l1/      baselines from the same stage-1 checkpoint for the same total steps (no teacher / L1 KD from G_T)
-  boost_stage1/ boost/   a full-width student trained from scratch through both stages, guided by D_T
+  boost_stage1/ boost/   a full-width student trained from scratch through both stages with the official
+                  StyleGAN2 boost term (each sample weighted by stopgrad(-D_T) * 1[D_T < 0])
   summary.json    the table (FID, KID, G params, G FLOPs, TFLite float32 size) + params/FLOPs of teacher and student
 """
 
 import functools
 import os
 
-from tfgan_eff.distill.method import switch_step
+from tfgan_eff.distill.method import discriminator_format, switch_step
 from tfgan_eff.distill.teacher import TeacherError, load_teacher
-from tfgan_eff.distill.trainer import DGLTrainer, L1DistillTrainer
+from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
 from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
 from tfgan_eff.training.experiment import Plan, SubRun
@@ -62,9 +63,10 @@ class TeacherSource:
         _check_compatible(teacher.cfg, self.cfg)
         return teacher
 
-    def dgl_trainer(self, *args, weight, switch, **kwargs):
-        """DGLTrainer(..., teacher=D_T): a trainer_factory."""
-        return DGLTrainer(*args, teacher=self.teacher.discriminator, weight=weight, switch_step=switch, **kwargs)
+    def d_trainer(self, *args, trainer, weight, switch, teacher_diffaug, **kwargs):
+        """trainer(..., teacher=D_T), a DGLTrainer or BoostTrainer: a trainer_factory."""
+        return trainer(*args, teacher=self.teacher.discriminator, weight=weight, switch_step=switch,
+                       teacher_diffaug=teacher_diffaug, **kwargs)
 
     def l1_trainer(self, *args, weight, switch, **kwargs):
         """L1DistillTrainer(..., teacher=G_T): a trainer_factory."""
@@ -105,16 +107,17 @@ def _student_runs(cfg, source, switch):
         runs.append(SubRun(name, sub_config(cfg, name, total, export_modes=export_modes, g_width=g_width,
                                             d_width=d_width), trainer_factory=factory, init_from=init_from))
 
-    lam = dict(weight=cfg.dgl.lambda_teacher, switch=switch)
+    lam = dict(weight=cfg.dgl.lambda_teacher, switch=switch, teacher_diffaug=cfg.dgl.teacher_diffaug)
     baselines = cfg.dgl.baselines.split(",")
-    two_stage("dgl", functools.partial(source.dgl_trainer, **lam), gw, dw, "stage1", export_modes=cfg.export.modes)
+    two_stage("dgl", functools.partial(source.d_trainer, trainer=DGLTrainer, **lam), gw, dw, "stage1",
+              export_modes=cfg.export.modes)
     if "plain" in baselines:
         two_stage("plain", None, gw, dw, "stage1")
     if "l1" in baselines:
         two_stage("l1", functools.partial(source.l1_trainer, weight=cfg.dgl.l1_weight, switch=switch), gw, dw,
                   "stage1")
     if "boost" in baselines:
-        two_stage("boost", functools.partial(source.dgl_trainer, **lam), 1.0, 1.0, "boost_stage1")
+        two_stage("boost", functools.partial(source.d_trainer, trainer=BoostTrainer, **lam), 1.0, 1.0, "boost_stage1")
     return runs
 
 
@@ -123,10 +126,12 @@ def plan(cfg, workdir):
     student stages and the baselines, and the summary with the comparison table."""
     switch = switch_step(cfg)
     runs = []
+    d_only = bool(cfg.dgl.teacher_workdir and discriminator_format(cfg.dgl.teacher_workdir))
     if cfg.dgl.teacher_workdir:
         source = TeacherSource(cfg, cfg.dgl.teacher_workdir)
-        runs.append(SubRun("teacher_eval", sub_config(cfg, "teacher_eval", cfg.train.steps, export_modes="float32"),
-                           step=source.evaluation_step))
+        if not d_only:  # a teacher discriminator alone has no generator to evaluate
+            runs.append(SubRun("teacher_eval", sub_config(cfg, "teacher_eval", cfg.train.steps,
+                                                          export_modes="float32"), step=source.evaluation_step))
     else:
         source = TeacherSource(cfg, os.path.join(workdir, "teacher"))
         teacher_cfg = sub_config(cfg, "teacher", cfg.dgl.teacher_steps or cfg.train.steps, method="baseline",
@@ -158,9 +163,10 @@ def plan(cfg, workdir):
 
     def summarize(results):
         teacher = source.teacher
+        teacher_facts = dict(checkpoint=teacher.checkpoint, discriminator_only=True) if d_only else \
+            dict(costs("teacher"), checkpoint=teacher.checkpoint, ema=teacher.has_ema)
         return dict(runs=by_role(results), switch_step=switch, total_steps=cfg.train.steps,
-                    lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=source.path,
-                    teacher=dict(costs("teacher"), checkpoint=teacher.checkpoint, ema=teacher.has_ema),
+                    lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=source.path, teacher=teacher_facts,
                     student=dict(costs("student"), g_width=gw, d_width=dw), export=results["dgl"].get("export"))
 
     return Plan(runs=runs, main_run="dgl", table=table, summarize=summarize,

@@ -1,17 +1,23 @@
-"""Loads a trained teacher (G_T, D_T) from a train_gan work dir or a checkpoint, and freezes D_T for real.
+"""Loads a trained teacher (G_T, D_T) from a train_gan work dir or a checkpoint, or a teacher D alone from a
+SavedModel directory or a `.keras` file, and freezes D_T for real.
 
-A teacher is rebuilt from the config its run was trained with (`<workdir>/config.json`) and restored with
+A work-dir teacher is rebuilt from the config its run was trained with (`<workdir>/config.json`) and restored with
 `tfgan_eff.training.checkpoint.restore_from`; the EMA generator is the teacher G when the checkpoint has one.
+A file teacher is a discriminator only (no G_T): it is wrapped to be called like this package's discriminators and
+refused unless it takes this run's images (resolution, channels) and labels (classes).
 """
 
 import dataclasses
 import os
 
+import keras
 import ml_collections
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.config.schema import config_from_json
+from tfgan_eff.distill.method import discriminator_format
 from tfgan_eff.errors import UserError
 from tfgan_eff.models import registry
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
@@ -24,7 +30,8 @@ class TeacherError(UserError, ValueError):
 
 @dataclasses.dataclass
 class Teacher:
-    """A restored teacher: `generator` (the EMA copy when the checkpoint has one) and a frozen `discriminator`."""
+    """A restored teacher: `generator` (the EMA copy when the checkpoint has one; None for a discriminator file) and a
+    frozen `discriminator`."""
     generator: object
     discriminator: object
     cfg: ml_collections.ConfigDict
@@ -45,9 +52,9 @@ def locate(path):
     """(checkpoint prefix, config.json path or None) of a teacher given as a work dir, a checkpoint dir or a
     checkpoint prefix."""
     if not path or not (os.path.exists(path) or os.path.exists(path + ".index")):
-        raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=DIR with a work dir "
-                           "written by train_gan (config.json + checkpoints/) or a checkpoint path, or leave it empty "
-                           "to train a teacher first")
+        raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=PATH with a work dir "
+                           "written by train_gan (config.json + checkpoints/), a checkpoint path, or a teacher "
+                           "discriminator as a SavedModel dir or .keras file, or leave it empty to train a teacher")
     path = os.path.abspath(path[:-len(".index")] if path.endswith(".index") else path)
     if os.path.isdir(os.path.join(path, "checkpoints")):
         ckpt_dir, run_dir = os.path.join(path, "checkpoints"), path
@@ -68,14 +75,6 @@ def _has_ema(prefix):
     return any(name.startswith("ema_generator/") for name, _ in tf.train.list_variables(prefix))
 
 
-def teacher_config(path, fallback_cfg=None, num_classes=0):
-    """The config the teacher at `path` was trained with (its run's config.json), else a copy of `fallback_cfg`.
-
-    `num_classes` fills data.num_classes of a conditional teacher (config.json is written before the data sets it).
-    """
-    return _config(locate(path)[1], path, fallback_cfg, num_classes)
-
-
 def _config(config_path, path, fallback_cfg, num_classes):
     if config_path is not None:
         cfg = config_from_json(read_json(config_path))
@@ -89,22 +88,139 @@ def _config(config_path, path, fallback_cfg, num_classes):
     return cfg
 
 
+class FileDiscriminator(keras.layers.Layer):
+    """A discriminator loaded from a file, called like this package's: (images, labels=None, training) -> logits [B].
+
+    `fn` takes a dict {input key: tensor} and returns the logits ([B] or [B, 1]); `image_key` / `label_key` say which
+    input is which (label_key None: unconditional). It always runs in inference mode.
+    """
+
+    def __init__(self, fn, image_key, label_key, model=None, **kwargs):
+        super().__init__(**kwargs)
+        self.fn, self.image_key, self.label_key = fn, image_key, label_key
+        self.model = model  # the Keras model behind fn (tracked, so freezing it freezes its weights), or None
+
+    def call(self, images, labels=None, training=False):
+        del training  # a teacher is only ever evaluated
+        inputs = {self.image_key: tf.cast(images, tf.float32)}
+        if self.label_key is not None:
+            inputs[self.label_key] = tf.cast(labels, tf.int32)
+        return tf.reshape(tf.cast(self.fn(inputs), tf.float32), [-1])
+
+
+def _keras_discriminator(path):
+    """(FileDiscriminator, {input name: (shape, dtype)}, rows of its label embeddings) of a `.keras` file."""
+    model = keras.saving.load_model(path, compile=False)
+    if not getattr(model, "inputs", None):
+        raise TeacherError(f"teacher discriminator {path} is a subclassed model with no declared inputs: save a "
+                           "functional or Sequential model, or export a SavedModel with model.export(path)")
+    specs = {t.name: (tuple(t.shape), str(t.dtype)) for t in model.inputs}
+    image_key, label_key = _input_keys(specs, path)
+    if label_key is None:
+        fn = lambda inputs: model(inputs[image_key], training=False)  # noqa: E731
+    else:
+        fn = lambda inputs: model([inputs[t.name] for t in model.inputs], training=False)  # noqa: E731
+    classes = [layer.input_dim for layer in model._flatten_layers() if isinstance(layer, keras.layers.Embedding)]
+    return FileDiscriminator(fn, image_key, label_key, model=model), specs, classes
+
+
+def _saved_model_discriminator(path):
+    """(FileDiscriminator, {input name: (shape, dtype)}, rows of its label embeddings) of a SavedModel's serving
+    signature."""
+    loaded = tf.saved_model.load(path)
+    names = [n for n in ("serving_default", "serve") if n in loaded.signatures]
+    if not names:
+        raise TeacherError(f"teacher discriminator {path} has no serving_default or serve signature "
+                           f"(it has {sorted(loaded.signatures)}); export it with model.export(path)")
+    signature = loaded.signatures[names[0]]
+    specs = {k: (tuple(v.shape), v.dtype.name) for k, v in signature.structured_input_signature[1].items()}
+    image_key, label_key = _input_keys(specs, path)
+    outputs = list(signature.structured_outputs)
+    if len(outputs) != 1:
+        raise TeacherError(f"teacher discriminator {path} must have one output (the logits), it has {outputs}")
+
+    def fn(inputs):
+        return signature(**inputs)[outputs[0]]
+
+    layer = FileDiscriminator(fn, image_key, label_key)
+    layer.saved_model = loaded  # keeps the restored variables alive with the layer
+    # Keras names an Embedding's table "embeddings": its rows are the classes a projection D knows.
+    return layer, specs, [int(v.shape[0]) for v in signature.variables if "embeddings" in v.name]
+
+
+def _input_keys(specs, path):
+    """(image key, label key or None): the image input is the rank-4 one; at most one other (the labels)."""
+    images = [k for k, (shape, _) in specs.items() if len(shape) == 4]
+    others = [k for k in specs if k not in images]
+    if len(images) != 1 or len(others) > 1:
+        raise TeacherError(f"teacher discriminator {path} must take images [B, H, W, C] and optionally integer "
+                           f"labels [B]; it takes {_describe(specs)}")
+    return images[0], (others[0] if others else None)
+
+
+def _describe(specs):
+    return ", ".join(f"{k}: {list(shape)} {dtype}" for k, (shape, dtype) in specs.items())
+
+
+def _load_discriminator_file(path, kind, cfg, strategy):
+    """The frozen FileDiscriminator at `path`, refused unless it takes `cfg`'s images and labels."""
+    r, c = cfg.data.resolution, cfg.data.channels
+    k = cfg.data.num_classes if cfg.data.conditional else 0
+    want = f"{r}x{r}x{c} images" + (f" and int labels of {k} classes" if k else " and no labels")
+
+    def refuse(got):
+        raise TeacherError(f"teacher discriminator {path} does not fit this run: it takes {got}; expected {want}")
+
+    with strategy.scope():
+        layer, specs, classes = (_keras_discriminator if kind == "keras" else _saved_model_discriminator)(path)
+    shape = specs[layer.image_key][0]
+    if any(got is not None and got != need for got, need in zip(shape[1:], (r, r, c))) or \
+            (layer.label_key is not None) != bool(k):
+        refuse(_describe(specs))
+    if k and classes and classes != [k] * len(classes):
+        refuse(f"label embeddings of {sorted(set(classes))} classes")
+    images = np.zeros((2, r, r, c), np.float32)
+    cannot = "inputs it cannot evaluate"
+    # Then the last class id: a D with fewer classes fails its label lookup.
+    probes = [(np.zeros(2, np.int32), cannot), (np.full(2, k - 1, np.int32), f"fewer classes (label {k - 1} fails)")
+              ] if k else [(None, cannot)]
+    for labels, what in probes:
+        try:
+            logits = layer.call(images, labels)
+        except (ValueError, TypeError, tf.errors.OpError):
+            refuse(what)
+    if tuple(logits.shape) != (2,):
+        refuse(f"outputs of shape {list(logits.shape)} for 2 images (want one logit each)")
+    return freeze(layer)
+
+
 def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
     """Rebuilds and restores the teacher at `path`; D_T comes back frozen.
 
     Args:
-      path: a train_gan work dir, its checkpoints/ dir, or a checkpoint prefix.
+      path: a train_gan work dir, its checkpoints/ dir, or a checkpoint prefix; or a teacher discriminator alone,
+        as a SavedModel directory or a `.keras` file (then `Teacher.generator` is None).
       strategy: build the variables in this strategy's scope (the one the student trains under).
-      fallback_cfg: the config to build with when `path` has no config.json (a bare checkpoint).
+      fallback_cfg: the run's config: built with when `path` has no config.json (a bare checkpoint); the images and
+        labels a discriminator file must take.
       num_classes: classes of a conditional teacher's data.
 
     Raises:
-      TeacherError: missing path or checkpoint, or a checkpoint that does not match the rebuilt models.
+      TeacherError: missing path or checkpoint, a checkpoint that does not match the rebuilt models, or a
+        discriminator file that does not take the run's images or labels.
     """
+    strategy = strategy or tf.distribute.get_strategy()
+    kind = discriminator_format(path) if path else None
+    if kind is not None:
+        if fallback_cfg is None:
+            raise TeacherError(f"teacher discriminator {path}: pass the run's config (fallback_cfg) to check it")
+        cfg = _config(None, path, fallback_cfg, num_classes)
+        discriminator = _load_discriminator_file(path, kind, cfg, strategy)
+        logging.info("teacher discriminator loaded from %s (%s, no teacher generator)", path, kind)
+        return Teacher(generator=None, discriminator=discriminator, cfg=cfg, checkpoint=path, has_ema=False)
     prefix, config_path = locate(path)
     cfg = _config(config_path, path, fallback_cfg, num_classes)
     has_ema = _has_ema(prefix)
-    strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         generator = registry.build_generator(cfg)
         discriminator = registry.build_discriminator(cfg)

@@ -37,6 +37,14 @@ def wasserstein_g(fake_logits):
     return -fake_logits
 
 
+def dgl_boost_g(teacher_logits):
+    """DGL-GAN's "boost" teacher term (official StyleGAN2 code, `G_pathreg_ens`): softplus(-D_T(G(z))) weighted per
+    example by stop_gradient(-D_T(G(z))) where D_T(G(z)) < 0, else 0, so samples the teacher finds more fake push
+    harder and samples it takes for real do not push at all."""
+    weight = tf.stop_gradient(tf.nn.relu(-teacher_logits))  # = -D_T * 1[D_T < 0]
+    return weight * tf.nn.softplus(-teacher_logits)
+
+
 _LOSSES = {
     "hinge": (hinge_d, hinge_g),
     "non_saturating": (non_saturating_d, non_saturating_g),

@@ -29,14 +29,14 @@ class MaskUpdater:
     """Prune-and-regrow for all layers of a MaskSet (STU-GAN): drop smallest |w|, regrow by |gradient| or randomly.
 
     Per update and layer: masks are replaced by `drop_grow`, newly active weights are set to zero, dropped weights
-    are zeroed by the new mask, `ever_active` |= new mask, and (with `reset_optimizer_state`, RigL's default) the
-    optimizer moments of newly active positions are zeroed; False keeps them, as the STU-GAN code did.
+    are zeroed by the new mask, `ever_active` |= new mask. The optimizer moments are kept (the official STU-GAN code
+    never resets them); `reset_optimizer_state=True` zeroes those of newly active positions, as RigL does.
     `update` runs eagerly, inside a tf.function and inside `strategy.run`. Random growth and `MaskSet.apply` may sit
     under a tensor condition there; gradient growth all-reduces the gradients (a merge_call on MirroredStrategy),
     so call it from straight-line code, e.g. a separate tf.function run every Delta_T steps.
     """
 
-    def __init__(self, mask_set, optimizer=None, *, grow="gradient", reset_optimizer_state=True, seed=0):
+    def __init__(self, mask_set, optimizer=None, *, grow="gradient", reset_optimizer_state=False, seed=0):
         if grow not in GROW_MODES:
             raise ValueError(f"grow must be one of {GROW_MODES}, got {grow!r}")
         if reset_optimizer_state and optimizer is None:
