@@ -126,10 +126,10 @@ def test_missing_key_reported():
 def test_l1_baseline_needs_a_teacher_generator(tmp_path):
     teacher_d = tmp_path / "teacher_d.keras"
     teacher_d.write_bytes(b"")  # only its kind (a discriminator file) matters here
-    cfg = presets.dgl()
+    cfg = presets.get("dgl")
     cfg.dgl.update(teacher_workdir=str(teacher_d), baselines="plain,boost")
     validate(cfg)
-    cfg = presets.dgl()
+    cfg = presets.get("dgl")
     cfg.dgl.update(teacher_workdir=str(teacher_d), baselines="plain,l1")
     with pytest.raises(ConfigError, match="'l1' needs a teacher generator.*discriminator file"):
         validate(cfg)

@@ -1,5 +1,6 @@
 """DGLTrainer / L1DistillTrainer: frozen teacher, gradient flow through D_T, the teacher term, the stage switch."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -143,10 +144,22 @@ def test_teacher_sees_the_fake_as_generated_unless_teacher_diffaug(dgl_cfg, stud
     np.testing.assert_allclose(float(extra), 0.3 * expected, rtol=1e-5)
 
 
+class _Shifted(keras.layers.Layer):
+    """A teacher D whose logits are moved by a constant (so that a random D_T judges some fakes real, some fake)."""
+
+    def __init__(self, inner, shift):
+        super().__init__()
+        self.inner, self.shift = inner, shift
+
+    def call(self, images, labels=None, training=False):
+        return self.inner(images, labels, training=training) + self.shift
+
+
 def test_boost_term_matches_official_weighting(dgl_cfg, student_and_teacher, batch):
     g, d, d_t = student_and_teacher
-    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.1, cls=BoostTrainer)
     fake = g(batch["z_g"], training=False)
+    d_t = _Shifted(d_t, -float(np.median(d_t(fake, training=False).numpy())))
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.1, cls=BoostTrainer)
     logits = d_t(fake, training=False).numpy().astype(np.float64)
     assert (logits < 0).any() and (logits > 0).any()
     # stopgrad(-D_T) * 1[D_T < 0] * softplus(-D_T) per example, as loss.G_pathreg_ens in the official code.
