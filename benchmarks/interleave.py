@@ -13,6 +13,8 @@ Groups (task names; `+1t` runs a group on one thread):
 
 import time
 
+from absl import logging
+
 from benchmarks import machine, settings
 from benchmarks.cases import CASES, REPLICA_CASES, Case, Skipped, baseline_sngan
 from benchmarks.timing import time_interleaved
@@ -81,6 +83,7 @@ def run(task, group, quick, options=(), suffix=""):
     rows, built = [], []
     members = GROUPS[group](options)
     for member, build in members:
+        logging.info("%s: building %s (load %s)", task, member, machine.load_average())  # where a timeout struck
         row = dict(task=f"{task}:{member}", member=member, group=task, options=sorted(options))
         try:
             built.append((row, *_built(build, quick)))
@@ -105,6 +108,7 @@ def run(task, group, quick, options=(), suffix=""):
                              f"wall ({st['median_cpu_s']:.1f} CPU-s), more than {SCREEN_FACTOR:g}x the fastest "
                              "alternative's in both"))
     warmup, rounds = settings.interleaved_settings(quick)
+    logging.info("%s: timing %s over %d rounds", task, [row["member"] for row, _ in timed], rounds)
     summary = dict(task=task, kind="group", status="ok", started=machine.now(), load_before=machine.load_average(),
                    warmup=warmup, rounds=rounds, members=[row["task"] for row, _ in timed])
     t0 = time.perf_counter()

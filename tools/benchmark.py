@@ -76,7 +76,7 @@ def _isolated(task, quick, timeout, log_dir):
             proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout, check=False)
             code = proc.returncode
         except subprocess.TimeoutExpired:
-            code = "timeout"
+            code = f"timeout (stopped after {timeout} s)"
     if code == 0 and os.path.exists(out):
         with open(out, encoding="utf-8") as f:
             return json.load(f)
