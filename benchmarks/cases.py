@@ -79,11 +79,13 @@ def fixed_batch(cfg):
     return pipeline.step_batch(tf.constant(images), tf.constant(labels), batch_spec(cfg), 0, 0, 1)
 
 
-def train_function_step(trainer, batch, xla):
-    """A blocking call of Keras' compiled train function (what `fit` runs per step) on `batch` repeated."""
-    trainer.compile(jit_compile=xla)
-    trainer.make_train_function()
-    iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
+def train_function_step(trainer, batch, xla, dataset=None, strategy=None):
+    """A blocking call of Keras' compiled train function (what `fit` runs per step) on `batch` repeated, or on
+    the elements of `dataset` when given; compiled inside `strategy`'s scope (default: the current strategy)."""
+    with (strategy or tf.distribute.get_strategy()).scope():
+        trainer.compile(jit_compile=xla)
+        trainer.make_train_function()
+    iterator = iter(tf.data.Dataset.from_tensors(batch).repeat() if dataset is None else dataset)
 
     def step():
         logs = trainer.train_function(iterator)
@@ -91,9 +93,11 @@ def train_function_step(trainer, batch, xla):
     return step
 
 
-def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_info=None):
-    """A GANTrainer(-subclass) step of `cfg`'s models; `teacher` adds its D's FLOPs to the G step."""
-    run = Run(cfg, scratch_dir(), tf.distribute.get_strategy(), trainer_factory)
+def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_info=None, strategy=None):
+    """A GANTrainer(-subclass) step of `cfg`'s models; `teacher` adds its D's FLOPs to the G step. With a
+    `strategy`, the models live in its scope and each step takes the next batch of the training pipeline
+    distributed by it (as train_gan feeds them); without, the current strategy on a fixed batch."""
+    run = Run(cfg, scratch_dir(), strategy or tf.distribute.get_strategy(), trainer_factory)
     spec = batch_spec(cfg)
     g_f, d_f = forward_flops(run.generator), forward_flops(run.discriminator)
     t_f = forward_flops(teacher) if teacher is not None else 0
@@ -106,8 +110,13 @@ def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_i
                 n_critic=spec.n_critic, precision=cfg.train.precision, g_params=count_params(run.generator),
                 d_params=count_params(run.discriminator),
                 g_forward_flops=g_f, d_forward_flops=d_f, ema=cfg.train.ema_decay > 0, **(extra_info or {}))
-    return Case(name, method, train_function_step(run.trainer, fixed_batch(cfg), xla),
-                spec.n_critic * spec.batch_size, flops, info, xla, owner=run)
+    if strategy is None:
+        step = train_function_step(run.trainer, fixed_batch(cfg), xla)
+    else:
+        images, labels = load_data(cfg)
+        step = train_function_step(run.trainer, None, xla, pipeline.make_dataset(images, labels, spec, 0, strategy),
+                                   strategy)
+    return Case(name, method, step, spec.n_critic * spec.batch_size, flops, info, xla, owner=run)
 
 
 # ------------------------------------------------------------------------------------------------------ baseline
@@ -182,6 +191,24 @@ def sparse_update(quick, xla):
     return Case("sparse drop/grow update (G)", "sparse", lambda: update(boundary), None, None, info, None, owner=run)
 
 
+# ------------------------------------------------------------------------------------------------------ replicas
+def replicas(count):
+    """Builder of the baseline DCGAN step on `count` logical CPU devices (MirroredStrategy when > 1, the default
+    strategy for 1) at the preset's global batch, fed by the training pipeline. The process must split its CPU
+    (tfgan_eff.training.strategy.split_cpu) before TensorFlow starts."""
+    def build(quick, xla):
+        devices = tf.config.list_logical_devices("CPU")
+        if len(devices) < count:
+            raise Skipped(f"needs {count} logical CPU devices (split before TensorFlow starts), found {len(devices)}")
+        strategy = tf.distribute.MirroredStrategy([d.name for d in devices[:count]]) if count > 1 \
+            else tf.distribute.get_strategy()
+        where = f"MirroredStrategy on {count} logical CPU devices" if count > 1 else "1 device"
+        return gan_case(f"baseline DCGAN, {where}", "baseline", configs.preset("baseline", quick), xla,
+                        extra_info=dict(replicas=count), strategy=strategy)
+    build.__doc__ = f"The baseline DCGAN step on {count} logical CPU device(s), same global batch."
+    return build
+
+
 # -------------------------------------------------------------------------------------------------------- search
 def _searcher(quick):
     searcher_cls = need("tfgan_eff.search.searcher", "Searcher")
@@ -250,6 +277,8 @@ CASES = {
     "search_derived": search_derived_step,
     "search_round": search_round,
 }
+# The same step on one device and on two replicas (benchmarks.interleave's 'mirrored' group splits the CPU first).
+REPLICA_CASES = {"one_device": replicas(1), "mirrored_2": replicas(2)}
 # Cases whose step is a Keras train function, so XLA can be switched on through trainer.compile(jit_compile=True).
 XLA_CASES = ("baseline_dcgan", "baseline_sngan", "dgl_stage1", "dgl_stage2", "sparse_dense", "sparse_static",
              "sparse_dynamic", "search_derived")

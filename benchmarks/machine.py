@@ -1,6 +1,7 @@
 """What machine a benchmark ran on (CPU model, cores, memory, OS, library versions, GPUs, load) and its measured
 dense matmul peak."""
 
+import datetime
 import importlib.metadata
 import os
 import platform
@@ -51,6 +52,11 @@ def load_average():
             return [float(x) for x in f.read().split()[:3]]
     except OSError:
         return None
+
+
+def now():
+    """The local time to the second, ISO format (when a row or a run was measured)."""
+    return datetime.datetime.now().isoformat(timespec="seconds")
 
 
 def _versions():
@@ -127,3 +133,67 @@ def tf_matmul(n=2048, repeats=5, device=None, dtype="float32"):
         b = tf.cast(tf.random.stateless_normal((n, n), seed=(0, 1)), dtype)
         matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
         return _throughput(lambda: matmul().numpy(), 2 * n ** 3, repeats)
+
+
+def torch_matmul(n=2048, repeats=5, dtype="float32"):
+    """n x n torch.matmul throughput in `dtype` on the CPU: (GFLOP/s, GFLOP per CPU-second)."""
+    import torch  # pylint: disable=import-outside-toplevel  # optional (the `bench` extra)
+
+    a = torch.randn(n, n, generator=torch.Generator().manual_seed(0)).to(getattr(torch, dtype))
+    b = torch.randn(n, n, generator=torch.Generator().manual_seed(1)).to(getattr(torch, dtype))
+    return _throughput(lambda: torch.matmul(a, b), 2 * n ** 3, repeats)
+
+
+# (key prefix, throughput function, dtype) of every matmul peak measured; NumPy's BLAS has no bfloat16.
+PEAK_SOURCES = (("tf_matmul", tf_matmul, "float32"), ("tf_matmul_bf16", tf_matmul, "bfloat16"),
+                ("numpy_matmul", lambda n, r, dtype: numpy_matmul(n, r), "float32"),
+                ("torch_matmul", torch_matmul, "float32"), ("torch_matmul_bf16", torch_matmul, "bfloat16"))
+
+
+def best_over_sizes(measure, sizes, repeats):
+    """{'gflops', 'gflops_per_cpu_s', 'n', 'cpu_n', 'by_size'}: the best of `measure(n, repeats)` ->
+    (GFLOP/s, GFLOP per CPU-second) over `sizes`, each figure at its own best size (a peak must not be understated
+    by one unlucky size)."""
+    by_size = {n: measure(n, repeats) for n in sizes}
+    wall_n = max(by_size, key=lambda n: by_size[n][0])
+    cpu_n = max(by_size, key=lambda n: by_size[n][1])
+    return dict(gflops=by_size[wall_n][0], n=wall_n, gflops_per_cpu_s=by_size[cpu_n][1], cpu_n=cpu_n,
+                by_size={str(n): list(v) for n, v in by_size.items()})
+
+
+def matmul_peaks(sizes, repeats):
+    """Every PEAK_SOURCES peak as flat row fields (`<prefix>_gflops`, `<prefix>_gflops_per_cpu_s`, `<prefix>_n`,
+    `<prefix>_by_size`); a source whose library is missing gets `<prefix>_error`."""
+    out = {}
+    for prefix, measure, dtype in PEAK_SOURCES:
+        try:
+            best = best_over_sizes(lambda n, r, m=measure, d=dtype: m(n, r, dtype=d), sizes, repeats)
+        except ImportError as err:
+            out[f"{prefix}_error"] = str(err)
+            continue
+        out.update({f"{prefix}_{key}": value for key, value in best.items()})
+    return out
+
+
+def higher_peaks(machine_rows):
+    """The machine row whose peak fields (`*_gflops*`) are the highest of all `machine_rows` (measured at the
+    start and the end of a run), so that 'of peak' is never taken against a peak lowered by a busy moment; the
+    other fields come from the first row."""
+    merged = dict(machine_rows[0], peak_from={})
+    for row in machine_rows:
+        for key, value in row.items():
+            if "_gflops" in key and isinstance(value, (int, float)) and value >= (merged.get(key) or 0):
+                merged[key] = value
+                merged["peak_from"][key] = row.get("task")
+    return merged
+
+
+def best_peak(machine_row, dtype="float32", per_cpu_s=False):
+    """(GFLOP/s or GFLOP per CPU-second, source key) of the fastest matmul of `dtype` in `machine_row`: the
+    highest of TF, NumPy and PyTorch, so that 'of peak' is never taken against a library's weaker BLAS."""
+    suffix = "_gflops_per_cpu_s" if per_cpu_s else "_gflops"
+    keys = [prefix + suffix for prefix, _, d in PEAK_SOURCES if d == dtype and machine_row.get(prefix + suffix)]
+    if not keys:
+        return None, None
+    key = max(keys, key=machine_row.get)
+    return machine_row[key], key

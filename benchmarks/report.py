@@ -4,7 +4,9 @@ import json
 import os
 
 from benchmarks.flops import APPROXIMATION, fraction_of_peak
-from benchmarks.settings import PROFILE_TASKS
+from benchmarks.machine import PEAK_SOURCES, best_peak, higher_peaks
+from benchmarks.settings import MACHINE_TASKS, PROFILE_TASKS, TORCH_MEMBER
+from benchmarks.timing import round_ratios
 
 # (check name, numerator task, denominator task, target ratio or None, what the target comes from)
 CHECKS = (
@@ -16,7 +18,11 @@ CHECKS = (
     ("TF / PyTorch SNGAN step time", "baseline_sngan", "torch_sngan", None, "issue 8"),
     ("TF (XLA) / PyTorch SNGAN step time", "baseline_sngan+xla", "torch_sngan", None, "issue 8"),
     ("TF / PyTorch SNGAN step time, 1 thread each", "baseline_sngan+1t", "torch_sngan+1t", None, "issue 8"),
+    ("MirroredStrategy on 2 logical CPUs / 1 device, same global batch", "mirrored_2", "one_device", None,
+     "issue 16"),
 )
+# Goal of issue 16: TF's SNGAN step no slower than the best PyTorch configuration, at equal threads, in wall and CPU.
+GOAL = 1.0
 MIB = 2 ** 20
 # (info key, label) shown in the "sizes" column, in order.
 _SIZE_KEYS = (("g_arch", "G"), ("g_ch", "G ch"), ("d_arch", "D"), ("d_ch", "D ch"), ("resolution", "px"),
@@ -29,32 +35,43 @@ def _ok(rows):
 
 
 def _borrow_twin_flops(rows):
-    """PyTorch rows get the FLOPs of the TF SNGAN row when both networks have the same parameter counts (the
-    same layers), so their fraction of peak is comparable; otherwise they stay without."""
-    twin = next((r for r in rows if r.get("task") == "baseline_sngan" and r.get("status") == "ok"), None)
-    if not twin or not twin.get("flops_per_step"):
-        return
+    """PyTorch rows get the FLOPs of the TF SNGAN row timed with them (same group; else the plain baseline_sngan
+    row) when both networks have the same parameter counts (the same layers), so their fraction of peak is
+    comparable; otherwise they stay without."""
+    twins = {r.get("group"): r for r in rows if r.get("status") == "ok" and r.get("flops_per_step") and
+             (r.get("member") or r.get("task")) == "baseline_sngan"}
     for row in rows:
-        if row.get("task", "").startswith("torch_sngan") and row.get("status") == "ok" and \
-                (row.get("g_params"), row.get("d_params")) == (twin["info"]["g_params"], twin["info"]["d_params"]):
+        twin = twins.get(row.get("group"))
+        if twin and (row.get("member") or row.get("task", "")).startswith(TORCH_MEMBER) and \
+                row.get("status") == "ok" and _params(row) == _params(twin):
             row["flops_per_step"] = twin["flops_per_step"]
             row["flops_note"] = "from the TF SNGAN row (same parameter counts)"
+
+
+def _params(row):
+    info = row.get("info") or {}
+    return info.get("g_params"), info.get("d_params")
+
+
+def machine_peaks(rows):
+    """The machine row with the highest matmul peaks of all machine rows of the run (start and end)."""
+    found = [r for r in rows if r.get("task") in MACHINE_TASKS and r.get("status") == "ok"]
+    return higher_peaks(found) if found else {}
 
 
 def derive(rows):
     """Adds GFLOP/s and fraction of peak to each timed row; returns (machine row, checks, variants), where a
     variant is a row with options (+xla, +1t, ...) next to the plain row of the same case."""
-    machine = next((r for r in rows if r.get("task") == "machine" and r.get("status") == "ok"), {})
+    machine = machine_peaks(rows)
     _borrow_twin_flops(rows)
     for row in rows:
-        if row.get("status") == "ok" and row.get("flops_per_step"):
+        if row.get("status") == "ok" and row.get("flops_per_step") and row.get("median_s"):
             # mixed_bfloat16 rows are measured against the bfloat16 matmul peak
-            peak = "tf_matmul_bf16_gflops" if (row.get("info") or {}).get("precision") == "mixed_bfloat16" \
-                else "tf_matmul_gflops"
+            dtype = "bfloat16" if (row.get("info") or {}).get("precision") == "mixed_bfloat16" else "float32"
             row["gflops_per_s"], row["fraction_of_peak"] = fraction_of_peak(
-                row["flops_per_step"], row["median_s"], machine.get(peak))
+                row["flops_per_step"], row["median_s"], best_peak(machine, dtype)[0])
             row["gflops_per_cpu_s"], row["fraction_of_cpu_peak"] = fraction_of_peak(
-                row["flops_per_step"], row.get("median_cpu_s"), machine.get(peak + "_per_cpu_s"))
+                row["flops_per_step"], row.get("median_cpu_s"), best_peak(machine, dtype, per_cpu_s=True)[0])
     timed = _ok(rows)
     checks = []
     for name, num, den, target, source in CHECKS:
@@ -78,6 +95,45 @@ def derive(rows):
             variants.append(dict(case=base, variant=options, plain_s=plain["median_s"], variant_s=row["median_s"],
                                  speedup=plain["median_s"] / row["median_s"], cpu_ratio=_cpu_ratio(row, plain)))
     return machine, checks, variants
+
+
+def versus_best(tf_row, torch_rows):
+    """TF's step against the best PyTorch configuration of the same group: the fastest in wall time and the
+    cheapest in CPU time (medians; they may differ), each ratio taken round by round. Meets the goal when both
+    median ratios are <= GOAL."""
+    best_wall = min(torch_rows, key=lambda m: torch_rows[m]["median_s"])
+    best_cpu = min(torch_rows, key=lambda m: torch_rows[m]["median_cpu_s"])
+    wall, cpu = round_ratios(tf_row, torch_rows[best_wall]), round_ratios(tf_row, torch_rows[best_cpu])
+    return dict(best_wall=best_wall, ratio=wall["ratio"], min_ratio=wall["min_ratio"], max_ratio=wall["max_ratio"],
+                best_cpu=best_cpu, cpu_ratio=cpu["cpu_ratio"], min_cpu_ratio=cpu["min_cpu_ratio"],
+                max_cpu_ratio=cpu["max_cpu_ratio"], goal=GOAL,
+                meets_goal=wall["ratio"] <= GOAL and cpu["cpu_ratio"] <= GOAL)
+
+
+def _comparison(name, a, b, target, source):
+    ratios = round_ratios(a, b)
+    meets = None if target is None else ratios["ratio"] <= target and ratios["cpu_ratio"] <= target
+    return dict(check=name, target=target, source=source, meets_target=meets, **ratios)
+
+
+def interleaved(rows):
+    """One entry per interleaved group (benchmarks.interleave): its summary row plus the ratios between its members,
+    taken round by round: the CHECKS whose two tasks are members and, in a group with TF's and PyTorch's SNGAN
+    steps, TF over every PyTorch configuration and the claim against the best (`versus_best`)."""
+    out = []
+    for summary in (r for r in rows if r.get("kind") == "group"):
+        members = [r for r in rows if r.get("group") == summary["task"] and "member" in r]
+        timed = {r["member"]: r for r in members if r.get("status") == "ok"}
+        comparisons = [_comparison(name, timed[num], timed[den], target, source)
+                       for name, num, den, target, source in CHECKS if num in timed and den in timed]
+        torch_rows = {m: r for m, r in timed.items() if m.startswith(TORCH_MEMBER)}
+        claim = None
+        if "baseline_sngan" in timed and torch_rows:
+            comparisons += [_comparison(f"TF / PyTorch {m[len(TORCH_MEMBER):]} SNGAN step", timed["baseline_sngan"],
+                                        r, None, "issue 16") for m, r in torch_rows.items()]
+            claim = versus_best(timed["baseline_sngan"], torch_rows)
+        out.append(dict(summary, member_tasks=[r["task"] for r in members], comparisons=comparisons, claim=claim))
+    return out
 
 
 def _cpu_ratio(a, b):
@@ -115,17 +171,7 @@ def _machine_section(machine, meta):
         f"{machine.get('memory_gib')} GiB RAM; GPUs: {', '.join(machine.get('gpus', [])) or 'none'}",
         f"- OS: {machine.get('platform')}; Python {machine.get('python')}; "
         + ", ".join(f"{k} {v}" for k, v in pk.items()),
-        f"- Measured dense matmul peaks ({machine.get('matmul_n')}^2, best of {machine.get('matmul_repeats')}):"
-        f" TF float32 {_fmt(machine.get('tf_matmul_gflops'), '.1f')} GFLOP/s wall "
-        f"({_fmt(machine.get('tf_matmul_gflops_per_cpu_s'), '.1f')} GFLOP per CPU-second), NumPy "
-        f"{_fmt(machine.get('numpy_matmul_gflops'), '.1f')} GFLOP/s ("
-        f"{_fmt(machine.get('numpy_matmul_gflops_per_cpu_s'), '.1f')} per CPU-second); TF bfloat16 "
-        f"{_fmt(machine.get('tf_matmul_bf16_gflops'), '.1f')} GFLOP/s wall "
-        f"({_fmt(machine.get('tf_matmul_bf16_gflops_per_cpu_s'), '.1f')} per CPU-second). The TF figures are the "
-        "peaks below (bfloat16 for [mixed bf16] rows, float32 for the others): 'of peak' = GFLOP/s of the step over "
-        "TF's GFLOP/s (both wall time, both disturbed by other processes); 'of CPU peak' = GFLOP per CPU-second of "
-        "the step over TF matmul's GFLOP per CPU-second (how well the cores are used while they run our step, "
-        "robust on a shared machine)",
+        *_peak_lines(machine),
         f"- Load average (1/5/15 min) before: {load_b}, after: {load_a} on {machine.get('cores')} cores"
         + (" - the machine was shared: timings are noisy" if load_b and load_b[0] > 0.5 * (machine.get('cores') or 1)
            else ""),
@@ -133,11 +179,31 @@ def _machine_section(machine, meta):
         f"mode {'--quick (toy sizes)' if meta.get('quick') else 'full'}"
         f"; {'each task in its own subprocess' if meta.get('isolated') else 'all tasks in one process'}; "
         f"{meta.get('protocol')}"]
-    if meta.get("reused"):
-        old = meta["reused"]
-        lines.append(f"- Rows not rerun now come from the run of {old['started']} ({old.get('wall_s') or 0:.0f} s, "
-                     f"load before {old.get('load_before')}, after {old.get('load_after')})")
     return lines + [""]
+
+
+def _peak_lines(machine):
+    """The matmul peaks of every library and dtype at the start and the end of the run, and the peak used."""
+    lines = [f"- Dense matmul peaks (best of sizes {machine.get('matmul_sizes')}^2 x {machine.get('matmul_repeats')} "
+             "repeats, measured at the start and at the end of the run; the higher of the two is kept), GFLOP/s wall "
+             "(GFLOP per CPU-second):"]
+    for prefix, _, dtype in PEAK_SOURCES:
+        if machine.get(prefix + "_gflops") is None:
+            reason = machine.get(prefix + "_error")
+            lines.append(f"  - {prefix} ({dtype}): not measured" + (f" ({reason})" if reason else ""))
+            continue
+        when = (machine.get("peak_from") or {}).get(prefix + "_gflops", "machine")
+        lines.append(f"  - {prefix} ({dtype}): {_fmt(machine.get(prefix + '_gflops'), '.1f')} "
+                     f"({_fmt(machine.get(prefix + '_gflops_per_cpu_s'), '.1f')}), at {machine.get(prefix + '_n')}^2"
+                     f", from `{when}`")
+    f32, f32_key = best_peak(machine)
+    bf16, bf16_key = best_peak(machine, "bfloat16")
+    lines.append(f"  - 'of peak' = GFLOP/s of the step over the highest float32 peak above ({_fmt(f32, '.1f')}, "
+                 f"{f32_key}; bfloat16 for [mixed bf16] rows: {_fmt(bf16, '.1f')}, {bf16_key}), both in wall time and "
+                 "both disturbed by other processes; 'of CPU peak' = GFLOP per CPU-second of the step over the "
+                 "highest GFLOP per CPU-second of the same dtype (how well the cores are used while they run the "
+                 "step, robust on a shared machine)")
+    return lines
 
 
 def _step_section(rows):
@@ -153,10 +219,11 @@ def _step_section(rows):
                       _fmt(r.get("gflops_per_s"), ".1f"), _fmt(r.get("fraction_of_peak"), ".0%"),
                       _fmt(r.get("gflops_per_cpu_s"), ".1f"), _fmt(r.get("fraction_of_cpu_peak"), ".0%"),
                       _fmt(r.get("tf_peak_bytes"), ".0f", 1 / MIB), _fmt(r.get("vm_hwm_kib"), ".0f", 1 / 1024),
-                      _fmt(r.get("first_call_s"), ".1f")])
+                      _fmt(r.get("first_call_s"), ".1f"),
+                      f"with `{r['group']}`" if r.get("group") else "alone"])
     header = ["row", "sizes", "ms/step (median)", "CPU ms/step", "steps/s", "images/s", "GFLOP/step", "GFLOP/s",
               "of peak", "GFLOP/CPU-s", "of CPU peak", "TF alloc peak MiB", "process peak RSS MiB",
-              "first call s (trace+compile)"]
+              "first call s (trace+compile)", "timed"]
     return ["## Training steps", "", *_table(header, lines), "",
             f"FLOPs: {APPROXIMATION}. images/s counts real images seen by D (n_critic x batch per step). "
             "'CPU ms/step' = process CPU time (all threads) per step, less disturbed by other processes than wall "
@@ -165,16 +232,70 @@ def _step_section(rows):
             "'process peak RSS' = VmHWM of the row's own process (TF import, build and tracing included).", ""]
 
 
+def _spread(stats, key, scale=1.0, spec=".1f"):
+    """'median (min-max)' of a member row's `median_<key>` statistics (key '' = wall, 'cpu_' = CPU)."""
+    median, low, high = (stats.get(f"{part}{key}") for part in ("median_", "min_", "max_"))
+    return f"{_fmt(median, spec, scale)} ({_fmt(low, spec, scale)}-{_fmt(high, spec, scale)})"
+
+
+def _ratio_spread(c, key):
+    return f"{_fmt(c.get(key), '.2f')} ({_fmt(c.get('min_' + key), '.2f')}-{_fmt(c.get('max_' + key), '.2f')})"
+
+
+def _interleaved_section(groups, rows):
+    """Per group: when and under what load its members were timed together, each member's spread, the
+    round-by-round ratios and (TF vs PyTorch) the claim against the best PyTorch configuration."""
+    if not groups:
+        return []
+    by_task = {r["task"]: r for r in rows}
+    out = ["## Measured together (interleaved: A, B, C, A, B, C, ... in one process)", "",
+           "Each group's members were built side by side in one process, called once (trace/compile) and once more "
+           "(a screening call, also a warm-up: alternative PyTorch configurations more than 2x slower than the "
+           "best in both wall and CPU time are not timed further), then called in turn, one call each per round, "
+           "so that load changes on the shared machine hit all of them alike. Times: median (min-max) over "
+           "the rounds. Ratios: median (min-max) of the ratios taken round by round. Rows of different groups come "
+           "from different processes and moments; no row of an older run is included.", ""]
+    for g in groups:
+        members = [by_task[t] for t in g["member_tasks"]]
+        out += [f"### `{g['task']}`: {g['started']}, {g['rounds']} timed rounds in {g.get('wall_s', 0):.0f} s "
+                f"(after {g['warmup']} warm-up rounds), load (1/5/15 min) {g.get('load_before')} -> "
+                f"{g.get('load_after')}", ""]
+        lines = []
+        for r in members:
+            if r.get("status") != "ok":
+                lines.append([r["name"], f"{r['status']}: {r.get('reason', '')}"] + ["-"] * 4)
+                continue
+            lines.append([r["name"], _spread(r, "s", 1e3), _spread(r, "cpu_s", 1e3),
+                          _fmt(r.get("fraction_of_peak"), ".0%"), _fmt(r.get("fraction_of_cpu_peak"), ".0%"),
+                          _fmt(r.get("first_call_s"), ".1f")])
+        out += [*_table(["member", "ms/step", "CPU ms/step", "of peak", "of CPU peak", "first call s"], lines), ""]
+        if g["comparisons"]:
+            out += [*_table(["ratio (step time)", "wall", "CPU", "target", "from", "verdict"],
+                            [[c["check"], _ratio_spread(c, "ratio"), _ratio_spread(c, "cpu_ratio"),
+                              "-" if c["target"] is None else f"<= {c['target']}", c["source"],
+                              "-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES")]
+                             for c in g["comparisons"]]), ""]
+        claim = g.get("claim")
+        if claim:
+            out += [f"**TF / best PyTorch configuration: wall {_ratio_spread(claim, 'ratio')} against "
+                    f"`{claim['best_wall']}`, CPU {_ratio_spread(claim, 'cpu_ratio')} against `{claim['best_cpu']}`"
+                    f": {'meets' if claim['meets_goal'] else 'MISSES'} the goal (<= {claim['goal']} in both).**",
+                    ""]
+    return out
+
+
 def _checks_section(checks, variants):
+    checks = [c for c in checks if c.get("ratio") is not None]
     lines = []
     for c in checks:
         verdict = c.get("missing") or ("-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES"))
         lines.append([c["check"], _fmt(c.get("ratio"), ".2f"), _fmt(c.get("cpu_ratio"), ".2f"),
                       "-" if c["target"] is None else f"<= {c['target']}", c["source"], verdict])
-    out = ["## Ratios asked for by the issues", "",
+    out = ["## Ratios of rows timed alone (not a claim)", "",
            *_table(["ratio (step time)", "wall", "CPU", "target", "from", "verdict"], lines), "",
            "Rows are timed in separate processes at different moments, so on a shared machine their wall-time ratio "
-           "mixes in load changes; the verdict uses the CPU-time ratio (wall when a row has no CPU time).", ""]
+           "mixes in load changes; the verdict uses the CPU-time ratio (wall when a row has no CPU time). The "
+           "interleaved groups above measure these ratios together.", ""] if lines else []
     if variants:
         out += ["## Variants of the same step (XLA = trainer.compile(jit_compile=True); threads; oneDNN)", "",
                 *_table(["case", "variant", "plain ms", "variant ms", "speed-up (plain/variant)",
@@ -235,7 +356,8 @@ def _profile_section(rows):
 
 
 def markdown(rows, meta):
-    """The report as Markdown: machine first, then steps, ratios, XLA, exports, profiling, problems."""
+    """The report as Markdown: machine first, then the interleaved groups, steps, ratios, XLA, exports, profiling,
+    problems."""
     machine, checks, variants = derive(rows)
     parts = _machine_section(machine, meta)
     timed = [r for r in rows if r.get("status") == "ok" and r.get("median_cpu_s") and "1t" not in r.get("options", [])
@@ -244,6 +366,6 @@ def markdown(rows, meta):
         cores = sum(r["median_cpu_s"] for r in timed) / sum(r["median_s"] for r in timed)
         parts[-1:-1] = [f"- Cores the multi-threaded rows actually got: {cores:.2f} of {machine.get('cores')} "
                         "(their CPU time / wall time; other processes took the rest)"]
-    parts += _step_section(rows) + _checks_section(checks, variants)
+    parts += _interleaved_section(interleaved(rows), rows) + _step_section(rows) + _checks_section(checks, variants)
     parts += _export_section(rows) + _profile_section(rows) + _problems_section(rows)
     return "\n".join(parts)

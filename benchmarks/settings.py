@@ -1,4 +1,5 @@
-"""Sizes shared by the TensorFlow and PyTorch SNGAN rows (no TensorFlow import here: the torch worker reads it)."""
+"""Sizes, task names and round counts shared by the benchmark's processes (no TensorFlow import here: the torch
+worker and the parent process read it)."""
 
 # SNGAN 32 px as in design.md's speed facts: 64 channels in G and D, D batch 64, G batch 128, 5 D steps per G step,
 # hinge loss, Adam(2e-4, 0.0, 0.9), spectral norm in D only, G-EMA 0.999.
@@ -6,8 +7,39 @@ SNGAN = dict(resolution=32, channels=3, latent_dim=128, g_ch=64, d_ch=64, batch=
              lr=2e-4, beta1=0.0, beta2=0.9, ema_decay=0.999)
 # --quick: the same step at toy size (seconds, for tests).
 SNGAN_QUICK = dict(SNGAN, resolution=16, latent_dim=16, g_ch=8, d_ch=8, batch=4, g_batch=4, n_critic=2)
+# The PyTorch CPU configurations of that step timed against TF's (name -> torch_sngan.SNGANStep options): memory
+# format of models and inputs, oneDNN (mkldnn) kernels on or off, torch.compile (inductor) of G or of G and D.
+TORCH_CONFIGS = {
+    "eager": {},
+    "channels_last": dict(channels_last=True),
+    "oneDNN off": dict(mkldnn=False),
+    "compiled G": dict(compiled=("g",)),
+    "compiled G and D": dict(compiled=("g", "d")),
+}
+# Inside an interleaved group the PyTorch step in configuration c is the member f"{TORCH_MEMBER}[{c}]".
+TORCH_MEMBER = "torch_sngan"
 # The optimisation experiments (benchmarks.profile): on the baseline step, and on model construction.
 PROFILE_TASKS = ("profile", "profile_build")
+# The machine description and matmul peaks, measured at the start and again at the end of a run.
+MACHINE_TASKS = ("machine", "machine_end")
+# The interleaved groups of benchmarks.interleave (tasks of their own), and those that split the CPU into logical
+# devices before TensorFlow starts (group -> devices).
+INTERLEAVED_GROUPS = ("versus", "pairs", "mirrored")
+LOGICAL_CPUS = {"mirrored": 2}
+# The tasks of `--tasks=interleaved`: TF vs PyTorch SNGAN at all cores and at 1 thread, README's ratios, replicas.
+INTERLEAVED = ("versus", "versus+1t", "pairs", "mirrored")
+
+
+def run_order(tasks):
+    """`tasks` with `interleaved` expanded, the machine measured first and again last (its peaks at both ends)."""
+    expanded = [t for task in tasks for t in (INTERLEAVED if task == "interleaved" else (task,))
+                if t not in MACHINE_TASKS]
+    return ["machine", *expanded, "machine_end"]
+
+
+def torch_member(config):
+    """The member name of the PyTorch SNGAN step in configuration `config` inside an interleaved group."""
+    return f"{TORCH_MEMBER}[{config}]"
 
 
 def sngan_settings(quick):
@@ -18,3 +50,9 @@ def sngan_settings(quick):
 def timing_settings(quick):
     """(warm-up calls, timed calls) per row."""
     return (1, 3) if quick else (2, 7)
+
+
+def interleaved_settings(quick):
+    """(warm-up rounds, timed rounds) of an interleaved group (benchmarks.interleave), after each member's first
+    call and one screening call, which also warm it up."""
+    return (0, 2) if quick else (0, 5)

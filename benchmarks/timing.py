@@ -15,7 +15,8 @@ def _stats(samples, warmup):
     walls = [w for w, _ in samples]
     cpus = [c for _, c in samples]
     return dict(median_s=statistics.median(walls), min_s=min(walls), max_s=max(walls), runs=len(walls),
-                warmup=warmup, times_s=walls, median_cpu_s=statistics.median(cpus))
+                warmup=warmup, times_s=walls, median_cpu_s=statistics.median(cpus), min_cpu_s=min(cpus),
+                max_cpu_s=max(cpus), cpu_times_s=cpus)
 
 
 def time_calls(fn, warmup=2, repeats=5):
@@ -45,6 +46,16 @@ def time_interleaved(fns, warmup=2, repeats=5):
         for fn, out in zip(fns, samples):
             out.append(_timed(fn))
     return [_stats(s, warmup) for s in samples]
+
+
+def round_ratios(a, b):
+    """Ratios a / b of two `time_interleaved` statistics, taken round by round (each round ran a and b back to
+    back, so a load change between rounds cancels): median, min and max, in wall and in CPU time."""
+    out = {}
+    for key, times in (("ratio", "times_s"), ("cpu_ratio", "cpu_times_s")):
+        ratios = [x / y for x, y in zip(a[times], b[times])]
+        out.update({key: statistics.median(ratios), f"min_{key}": min(ratios), f"max_{key}": max(ratios)})
+    return out
 
 
 def vm_hwm_kib():

@@ -8,6 +8,9 @@ n_critic D steps on `batch` real + fake images, one G step on `g_batch`, G-EMA o
 As in TF, G runs in training mode (BN statistics update) inside D steps but is not differentiated there, and D's
 weights are not differentiated in the G step. The inputs (real images, z) are fixed tensors made once.
 
+`settings.TORCH_CONFIGS` names the CPU configurations of the same step (SNGANStep options) that
+`benchmarks.interleave` times against TF's.
+
 Run alone: `python -m benchmarks.torch_sngan` (prints a JSON row).
 """
 
@@ -105,9 +108,14 @@ def count_params(module):
 
 
 class SNGANStep:
-    """n_critic hinge D steps + one G step + G-EMA on fixed inputs; `__call__` runs one full step."""
+    """n_critic hinge D steps + one G step + G-EMA on fixed inputs; `__call__` runs one full step.
 
-    def __init__(self, s, seed=0):
+    channels_last: models and real images in channels-last memory format; mkldnn: oneDNN kernels on (torch's
+    default) or off; compiled: names of the modules ("g", "d") wrapped in torch.compile (compiled on the first
+    call, which then fails if inductor cannot handle the module).
+    """
+
+    def __init__(self, s, seed=0, channels_last=False, mkldnn=True, compiled=()):
         torch.manual_seed(seed)
         self.s = s
         self.g = Generator(s["latent_dim"], s["g_ch"], s["resolution"], s["channels"])
@@ -124,6 +132,14 @@ class SNGANStep:
         self.z_g = torch.randn(s["g_batch"], latent)
         self.g.train()
         self.d.train()
+        self.mkldnn = mkldnn
+        if channels_last:
+            for module in (self.g, self.d, self.ema):
+                module.to(memory_format=torch.channels_last)
+            self.real = [x.contiguous(memory_format=torch.channels_last) for x in self.real]
+        # The optimizers and the EMA hold the original modules' parameters, which the compiled wrappers share.
+        self.g = torch.compile(self.g) if "g" in compiled else self.g
+        self.d = torch.compile(self.d) if "d" in compiled else self.d
 
     def _d_step(self, k):
         with torch.no_grad():
@@ -152,11 +168,25 @@ class SNGANStep:
             e.copy_(b)
 
     def __call__(self):
-        for k in range(self.s["n_critic"]):
-            d_loss = self._d_step(k)
-        g_loss = self._g_step()
-        self._update_ema()
+        # oneDNN on or off for this step only (the mkldnn.flags context would also reset its TF32 settings)
+        previous, torch.backends.mkldnn.enabled = torch.backends.mkldnn.enabled, self.mkldnn
+        try:
+            for k in range(self.s["n_critic"]):
+                d_loss = self._d_step(k)
+            g_loss = self._g_step()
+            self._update_ema()
+        finally:
+            torch.backends.mkldnn.enabled = previous
         return float(d_loss.detach()), float(g_loss.detach())
+
+
+def describe(step):
+    """The sizes and parameter counts of `step` as a benchmark row's info."""
+    s = step.s
+    return dict(g_arch="sngan", g_ch=s["g_ch"], d_arch="sngan", d_ch=s["d_ch"], resolution=s["resolution"],
+                batch=s["batch"], g_batch=s["g_batch"], n_critic=s["n_critic"], g_params=count_params(step.g),
+                d_params=count_params(step.d), ema=True, threads=torch.get_num_threads(),
+                torch_version=torch.__version__)
 
 
 def benchmark(quick=False, warmup=2, repeats=7):
@@ -167,9 +197,7 @@ def benchmark(quick=False, warmup=2, repeats=7):
     step = SNGANStep(s)
     t0 = time.perf_counter()
     stats = time_calls(step, warmup, repeats)
-    return dict(framework="pytorch", torch_version=torch.__version__, threads=torch.get_num_threads(),
-                g_params=count_params(step.g), d_params=count_params(step.d), settings=s,
-                wall_s=time.perf_counter() - t0, **stats)
+    return dict(framework="pytorch", info=describe(step), settings=s, wall_s=time.perf_counter() - t0, **stats)
 
 
 if __name__ == "__main__":

@@ -32,10 +32,22 @@ def label(options):
     return f" [{', '.join(names)}]" if names else ""
 
 
-def apply_process_options(options):
-    """Sets the thread / kernel-library options of this process; must run before TF executes anything."""
+def needs_fresh_process(task):
+    """Whether `task` sets up its process before TensorFlow runs (thread / kernel options, logical CPUs), so that it
+    can only run in a subprocess of its own (--isolate)."""
+    base, options = parse_task(task)
+    return bool(set(PROCESS_OPTIONS) & options) or base in settings.LOGICAL_CPUS
+
+
+def apply_process_options(options, logical_cpus=1):
+    """Sets the thread / kernel-library options of this process and splits its CPU into `logical_cpus` devices;
+    must run before TF executes anything."""
     if "eigen" in options:
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # read when TensorFlow is imported
+    if logical_cpus > 1:
+        from tfgan_eff.training.strategy import split_cpu  # pylint: disable=import-outside-toplevel
+
+        split_cpu(logical_cpus)
     if not {"1t", "i1"} & options:
         return
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -50,17 +62,13 @@ def apply_process_options(options):
         torch.set_num_threads(1)
 
 
-def machine_task(quick):
-    """The machine description and its measured matmul peaks (TF float32 and bfloat16, NumPy float32)."""
-    n, repeats = (512, 2) if quick else (2048, 7)
+def machine_task(task, quick):
+    """The machine description and its measured matmul peaks (TF, NumPy and PyTorch; float32 and bfloat16), each
+    the best over several sizes and repeats; `machine_end` measures the peaks again at the end of a run."""
+    sizes, repeats = ((256, 512), 2) if quick else ((1024, 2048, 3072), 5)
     info = machine.describe(machine.gpu_names())
-    tf_wall, tf_cpu = machine.tf_matmul(n, repeats)
-    bf16_wall, bf16_cpu = machine.tf_matmul(n, repeats, dtype="bfloat16")  # the peak of +bf16 rows
-    np_wall, np_cpu = machine.numpy_matmul(n, repeats)
-    info.update(matmul_n=n, matmul_repeats=repeats, tf_matmul_gflops=tf_wall, tf_matmul_gflops_per_cpu_s=tf_cpu,
-                tf_matmul_bf16_gflops=bf16_wall, tf_matmul_bf16_gflops_per_cpu_s=bf16_cpu,
-                numpy_matmul_gflops=np_wall, numpy_matmul_gflops_per_cpu_s=np_cpu)
-    return [dict(task="machine", status="ok", **info)]
+    info.update(matmul_sizes=list(sizes), matmul_repeats=repeats, **machine.matmul_peaks(sizes, repeats))
+    return [dict(task=task, status="ok", measured_at=machine.now(), load=machine.load_average(), **info)]
 
 
 def case_task(name, quick):
@@ -108,13 +116,18 @@ def torch_task(task, quick):
     warmup, repeats = settings.timing_settings(quick)
     row = torch_sngan.benchmark(quick, warmup, repeats)
     step_s = row["median_s"]
-    s = row["settings"]
-    info = dict(g_arch="sngan", g_ch=s["g_ch"], d_arch="sngan", d_ch=s["d_ch"], resolution=s["resolution"],
-                batch=s["batch"], g_batch=s["g_batch"], n_critic=s["n_critic"], g_params=row["g_params"],
-                d_params=row["d_params"], ema=True)
+    info = row.pop("info")
     return [dict(row, task=task, name="PyTorch SNGAN" + suffix, method="baseline", status="ok", info=info,
-                 steps_per_s=1.0 / step_s, images_per_step=s["n_critic"] * s["batch"],
-                 images_per_s=s["n_critic"] * s["batch"] / step_s, vm_hwm_kib=vm_hwm_kib())]
+                 steps_per_s=1.0 / step_s, images_per_step=info["n_critic"] * info["batch"],
+                 images_per_s=info["n_critic"] * info["batch"] / step_s, vm_hwm_kib=vm_hwm_kib())]
+
+
+def group_task(task, quick):
+    """The rows of an interleaved group (benchmarks.interleave): its summary and one row per member."""
+    from benchmarks import interleave  # pylint: disable=import-outside-toplevel
+
+    base, options = parse_task(task)
+    return interleave.run(task, base, quick, options, label(options))
 
 
 def export_task(quick):
@@ -138,11 +151,14 @@ def profile_task(task, quick):
 def run_task(task, quick):
     """Rows of `task`; an exception becomes an 'error' row with its traceback's last line (never a number)."""
     try:
-        apply_process_options(parse_task(task)[1])
-        if task == "machine":
-            return machine_task(quick)
+        base, options = parse_task(task)
+        apply_process_options(options, settings.LOGICAL_CPUS.get(base, 1))
+        if task in settings.MACHINE_TASKS:
+            return machine_task(task, quick)
         if task.startswith("torch_sngan"):
             return torch_task(task, quick)
+        if base in settings.INTERLEAVED_GROUPS:
+            return group_task(task, quick)
         if task == "export":
             return export_task(quick)
         if task in settings.PROFILE_TASKS:

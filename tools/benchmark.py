@@ -1,20 +1,24 @@
 """Benchmarks every model and method on this machine: training steps/s and images/s, memory, XLA on and off, the
-fraction of the measured matmul peak, exported TFLite size and latency, a PyTorch SNGAN reference, and profiling
-experiments on the baseline step. Writes JSON and Markdown to <out>/<machine-id>/.
+fraction of the measured matmul peak, exported TFLite size and latency, a PyTorch SNGAN reference, interleaved
+groups of steps whose ratios carry the claims, and profiling experiments on the baseline step. Writes JSON and
+Markdown to <out>/<machine-id>/ (only this run's rows).
 
 Examples:
-  python tools/benchmark.py                       # full run (~20-30 min on 2 cores), one subprocess per row
+  python tools/benchmark.py                       # full run (~40 min on 2 cores), one subprocess per row
   python tools/benchmark.py --quick               # toy sizes, seconds per row (a sanity run, used by tests)
+  python tools/benchmark.py --tasks=interleaved   # the claims: TF vs PyTorch SNGAN, README's ratios (~15-20 min)
   python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
 
-Tasks: machine, every case of benchmarks.cases.CASES, torch_sngan, export, profile (the baseline step),
-profile_build (model construction); options as suffixes:
+Tasks: machine (also measured again at the end of every run: machine_end), every case of benchmarks.cases.CASES,
+torch_sngan, the interleaved groups of benchmarks.interleave (versus: TF vs every PyTorch CPU configuration of the
+SNGAN step; pairs: DGL stage 2/1, STU-GAN masked/dense, alphaGAN supernet/derived; mirrored: 2 logical CPUs vs 1
+device), interleaved (= versus, versus+1t, pairs, mirrored), export, profile (the baseline step), profile_build
+(model construction); options as suffixes:
 +xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
 thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not
 importable yields a 'skipped' row with the reason.
 """
 
-import datetime
 import json
 import os
 import subprocess
@@ -40,13 +44,13 @@ flags.DEFINE_bool("xla", True, "Also time the +xla variant of every case that su
 flags.DEFINE_bool("bf16", True, "Also time the +bf16 (mixed_bfloat16) variant of every case that supports it "
                   "(default task list).")
 flags.DEFINE_bool("isolate", None, "One subprocess per task (clean per-row peak RSS). Default: on, off with --quick.")
-flags.DEFINE_bool("reuse", False, "Keep the rows of tasks not run now from the previous report in the same place "
-                  "(rerun a few rows, e.g. --tasks=machine --reuse); reused rows say when they were measured.")
 flags.DEFINE_integer("task_timeout", 3600, "Seconds before a task's subprocess is stopped (its row says so).")
 flags.DEFINE_string("worker", None, "Internal: run this one task and write its rows to --worker_out.")
 flags.DEFINE_string("worker_out", None, "Internal: where the worker writes its rows (JSON).")
 
-PROTOCOL = "per row: build, first call (trace/compile), warm-up, then the median of the timed calls"
+PROTOCOL = ("per row: build, first call (trace/compile), warm-up, then the median of the timed calls; per "
+            "interleaved group: every member built, called once (trace/compile) and once more (screening), then "
+            "timed rounds of one call each")
 
 
 def default_tasks(xla, bf16=False):
@@ -59,7 +63,7 @@ def default_tasks(xla, bf16=False):
         tasks += [f"{name}+{option}" for option, on in (("xla", xla), ("bf16", bf16)) if on and name in XLA_CASES]
     variants = [f"{case}+{option}" for case in ("baseline_dcgan", "baseline_sngan")
                 for option in ("i1", "eigen", "1t")]
-    return tasks + variants + ["torch_sngan", "torch_sngan+1t", "export", *settings.PROFILE_TASKS]
+    return tasks + variants + ["torch_sngan", "torch_sngan+1t", *settings.INTERLEAVED, "export", *settings.PROFILE_TASKS]
 
 
 def _isolated(task, quick, timeout, log_dir):
@@ -74,7 +78,7 @@ def _isolated(task, quick, timeout, log_dir):
             proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout, check=False)
             code = proc.returncode
         except subprocess.TimeoutExpired:
-            code = "timeout"
+            code = f"timeout (stopped after {timeout} s)"
     if code == 0 and os.path.exists(out):
         with open(out, encoding="utf-8") as f:
             return json.load(f)
@@ -85,7 +89,7 @@ def _isolated(task, quick, timeout, log_dir):
 
 def run_tasks(tasks, quick, isolate, timeout):
     """Rows of all `tasks`, each in its own process when `isolate`."""
-    from benchmarks.worker import PROCESS_OPTIONS, parse_task, run_task  # pylint: disable=import-outside-toplevel
+    from benchmarks.worker import needs_fresh_process, run_task  # pylint: disable=import-outside-toplevel
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_logs_") as log_dir:
@@ -93,7 +97,7 @@ def run_tasks(tasks, quick, isolate, timeout):
             start = time.time()
             if isolate:
                 new = _isolated(task, quick, timeout, log_dir)
-            elif set(PROCESS_OPTIONS) & parse_task(task)[1]:  # fixed once TF has run anything in a process
+            elif needs_fresh_process(task):  # set up before TF runs anything in a process
                 new = [dict(task=task, name=task, status="skipped", reason=f"{task} needs --isolate")]
             else:
                 new = run_task(task, quick)
@@ -104,31 +108,6 @@ def run_tasks(tasks, quick, isolate, timeout):
             print(f"[benchmark] {task}: {', '.join(r.get('status', '?') for r in new)} "
                   f"({time.time() - start:.0f} s, load {machine.load_average()})", flush=True)
     return rows
-
-
-def reuse_rows(path, rows, meta):
-    """The previous report's rows with this run's rows in place of (or after) those of the same task."""
-    if not os.path.exists(path):
-        return rows
-    with open(path, encoding="utf-8") as f:
-        previous = json.load(f)
-    new = {r["task"]: r for r in rows}
-    merged, done = [], set()
-    for row in previous["rows"]:
-        task = row["task"]
-        if task in new:
-            if task not in done:
-                merged += [r for r in rows if r["task"] == task]
-                done.add(task)
-            continue
-        row.setdefault("reused_from", previous["meta"]["started"])
-        merged.append(row)
-    merged += [r for r in rows if r["task"] not in done]
-    old = previous["meta"]
-    # A report that itself reused rows passes on where its reused rows came from.
-    meta["reused"] = old.get("reused") or dict(started=old["started"], load_before=old.get("load_before"),
-                                                load_after=old.get("load_after"), wall_s=old.get("wall_s"))
-    return merged
 
 
 def main(argv):
@@ -144,11 +123,9 @@ def _main():
         rows = run_task(FLAGS.worker, FLAGS.quick)
         report.write_json(FLAGS.worker_out, rows)
         return
-    tasks = FLAGS.tasks or default_tasks(FLAGS.xla, FLAGS.bf16)
-    if "machine" not in tasks:
-        tasks = ["machine"] + list(tasks)
+    tasks = settings.run_order(FLAGS.tasks or default_tasks(FLAGS.xla, FLAGS.bf16))
     isolate = (not FLAGS.quick) if FLAGS.isolate is None else FLAGS.isolate
-    meta = dict(started=datetime.datetime.now().isoformat(timespec="seconds"), quick=FLAGS.quick, tasks=tasks,
+    meta = dict(started=machine.now(), quick=FLAGS.quick, tasks=tasks,
                 isolated=isolate, protocol=PROTOCOL, load_before=machine.load_average(), argv=sys.argv[1:])
     start = time.time()
     rows = run_tasks(tasks, FLAGS.quick, isolate, FLAGS.task_timeout)
@@ -158,12 +135,11 @@ def _main():
     out_dir = os.path.join(FLAGS.out, meta["machine_id"])
     os.makedirs(out_dir, exist_ok=True)
     stem = "benchmark_quick" if FLAGS.quick else "benchmark"
-    if FLAGS.reuse:
-        rows = reuse_rows(os.path.join(out_dir, stem + ".json"), rows, meta)
     text = report.markdown(rows, meta)  # also adds GFLOP/s and fraction of peak to the rows
     _, checks, variants = report.derive(rows)
     report.write_json(os.path.join(out_dir, stem + ".json"),
-                      dict(meta=meta, rows=rows, checks=checks, variants=variants))
+                      dict(meta=meta, rows=rows, interleaved=report.interleaved(rows), checks=checks,
+                           variants=variants))
     with open(os.path.join(out_dir, stem + ".md"), "w", encoding="utf-8") as f:
         f.write(text + "\n")
     print(f"[benchmark] wrote {os.path.join(out_dir, stem)}.{{json,md}}")

@@ -1,5 +1,5 @@
-"""The PyTorch SNGAN reference has the same networks as tfgan_eff's SNGAN-ResNet (same parameter counts) and its
-step trains (optional: needs torch, the `bench` extra)."""
+"""The PyTorch SNGAN reference has the same networks as tfgan_eff's SNGAN-ResNet (same parameter counts), its
+step trains, and its CPU configurations run the same step (optional: needs torch, the `bench` extra)."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from benchmarks import configs, torch_sngan  # noqa: E402  pylint: disable=wrong-import-position
+from benchmarks import configs, settings, torch_sngan  # noqa: E402  pylint: disable=wrong-import-position
 from benchmarks.settings import sngan_settings  # noqa: E402  pylint: disable=wrong-import-position
 from tfgan_eff.models import registry  # noqa: E402  pylint: disable=wrong-import-position
 from tfgan_eff.training.loop import count_params  # noqa: E402  pylint: disable=wrong-import-position
@@ -36,3 +36,17 @@ def test_step_updates_d_g_and_ema():
     decay = sngan_settings(quick=True)["ema_decay"]
     for e0, e, g in zip(ema0, step.ema.parameters(), step.g.parameters()):
         torch.testing.assert_close(e, e0 + (1 - decay) * (g.detach() - e0))
+
+
+@pytest.mark.parametrize("config", ["channels_last", "oneDNN off"])
+def test_cpu_configurations_run_the_same_step(config):
+    s = sngan_settings(quick=True)
+    eager, other = torch_sngan.SNGANStep(s), torch_sngan.SNGANStep(s, **settings.TORCH_CONFIGS[config])
+    enabled = torch.backends.mkldnn.enabled
+    # same seed, same inputs: the same losses up to kernel rounding
+    torch.testing.assert_close(torch.tensor(other()), torch.tensor(eager()), rtol=1e-3, atol=1e-4)
+    assert torch.backends.mkldnn.enabled == enabled  # oneDNN off for the step only
+    if config == "channels_last":
+        weight = other.d.blocks[0].conv1.parametrizations.weight.original
+        assert weight.is_contiguous(memory_format=torch.channels_last)
+        assert other.real[0].is_contiguous(memory_format=torch.channels_last)

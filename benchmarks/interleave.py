@@ -1,0 +1,121 @@
+"""Interleaved groups: steps built side by side in one process, then timed in turn (A, B, C, A, B, C, ...) over the
+same rounds, so that a load change on the shared machine hits every member alike and the ratios between them
+(taken round by round, see `timing.round_ratios`) can carry a claim.
+
+Groups (task names; `+1t` runs a group on one thread):
+- versus: TF's SNGAN step and the same step in PyTorch in every CPU configuration of
+  `settings.TORCH_CONFIGS`.
+- pairs: the steps whose ratios README states: DGL stage 1 and 2, STU-GAN dense and masked, alphaGAN supernet and
+  derived net.
+- mirrored: the baseline DCGAN step on one device and under MirroredStrategy on 2 logical CPU devices at the same
+  global batch (the worker splits the CPU before TensorFlow starts).
+"""
+
+import time
+
+from absl import logging
+
+from benchmarks import machine, settings
+from benchmarks.cases import CASES, REPLICA_CASES, Case, Skipped, baseline_sngan
+from benchmarks.timing import time_interleaved
+
+
+def torch_case(config, options):
+    """Builder of the PyTorch SNGAN step in configuration `config` under task `options`; Skipped when torch is not
+    installed, and for torch.compile on one thread (compiling takes minutes here: it is tried at all cores)."""
+    def build(quick, xla):
+        del xla
+        if "1t" in options and settings.TORCH_CONFIGS[config].get("compiled"):
+            raise Skipped("torch.compile is tried at all cores only (its compilation takes minutes on this machine)")
+        try:
+            # torch is optional (the `bench` extra): only this builder needs it
+            from benchmarks import torch_sngan  # pylint: disable=import-outside-toplevel
+        except ImportError as err:
+            raise Skipped(f"torch is not installed ({err}); pip install -e '.[bench]'") from err
+        step = torch_sngan.SNGANStep(settings.sngan_settings(quick), **settings.TORCH_CONFIGS[config])
+        info = dict(torch_sngan.describe(step), config=config)
+        return Case(f"PyTorch SNGAN ({config})", "baseline", step, info["n_critic"] * info["batch"], None, info,
+                    owner=step)
+    return build
+
+
+# group -> options -> [(member, builder(quick, xla) -> Case)], timed in this order in every round.
+GROUPS = {
+    "versus": lambda options: [("baseline_sngan", baseline_sngan)] + [
+        (settings.torch_member(c), torch_case(c, options)) for c in settings.TORCH_CONFIGS],
+    "pairs": lambda options: [(name, CASES[name]) for name in ("dgl_stage1", "dgl_stage2", "sparse_dense",
+                                                                 "sparse_static", "sparse_dynamic", "search_derived",
+                                                                 "search_supernet")],
+    "mirrored": lambda options: list(REPLICA_CASES.items()),
+}
+# Alternatives of one another (members whose name starts with the prefix): after one screening round, only those
+# within SCREEN_FACTOR of the fastest alternative in wall time or of the cheapest in CPU time are timed (one 2x
+# slower cannot be the best; this bounds the run on a loaded machine). The others keep their screening call.
+SCREENED = {"versus": settings.TORCH_MEMBER}
+SCREEN_FACTOR = 2.0
+
+
+def screen(names, costs, prefix, factor=SCREEN_FACTOR):
+    """The members of `names` to time, given the (wall, CPU) seconds of their screening calls: all that do not start
+    with `prefix`, and the alternatives (those that do) within `factor` x the fastest alternative's wall time or
+    the cheapest alternative's CPU time (a `prefix` of None: no alternatives, all are timed)."""
+    alternatives = [c for n, c in zip(names, costs) if prefix is not None and n.startswith(prefix)]
+    if not alternatives:
+        return list(names)
+    wall, cpu = min(w for w, _ in alternatives), min(c for _, c in alternatives)
+    return [n for n, (w, c) in zip(names, costs) if not n.startswith(prefix) or w <= factor * wall or
+            c <= factor * cpu]
+
+
+def _built(build, quick):
+    """(case, build seconds, first-call seconds) of one member; its first call traces/compiles it."""
+    t0 = time.perf_counter()
+    case = build(quick, False)
+    t1 = time.perf_counter()
+    case.step()
+    return case, t1 - t0, time.perf_counter() - t1
+
+
+def run(task, group, quick, options=(), suffix=""):
+    """Builds every member of `group`, calls each once more (the screening round, also a warm-up), then times the
+    screened ones interleaved; returns a summary row (kind 'group': when, load, rounds, members) and one row per
+    member (skipped / error / screened-out rows carry the reason)."""
+    rows, built = [], []
+    members = GROUPS[group](options)
+    for member, build in members:
+        logging.info("%s: building %s (load %s)", task, member, machine.load_average())  # where a timeout struck
+        row = dict(task=f"{task}:{member}", member=member, group=task, options=sorted(options))
+        try:
+            built.append((row, *_built(build, quick)))
+        except Skipped as err:
+            rows.append(dict(row, name=member + suffix, status="skipped", reason=str(err)))
+        except Exception as err:  # pylint: disable=broad-except
+            # A configuration that does not run here (e.g. torch.compile of D) is reported with its error.
+            rows.append(dict(row, name=member + suffix, status="error",
+                             reason=f"{type(err).__name__}: {err}".splitlines()[0][:300]))
+    screening = time_interleaved([case.step for _, case, *_ in built], 0, 1) if built else []
+    names = [row["member"] for row, *_ in built]
+    kept = screen(names, [(st["median_s"], st["median_cpu_s"]) for st in screening], SCREENED.get(group))
+    timed = []
+    for (row, case, build_s, first_call_s), st in zip(built, screening):
+        row = dict(row, name=case.name + suffix, method=case.method, build_s=build_s, first_call_s=first_call_s,
+                   screening_s=st["median_s"], screening_cpu_s=st["median_cpu_s"], flops_per_step=case.flops_per_step,
+                   images_per_step=case.images_per_step, info=case.info)
+        if row["member"] in kept:
+            timed.append((row, case))
+        else:
+            rows.append(dict(row, status="screened out", reason=f"its screening call took {st['median_s']:.1f} s "
+                             f"wall ({st['median_cpu_s']:.1f} CPU-s), more than {SCREEN_FACTOR:g}x the fastest "
+                             "alternative's in both"))
+    warmup, rounds = settings.interleaved_settings(quick)
+    logging.info("%s: timing %s over %d rounds", task, [row["member"] for row, _ in timed], rounds)
+    summary = dict(task=task, kind="group", status="ok", started=machine.now(), load_before=machine.load_average(),
+                   warmup=warmup, rounds=rounds, members=[row["task"] for row, _ in timed])
+    t0 = time.perf_counter()
+    stats = time_interleaved([case.step for _, case in timed], warmup, rounds) if timed else []
+    summary.update(wall_s=time.perf_counter() - t0, load_after=machine.load_average())
+    for (row, case), st in zip(timed, stats):
+        rows.append(dict(row, status="ok", **st, steps_per_s=1.0 / st["median_s"],
+                         images_per_s=case.images_per_step / st["median_s"] if case.images_per_step else None))
+    order = [member for member, _ in members]
+    return [summary] + sorted(rows, key=lambda r: order.index(r["member"]))
