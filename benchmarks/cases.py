@@ -15,9 +15,9 @@ import tensorflow as tf
 
 from benchmarks import configs
 from benchmarks.flops import gan_step_flops, search_d_plus_g_flops
-from tfgan_eff.search import method as search_method
 from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
+from tfgan_eff.search import method as search_method
 from tfgan_eff.training.loop import Run, batch_spec, count_params, load_data
 
 

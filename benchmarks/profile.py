@@ -18,11 +18,11 @@ import tensorflow as tf
 from benchmarks import configs, settings
 from benchmarks.cases import fixed_batch, scratch_dir, train_function_step
 from benchmarks.timing import time_calls, time_interleaved
-from tfgan_eff.search import method as search_method
 from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
 from tfgan_eff.ops import layers
 from tfgan_eff.ops.eager_build import keras_traced_build
+from tfgan_eff.search import method as search_method
 from tfgan_eff.search.supernet import SupernetGenerator
 from tfgan_eff.training.loop import Run, batch_spec, load_data
 
