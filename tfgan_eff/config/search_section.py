@@ -13,6 +13,7 @@ def section():
     return ml_collections.ConfigDict(dict(
         preset="s",               # s | l: what 0 means for inner_steps/worst_steps (s: 20 steps; l: one pass)
         ch=256,                   # supernet width (channels of every node)
+        op_set="paper",           # paper | normalized: plain conv candidates are ReLU -> conv, or ReLU -> BN -> conv
         resolution=0,             # image size of the search (0 = data.resolution); retraining uses data.resolution
         d_width=1.0,              # width multiplier of the search's D relative to model.d (retraining uses model.d)
         rounds=99,

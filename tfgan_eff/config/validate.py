@@ -141,6 +141,7 @@ def _method_problems(cfg):
         p += _sparse_problems(cfg)
     if cfg.method == "search" or cfg.model.g.arch == "genotype":
         p += _choice(cfg.search.preset, "search.preset", ("s", "l"))
+        p += _choice(cfg.search.op_set, "search.op_set", _op_sets())
         p += _choice(cfg.model.g.kernel_init, "model.g.kernel_init", ("glorot_uniform", "he_uniform"))
         for key in ("data.resolution", "search.resolution"):
             if _get(cfg, key) % 8 or _get(cfg, key) < 0:
@@ -158,6 +159,12 @@ def _method_problems(cfg):
             except ValueError as err:
                 p.append(f"genotype {genotype!r} is not valid JSON: {err}")
     return p
+
+
+def _op_sets():
+    # The candidate ops' names, so that a new op set is valid here without a second list to update.
+    from tfgan_eff.search.candidate_ops import OP_SETS  # pylint: disable=import-outside-toplevel
+    return OP_SETS
 
 
 def _sparse_problems(cfg):
