@@ -55,8 +55,26 @@ def test_real_batches_are_accepted_directly(digits_extractor, digit_halves):
     real_a, real_b = digit_halves
     result = evaluate_generator(_sampler(real_b, 1), digits_extractor, [real_a[:400], real_a[400:]],
                                 num_samples=300, batch_size=100, metrics=("fid", "pr"))
-    assert set(result) == {"fid", "precision", "recall", "num_samples", "num_real", "protocol"}
+    assert set(result) == {"fid", "precision", "recall", "z_share", "collapsed", "num_samples", "num_real",
+                           "protocol"}
     assert result["num_real"] == 800 and result["fid"] > 0.0
+
+
+def test_every_evaluation_flags_a_generator_that_ignores_z(digits_extractor, digit_halves):
+    """z_share and collapsed come with any metric subset; one digit drawn for every z is flagged, digits are not."""
+    real_a, real_b = digit_halves
+    template = real_b[0].astype(np.float32) / 127.5 - 1.0
+    rng = np.random.default_rng(0)
+
+    def one_image(n):  # what a collapsed G draws: the same image, up to small z-dependent noise
+        return np.clip(template + 0.05 * rng.standard_normal((n,) + template.shape), -1, 1).astype(np.float32)
+
+    kwargs = dict(num_samples=300, batch_size=100, metrics=("fid",))
+    collapsed = evaluate_generator(one_image, digits_extractor, [real_a], **kwargs)
+    healthy = evaluate_generator(_sampler(real_b, 2), digits_extractor, [real_a], **kwargs)
+    assert collapsed["collapsed"] and collapsed["z_share"] < 0.05
+    assert not healthy["collapsed"] and healthy["z_share"] > 0.4
+    assert healthy["protocol"]["collapse_threshold"] == pytest.approx(0.25)
 
 
 def test_stats_from_another_extractor_are_refused(digits_extractor):

@@ -109,3 +109,44 @@ def test_coupled_l2_adam_matches_torch_reference():
     for before, after, gr in zip(alphas, g.arch_variables, grads):
         np.testing.assert_allclose(np.array(after), _torch_adam_reference(before, gr, **hp), rtol=1e-4, atol=2e-8)
         assert np.abs(np.array(after) - before).max() > 1e-4  # decoupled decay: ~1e-9 per step
+
+
+def _hand_value_gradient(g, d_worst, real, z):
+    """d/d alpha of V(G_alpha, D_worst) = -mean relu(1 - D_worst(x)) - mean relu(1 + D_worst(G_alpha(z))), taken
+    with a GradientTape of its own (not through duality_gap_terms)."""
+    alphas = [a.value for a in g.arch_variables]
+    with tf.GradientTape() as tape:
+        real_logits = d_worst(real, training=False)
+        fake_logits = d_worst(g(z, training=True), training=False)
+        v = -tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) - tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
+    return [np.array(gr, np.float64) for gr in tape.gradient(v, alphas)]
+
+
+def test_arch_steps_descend_the_duality_gap_like_a_hand_computed_reference(nets):
+    """Two architecture steps against NumPy Adam (coupled L2, PyTorch eps) on the hand-computed gradient of
+    V(G_alpha, D_worst): the same sign and size, step by step. Ascent on the gap would move every alpha the other
+    way and fail."""
+    g, g_worst, d, d_worst = nets
+    cfg = _search_cfg()
+    architect = Architect(g, cfg)
+    b1, b2, eps, l2, lr = cfg.arch_beta1, cfg.arch_beta2, cfg.arch_eps, cfg.arch_weight_decay, cfg.arch_lr
+    reference = [np.array(v, np.float64) for v in g.arch_variables]
+    m = [np.zeros_like(a) for a in reference]
+    v = [np.zeros_like(a) for a in reference]
+    rng = np.random.default_rng(5)
+    for t in (1, 2):
+        real = rng.uniform(-1, 1, (4, 8, 8, 3)).astype(np.float32)
+        z, z_worst = rng.standard_normal((2, 4, 8)).astype(np.float32)
+        grads = _hand_value_gradient(g, d_worst, real, z)
+        before = [np.array(a, np.float64) for a in g.arch_variables]
+        for i, grad in enumerate(grads):
+            assert np.abs(grad).max() > 1e-4  # far above the coupled L2 term (~1e-6): the data decides the sign
+            grad = grad + l2 * reference[i]
+            m[i] = b1 * m[i] + (1 - b1) * grad
+            v[i] = b2 * v[i] + (1 - b2) * grad * grad
+            reference[i] = reference[i] - lr / (1 - b1 ** t) * m[i] / (np.sqrt(v[i]) / np.sqrt(1 - b2 ** t) + eps)
+        architect.step(d, g_worst, d_worst, real, z, z_worst)
+        for after, ref, prev, grad in zip(g.arch_variables, reference, before, grads):
+            np.testing.assert_allclose(np.array(after), ref, rtol=1e-3, atol=1e-7)
+            if t == 1:  # Adam's first step is lr * sign(gradient) wherever |gradient| >> eps: descent
+                np.testing.assert_allclose(np.array(after) - prev, -lr * np.sign(grad + l2 * prev), rtol=1e-3)

@@ -42,6 +42,34 @@ def test_json_round_trip(tmp_path):
         assert genotype_lib.resolve(str(path)) == genotype
 
 
+def test_op_set_is_recorded_and_old_files_mean_paper(tmp_path):
+    keras.utils.set_random_seed(0)
+    assert genotype_lib.derive(SupernetGenerator(latent_dim=8, resolution=8, ch=4, op_set="normalized")).op_set == \
+        "normalized"
+    normalized = genotype_lib.sample(np.random.default_rng(0), "normalized")
+    path = tmp_path / "normalized.json"
+    genotype_lib.save(normalized, str(path))
+    assert json.loads(path.read_text())["op_set"] == "normalized"
+    assert genotype_lib.load(str(path)) == normalized
+    old = normalized.to_dict()
+    del old["op_set"]  # a file written before the field existed
+    assert genotype_lib.Genotype.from_dict(old).op_set == "paper"
+    assert genotype_lib.ALPHAGAN_L.op_set == genotype_lib.ALPHAGAN_S.op_set == "paper"
+    with pytest.raises(genotype_lib.GenotypeError, match="op_set"):
+        genotype_lib.Genotype.from_dict(dict(old, op_set="bn"))
+
+
+def test_normalized_genotype_puts_an_affine_bn_before_each_plain_conv():
+    base = genotype_lib.ALPHAGAN_L.to_dict()
+    paper = GenotypeGenerator(latent_dim=8, resolution=8, genotype=genotype_lib.ALPHAGAN_L, ch=4).build_for_inputs()
+    normalized = GenotypeGenerator(latent_dim=8, resolution=8, ch=4, genotype=genotype_lib.Genotype.from_dict(
+        dict(base, op_set="normalized"))).build_for_inputs()
+    n_plain = sum(op.startswith("conv_") for cell in base["normal"] for op in cell)
+    assert n_plain == 7 and _params(normalized) - _params(paper) == n_plain * 2 * 4  # gamma and beta per channel
+    edge = normalized.edges["normal_1"][0]
+    assert edge.norm.center and edge.norm.scale and paper.edges["normal_1"][0].norm is None
+
+
 @pytest.mark.parametrize("text,match", [
     ("{not json", "not valid JSON"),
     ("[1, 2]", "JSON object"),

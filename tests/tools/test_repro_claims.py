@@ -28,9 +28,24 @@ def test_search_claims_need_two_rounds():
              dict(seed=1, dg=[1.0], entropy=[1.79], retrain_fid=None)]
     dg, entropy, fid, random, sngan = reproduction.search_claims(seeds)
     assert (dg["holds_in"], dg["seeds"]) == (1, 1)  # seed 1 has a single round: no verdict
+    assert dg["per_seed"] == {0: dict(k=1, first=3.0, last=2.0), 1: None}
     assert entropy["holds_in"] == 0
     assert fid["detail"]["fid"] == (9.0, 0.0)
     assert random["seeds"] == sngan["seeds"] == 0  # no baselines were run: no verdict
+
+
+def test_trend_claims_compare_window_means_not_single_rounds():
+    """A gap whose last round is below its first but whose last 5 rounds average above the first 5 does not fall."""
+    assert reproduction.TREND_WINDOW == 5
+    rising = [1.0, 0.2, 0.2, 0.2, 0.2] + [0.5] * 4 + [0.9, 0.9, 0.9, 0.9, 0.8]
+    falling = list(reversed(rising))
+    seeds = [dict(seed=0, dg=rising, entropy=falling, retrain_fid=None),
+             dict(seed=1, dg=falling, entropy=falling, retrain_fid=None)]
+    dg, entropy = reproduction.search_claims(seeds)[:2]
+    assert rising[-1] < rising[0] and (dg["holds_in"], dg["seeds"]) == (1, 2)
+    assert dg["per_seed"][0] == dict(k=5, first=pytest.approx(0.36), last=pytest.approx(0.88))
+    assert (entropy["holds_in"], entropy["seeds"]) == (2, 2)
+    assert "mean of the last 5 rounds < mean of the first 5" in dg["claim"]
 
 
 def test_search_claims_compare_derived_with_random_mean_and_sngan():

@@ -3,6 +3,7 @@
 from tfgan_eff.metrics import distances
 from tfgan_eff.metrics.ref_stats import check_protocol
 from tfgan_eff.metrics.streaming import FeatureStats, accumulate_features
+from tfgan_eff.metrics.z_variation import COLLAPSE_THRESHOLD, is_collapsed, output_moments, z_share_from_moments
 
 ALL_METRICS = ("fid", "kid", "is", "pr", "dc")
 _NEEDS_FEATURE_SUBSET = ("kid", "pr", "dc")
@@ -10,8 +11,9 @@ _NEEDS_FEATURE_SUBSET = ("kid", "pr", "dc")
 
 def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_samples, batch_size=64,
                        metrics=ALL_METRICS, max_features=10000, kid_subsets=100, kid_subset_size=1000,
-                       is_splits=10, pr_k=3, dc_k=5, seed=0):
-    """Computes FID / KID / IS / precision-recall / density-coverage of generated samples.
+                       is_splits=10, pr_k=3, dc_k=5, seed=0, collapse_threshold=COLLAPSE_THRESHOLD):
+    """Computes FID / KID / IS / precision-recall / density-coverage of generated samples, and always how much of
+    their output varies with z (z_variation.py), flagging a collapsed generator.
 
     Args:
       sample_fn: callable n -> n images in [-1, 1] ([n, H, W, C]); called in batches of `batch_size`.
@@ -26,10 +28,12 @@ def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_sam
       is_splits: Inception Score splits.
       pr_k, dc_k: nearest-neighbour k for precision-recall and density-coverage.
       seed: seed for reservoir sampling and KID subsets.
+      collapse_threshold: z_share below which "collapsed" is True.
 
     Returns:
       dict with the requested metrics as floats (fid; kid_mean, kid_std; is_mean, is_std; precision, recall;
-      density, coverage), num_samples, num_real, and "protocol" describing how they were computed.
+      density, coverage), z_share (float) and collapsed (bool), num_samples, num_real, and "protocol" describing
+      how they were computed.
     """
     unknown = sorted(set(metrics) - set(ALL_METRICS))
     if unknown:
@@ -46,7 +50,14 @@ def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_sam
     if keep and real.features is None:
         raise ValueError(f"metrics {[m for m in metrics if m in _NEEDS_FEATURE_SUBSET]} need raw real features, "
                          "but the real statistics hold none; recompute them with max_features > 0 or drop them")
-    fake = accumulate_features(sample_fn, extractor, num_samples=num_samples, batch_size=batch_size,
+    moments = []
+
+    def sample_and_track(n):
+        images = sample_fn(n)
+        moments.append(output_moments(images))
+        return images
+
+    fake = accumulate_features(sample_and_track, extractor, num_samples=num_samples, batch_size=batch_size,
                                max_features=keep, keep_logits="is" in metrics, seed=seed + 1)
 
     results = {}
@@ -61,6 +72,8 @@ def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_sam
         results["precision"], results["recall"] = distances.precision_recall(real.features, fake.features, k=pr_k)
     if "dc" in metrics:
         results["density"], results["coverage"] = distances.density_coverage(real.features, fake.features, k=dc_k)
+    results["z_share"] = z_share_from_moments(*(sum(parts) for parts in zip(*moments)))
+    results["collapsed"] = is_collapsed(results["z_share"], collapse_threshold)
     results["num_samples"] = fake.n
     results["num_real"] = real.n
     results["protocol"] = {
@@ -74,5 +87,6 @@ def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_sam
         "pr_k": pr_k,
         "dc_k": dc_k,
         "seed": seed,
+        "collapse_threshold": collapse_threshold,
     }
     return results

@@ -1,6 +1,6 @@
 """alphaGAN (`--method=search`): differentiable generator search by the duality gap, genotypes, retraining.
 
-candidate_ops      the 6 normal / 3 up-sampling candidates and the softmax-mixed edge
+candidate_ops      the 6 normal / 3 up-sampling candidates (op sets paper, normalized); mixed edge, plain convs fused
 space              the cell network and edge layout shared by the supernet and derived generators
 supernet           SupernetGenerator: mixed edges + 81 architecture scalars (arch_variables / weight_variables)
 genotype           Genotype, derive (argmax), JSON save/load/resolve, the published alphaGAN_l / alphaGAN_s

@@ -1,7 +1,8 @@
 """alphaGAN's candidate operations (specs/alphagan.md) and the softmax-mixed edge of the supernet.
 
 Normal edges (same resolution, same width):
-  conv_1x1 / conv_3x3 / conv_5x5: ReLU -> Conv2D with bias (no BN).
+  conv_1x1 / conv_3x3 / conv_5x5: ReLU -> Conv2D with bias (no BN) in op set "paper"; ReLU -> BN -> Conv2D with
+    bias in op set "normalized" (the official code's unused conv_kxk_bn ops, without their spectral norm).
   sep_conv_3x3 / 5x5 / 7x7 (DARTS): ReLU -> depthwise kxk -> pointwise 1x1 -> BN -> ReLU -> depthwise kxk ->
     pointwise 1x1 -> BN; convolutions without bias.
 Up-sampling edges (x2, or x4 on the cell1 -> cell3 skip by applying the op twice):
@@ -10,6 +11,11 @@ Up-sampling edges (x2, or x4 on the cell1 -> cell3 skip by applying the op twice
 
 BN inside candidates has no affine parameters in the supernet (`affine=False`) and has them in a derived network
 (`affine=True`). Kernels use `kernel_init` (default xavier-uniform, the paper's) and zero biases.
+
+Op set "normalized" puts BN before the conv, not after it (DARTS' ReLU -> conv -> BN): BN then acts on the input the
+three plain convs of an edge share, so the supernet computes them as one conv exactly (`FusedConvs`); with BN after
+each conv they could not be fused. It is also the order the official code defines and the one the first retraining
+test of a conv-5x5-heavy genotype used (README, alphaGAN).
 """
 
 import keras
@@ -18,21 +24,72 @@ from keras import ops
 from tfgan_eff.ops.eager_build import BuildOnFirstCall
 from tfgan_eff.ops.layers import batch_norm
 from tfgan_eff.ops.tracking import CheckpointCollections
+from tfgan_eff.search.method import OP_SETS
 
 NORMAL_OPS = ("conv_1x1", "conv_3x3", "conv_5x5", "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7")
+PLAIN_CONVS = NORMAL_OPS[:3]
 UP_OPS = ("deconv", "nearest", "bilinear")
 _NUM_UPS = {2: 1, 4: 2}
 
 
-class ReLUConv(BuildOnFirstCall):
-    """ReLU -> same-padded kxk Conv2D with bias."""
+def _plain_conv(filters, kernel_size, kernel_init, name=None):
+    return keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=kernel_init, name=name)
 
-    def __init__(self, filters, kernel_size, kernel_init="glorot_uniform", **kwargs):
+
+def _plain_norm(op_set, affine):
+    """The BN between ReLU and conv of a plain conv in `op_set` (None in the paper's set)."""
+    if op_set not in OP_SETS:
+        raise ValueError(f"op_set must be one of {OP_SETS}, got {op_set!r}")
+    return batch_norm(center=affine, scale=affine) if op_set == "normalized" else None
+
+
+class ReLUConv(BuildOnFirstCall):
+    """ReLU -> same-padded kxk Conv2D with bias; with a BN (op set "normalized"): ReLU -> BN -> Conv2D."""
+
+    def __init__(self, filters, kernel_size, kernel_init="glorot_uniform", op_set="paper", affine=True, **kwargs):
         super().__init__(**kwargs)
-        self.conv = keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=kernel_init)
+        self.norm = _plain_norm(op_set, affine)
+        self.conv = _plain_conv(filters, kernel_size, kernel_init)
 
     def call(self, x, training=False):
-        return self.conv(ops.relu(x))
+        h = ops.relu(x)
+        if self.norm is not None:
+            h = self.norm(h, training=training)
+        return self.conv(h)
+
+
+class FusedConvs(CheckpointCollections):
+    """The plain conv candidates of one supernet edge, computed as one conv.
+
+    They all see h = ReLU(x) (op set "normalized": h = BN(ReLU(x)) with one non-affine BN for all: having no
+    parameters, each candidate's own BN would compute the same h), so sum_k w_k (conv(h, K_k) + b_k) =
+    conv(h, sum_k w_k pad(K_k)) + sum_k w_k b_k, each kxk kernel zero-padded to the largest size: exact for 'same'
+    padding and odd sizes, up to float rounding. Gradients reach every K_k, b_k and w_k through the sums.
+    """
+
+    def __init__(self, op_names, filters, kernel_init="glorot_uniform", op_set="paper", **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = [int(name[-1]) for name in op_names]
+        self.norm = _plain_norm(op_set, affine=False)
+        self.convs = [_plain_conv(filters, k, kernel_init, name=name) for k, name in zip(self.sizes, op_names)]
+
+    def build(self, input_shape):
+        for conv in self.convs:
+            conv.build(input_shape)
+
+    def call(self, x, weights, training=False):
+        h = ops.relu(x)
+        if self.norm is not None:
+            h = self.norm(h, training=training)
+        weights = ops.cast(weights, h.dtype)
+        size = max(self.sizes)
+        kernel, bias = 0.0, 0.0
+        for k, (conv, width) in enumerate(zip(self.convs, self.sizes)):
+            pad = (size - width) // 2
+            kernel = kernel + weights[k] * ops.pad(ops.cast(conv.kernel, h.dtype), [[pad, pad], [pad, pad], [0, 0],
+                                                                                    [0, 0]])
+            bias = bias + weights[k] * ops.cast(conv.bias, h.dtype)
+        return ops.conv(h, kernel, padding="same") + bias
 
 
 class SepConv(BuildOnFirstCall):
@@ -90,15 +147,16 @@ def _num_ups(scale):
     return _NUM_UPS[scale]
 
 
-def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform"):
-    """Builds candidate `name` (one of NORMAL_OPS with scale=1, or UP_OPS with scale 2 or 4) for `ch` channels."""
+def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform", op_set="paper"):
+    """Builds candidate `name` (one of NORMAL_OPS with scale=1, or UP_OPS with scale 2 or 4) of op set `op_set` for
+    `ch` channels."""
     if name in NORMAL_OPS:
         if scale != 1:
             raise ValueError(f"normal op {name!r} keeps the resolution; got scale {scale}")
         kernel = int(name[-1])
         if name.startswith("sep_conv"):
             return SepConv(ch, kernel, affine, kernel_init, name=name)
-        return ReLUConv(ch, kernel, kernel_init, name=name)
+        return ReLUConv(ch, kernel, kernel_init, op_set, affine, name=name)
     if name == "deconv":
         return Deconv(ch, scale, kernel_init, name=name)
     if name in UP_OPS:
@@ -107,15 +165,27 @@ def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform"):
 
 
 class MixedEdge(BuildOnFirstCall, CheckpointCollections):
-    """Supernet edge: sum_k w_k * op_k(x) over every candidate, with w = softmax(alpha_e) given at call time."""
+    """Supernet edge: sum_k w_k * op_k(x) over every candidate, with w = softmax(alpha_e) given at call time.
 
-    def __init__(self, op_names, ch, scale=1, kernel_init="glorot_uniform", **kwargs):
+    The plain convs among the candidates run as one `FusedConvs` (`fused`, weights `fused_index`); every other
+    candidate runs on its own (`candidates`, weights `candidate_index`).
+    """
+
+    def __init__(self, op_names, ch, scale=1, kernel_init="glorot_uniform", op_set="paper", **kwargs):
         super().__init__(**kwargs)
         self.op_names = tuple(op_names)
-        self.candidates = [make_op(name, ch, scale, affine=False, kernel_init=kernel_init) for name in self.op_names]
+        self.fused_index = tuple(k for k, name in enumerate(self.op_names) if name in PLAIN_CONVS)
+        self.candidate_index = tuple(k for k, name in enumerate(self.op_names) if name not in PLAIN_CONVS)
+        self.fused = (FusedConvs([self.op_names[k] for k in self.fused_index], ch, kernel_init, op_set, name="fused")
+                      if self.fused_index else None)
+        self.candidates = [make_op(self.op_names[k], ch, scale, affine=False, kernel_init=kernel_init, op_set=op_set)
+                           for k in self.candidate_index]
 
     def call(self, x, weights, training=False):
-        out = weights[0] * self.candidates[0](x, training=training)
-        for k in range(1, len(self.candidates)):
-            out = out + weights[k] * self.candidates[k](x, training=training)
+        terms = [weights[k] * op(x, training=training) for k, op in zip(self.candidate_index, self.candidates)]
+        if self.fused is not None:
+            terms.insert(0, self.fused(x, ops.take(weights, self.fused_index), training=training))
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
         return out

@@ -1,7 +1,10 @@
 """Genotypes: one chosen op per searched edge; derived from a supernet by argmax, stored as JSON.
 
 JSON format (ops in ARCH_TENSORS row order; normal rows are n1->n2, n2->n4, n3->n4; up rows are node1, node3):
-  {"normal": [[3 ops], [3 ops], [3 ops]], "up": [[2 ops] x 3], "skip_2": [1 op], "skip_3": [x4 op, x2 op]}
+  {"normal": [[3 ops], [3 ops], [3 ops]], "up": [[2 ops] x 3], "skip_2": [1 op], "skip_3": [x4 op, x2 op],
+   "op_set": "paper" | "normalized"}
+"op_set" is the candidate op set the genotype was searched with (what its plain convs are); files without it are
+"paper" (they predate the field).
 The published alphaGAN genotypes ship as `PUBLISHED["alphagan_l"]` / `PUBLISHED["alphagan_s"]`; `resolve` accepts
 either such a name or a JSON path, so retraining needs no code edit.
 """
@@ -13,10 +16,11 @@ import os
 import numpy as np
 
 from tfgan_eff.errors import UserError
-from tfgan_eff.search.candidate_ops import NORMAL_OPS, UP_OPS
+from tfgan_eff.search.candidate_ops import NORMAL_OPS, OP_SETS, UP_OPS
 from tfgan_eff.search.space import ARCH_TENSORS, NUM_CELLS
 
 _FIELDS = ("normal", "up", "skip_2", "skip_3")
+_OPTIONAL = {"op_set": "paper"}
 
 
 class GenotypeError(UserError, ValueError):
@@ -46,11 +50,13 @@ def _check_cells(value, rows, allowed, field):
 
 @dataclasses.dataclass(frozen=True)
 class Genotype:
-    """The op on each of the 18 edges: normal[cell] (3 ops), up[cell] (2 ops), skip_2 (1 op), skip_3 (2 ops)."""
+    """The op on each of the 18 edges: normal[cell] (3 ops), up[cell] (2 ops), skip_2 (1 op), skip_3 (2 ops), and
+    the op set those names refer to."""
     normal: tuple
     up: tuple
     skip_2: tuple
     skip_3: tuple
+    op_set: str = "paper"
 
     def __post_init__(self):
         object.__setattr__(self, "normal", _check_cells(self.normal, 3, NORMAL_OPS, "normal"))
@@ -60,6 +66,8 @@ class Genotype:
             if len(ops_) != rows:
                 raise GenotypeError(f"{field!r} must have {rows} op(s), got {len(ops_)}: {list(ops_)}")
             object.__setattr__(self, field, ops_)
+        if self.op_set not in OP_SETS:
+            raise GenotypeError(f"op_set must be one of {OP_SETS}, got {self.op_set!r}")
 
     def ops(self, tensor):
         """The chosen op of every row (edge) of architecture tensor `tensor` (e.g. 'normal_2', 'skip_3')."""
@@ -71,7 +79,7 @@ class Genotype:
     def to_dict(self):
         """Plain JSON-able dict (lists of op names)."""
         return {"normal": [list(c) for c in self.normal], "up": [list(c) for c in self.up],
-                "skip_2": list(self.skip_2), "skip_3": list(self.skip_3)}
+                "skip_2": list(self.skip_2), "skip_3": list(self.skip_3), "op_set": self.op_set}
 
     def to_json(self):
         """The genotype as a JSON string."""
@@ -83,10 +91,11 @@ class Genotype:
         if not isinstance(data, dict):
             raise GenotypeError(f"a genotype must be a JSON object with keys {_FIELDS}, got {type(data).__name__}")
         missing = [k for k in _FIELDS if k not in data]
-        extra = sorted(set(data) - set(_FIELDS))
+        extra = sorted(set(data) - set(_FIELDS) - set(_OPTIONAL))
         if missing or extra:
-            raise GenotypeError(f"genotype keys must be exactly {_FIELDS}; missing {missing}, unexpected {extra}")
-        return cls(**{k: data[k] for k in _FIELDS})
+            raise GenotypeError(f"genotype keys must be {_FIELDS} (and optionally {tuple(_OPTIONAL)}); missing "
+                                f"{missing}, unexpected {extra}")
+        return cls(**{k: data[k] for k in _FIELDS}, **{k: data.get(k, v) for k, v in _OPTIONAL.items()})
 
     @classmethod
     def from_json(cls, text):
@@ -98,30 +107,32 @@ class Genotype:
         return cls.from_dict(data)
 
 
-def from_rows(rows):
-    """Genotype from {tensor name: [op name per edge]} (the ARCH_TENSORS layout)."""
+def from_rows(rows, op_set="paper"):
+    """Genotype of op set `op_set` from {tensor name: [op name per edge]} (the ARCH_TENSORS layout)."""
     return Genotype(normal=[rows[f"normal_{c}"] for c in (1, 2, 3)], up=[rows[f"up_{c}"] for c in (1, 2, 3)],
-                    skip_2=rows["skip_2"], skip_3=rows["skip_3"])
+                    skip_2=rows["skip_2"], skip_3=rows["skip_3"], op_set=op_set)
 
 
-def from_weights(weights):
+def from_weights(weights, op_set="paper"):
     """Argmax per edge of {tensor name: array [edges, candidates]} (alphas or their softmax) -> Genotype."""
     rows = {}
     for name, (candidates, _) in ARCH_TENSORS.items():
         w = np.asarray(weights[name])
         rows[name] = [candidates[int(i)] for i in np.argmax(w, axis=-1)]
-    return from_rows(rows)
+    return from_rows(rows, op_set)
 
 
 def derive(supernet):
-    """The genotype of a SupernetGenerator: the highest-alpha candidate on every edge (no pruning)."""
-    return from_weights({name: np.asarray(v) for name, v in supernet.alphas.items()})
+    """The genotype of a SupernetGenerator: the highest-alpha candidate on every edge (no pruning), in the
+    supernet's op set."""
+    return from_weights({name: np.asarray(v) for name, v in supernet.alphas.items()}, supernet.op_set)
 
 
-def sample(rng):
-    """A uniformly random genotype of the search space (`rng`: numpy Generator), e.g. for random-search baselines."""
+def sample(rng, op_set="paper"):
+    """A uniformly random genotype of the search space with op set `op_set` (`rng`: numpy Generator), e.g. for
+    random-search baselines."""
     return from_rows({name: [candidates[int(rng.integers(len(candidates)))] for _ in scales]
-                      for name, (candidates, scales) in ARCH_TENSORS.items()})
+                      for name, (candidates, scales) in ARCH_TENSORS.items()}, op_set)
 
 
 def save(genotype, path):

@@ -14,6 +14,7 @@ from tfgan_eff.config.checks import choice, get
 from tfgan_eff.config.registry import Method, register
 
 PUBLISHED_GENOTYPES = ("alphagan_l", "alphagan_s")  # names retrain.genotype / model.g.genotype may take
+OP_SETS = ("paper", "normalized")  # what the plain conv candidates are: ReLU -> conv, or ReLU -> BN -> conv
 
 PRESETS = ("s", "l")
 
@@ -23,6 +24,7 @@ def section():
     return ml_collections.ConfigDict(dict(
         preset="s",               # s | l: what 0 means for inner_steps/worst_steps (s: 20 steps; l: one pass)
         ch=256,                   # supernet width (channels of every node)
+        op_set="paper",           # paper | normalized: plain conv candidates are ReLU -> conv, or ReLU -> BN -> conv
         resolution=0,             # image size of the search (0 = data.resolution); retraining uses data.resolution
         d_width=1.0,              # width multiplier of the search's D relative to model.d (retraining uses model.d)
         rounds=99,
@@ -64,7 +66,7 @@ def preset(c):
       architecture learning rate so the alphas can move in 600 updates (30 rounds are a third of the paper's 99);
     - retraining at 32 px, not at the search's 16 px: at 16 px the stem is 2x2 and every genotype tried (derived,
       published, random) mode-collapsed, with the paper's recipe and with the one below; at 32 px the published
-      alphaGAN_s trains (FID 88.7 after 600 steps) but BN-free genotypes still collapse (README, alphaGAN);
+      alphaGAN_s trains but BN-free genotypes still collapse (docs/methods/search.md);
     - retraining with the DCGAN recipe that trains the baseline here (n_critic 1, Adam 2e-4 (0.5, 0.999)): 1200 G
       steps of the paper's n_critic 5 / betas (0, 0.9) collapsed at 16 px and cost 5x the D steps; and a faster EMA
       (0.999 would still weigh the initial weights by 0.999^1200 = 30 % at the end).
@@ -144,6 +146,7 @@ def checks(cfg):
     if not (cfg.method == "search" or cfg.model.g.arch == "genotype"):
         return []
     p = choice(cfg.search.preset, "search.preset", PRESETS)
+    p += choice(cfg.search.op_set, "search.op_set", OP_SETS)
     p += choice(cfg.model.g.kernel_init, "model.g.kernel_init", ("glorot_uniform", "he_uniform"))
     for key in ("data.resolution", "search.resolution"):
         if get(cfg, key) % 8 or get(cfg, key) < 0:

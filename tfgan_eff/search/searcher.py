@@ -158,7 +158,8 @@ class Searcher:
         cfg = self.cfg
         with policy_scope(cfg.train.precision):
             return SupernetGenerator(cfg.model.latent_dim, cfg.data.resolution, cfg.data.channels,
-                                     ch=cfg.search.ch, kernel_init=cfg.model.g.kernel_init).build_for_inputs()
+                                     ch=cfg.search.ch, kernel_init=cfg.model.g.kernel_init,
+                                     op_set=cfg.search.op_set).build_for_inputs()
 
     def _adam(self, lr, name, variables):
         s = self.cfg.search

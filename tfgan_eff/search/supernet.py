@@ -17,7 +17,9 @@ ALPHA_INIT_STDDEV = 1e-3
 class SupernetGenerator(CellGenerator):
     """z [B, latent_dim] -> images in [-1, 1] through the mixed-edge cell network (Generator contract)."""
 
-    def __init__(self, latent_dim, resolution, channels=3, ch=256, kernel_init="glorot_uniform", **kwargs):
+    def __init__(self, latent_dim, resolution, channels=3, ch=256, kernel_init="glorot_uniform", op_set="paper",
+                 **kwargs):
+        self.op_set = op_set  # candidate op set (candidate_ops.OP_SETS); a derived genotype records it
         super().__init__(latent_dim, resolution, channels, ch, kernel_init, **kwargs)
         self._alphas = {
             name: self.add_weight(name=f"alpha_{name}", shape=arch_shape(name), trainable=True,
@@ -26,7 +28,7 @@ class SupernetGenerator(CellGenerator):
 
     def _make_edge(self, tensor, row, scale):
         candidates, _ = ARCH_TENSORS[tensor]
-        return MixedEdge(candidates, self.ch, scale, self.kernel_init, name=f"{tensor}_{row}")
+        return MixedEdge(candidates, self.ch, scale, self.kernel_init, self.op_set, name=f"{tensor}_{row}")
 
     def _edge_weights(self):
         return {name: ops.softmax(alpha, axis=-1) for name, alpha in self._alphas.items()}

@@ -71,6 +71,10 @@ def evaluate_run(cfg, generator, images, workdir, name="eval.json"):
     write_json(os.path.join(workdir, name), results)
     metrics = {k: v for k, v in results.items() if k != "protocol"}
     logging.info("%s: %s", workdir, "  ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+    if metrics["collapsed"]:
+        logging.warning("%s: the generator COLLAPSED: only %.3f of its output variance varies with z (threshold "
+                        "%.2f); its samples are close to one image", workdir, metrics["z_share"],
+                        results["protocol"]["collapse_threshold"])
     return metrics
 
 
