@@ -60,7 +60,7 @@ def test_damaged_index_resumes_from_newest_checkpoint_file(trained, tmp_path, ca
     workdir = _copy(trained, tmp_path)
     before = _checkpoint_bytes(workdir)
     _damage_index(workdir, damage)
-    with caplog.at_level("INFO"):
+    with caplog.at_level("INFO", logger="absl"):
         run, summary = train_gan(_cfg(steps), str(workdir))
     assert "resuming at step 4 from" in caplog.text and summary["steps"] == steps == run.step
     after = _checkpoint_bytes(workdir)
