@@ -1,13 +1,12 @@
 """Timed cases: one training step (or mask update, or search round) of each model and method, built from the
 methods' own trainers on a fixed batch of `tfgan_eff.data.pipeline`.
 
-A builder returns a `Case` or raises `Skipped(reason)` when the method's code is not importable; nothing is ever
-estimated in place of a measurement.
+A builder returns a `Case` or raises `Skipped(reason)` when it cannot run in this process (e.g. too few logical
+devices); nothing is ever estimated in place of a measurement.
 """
 
 import dataclasses
 import functools
-import importlib
 import tempfile
 from typing import Callable, Optional
 
@@ -16,8 +15,12 @@ import tensorflow as tf
 from benchmarks import configs
 from benchmarks.flops import gan_step_flops, search_d_plus_g_flops
 from tfgan_eff.data import pipeline
+from tfgan_eff.distill.trainer import DGLTrainer
+from tfgan_eff.models import flops as model_flops
 from tfgan_eff.models import registry
 from tfgan_eff.search import method as search_method
+from tfgan_eff.search.searcher import Searcher
+from tfgan_eff.sparse.trainer import SparseTrainer
 from tfgan_eff.training.loop import Run, batch_spec, count_params, load_data
 
 
@@ -49,28 +52,11 @@ class Case:
     owner: object = None  # keeps the models/trainer alive (e.g. a loop.Run) for export or inspection
 
 
-def need(module_name, attribute=None):
-    """Imports `module_name` (and returns `attribute` of it); raises Skipped when it is not there yet."""
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise Skipped(f"{module_name} is not importable ({err})") from err
-    if attribute is None:
-        return module
-    if not hasattr(module, attribute):
-        raise Skipped(f"{module_name}.{attribute} does not exist yet")
-    return getattr(module, attribute)
-
-
 def forward_flops(model):
-    """Batch-1 forward FLOPs of a generator or discriminator (None when tfgan_eff.models.flops is missing)."""
-    try:
-        flops = importlib.import_module("tfgan_eff.models.flops")
-    except ImportError:
-        return None
+    """Batch-1 forward FLOPs of a generator or discriminator."""
     if hasattr(model, "latent_dim"):
-        return flops.count_flops(model, flops.generator_input_specs(model))
-    return flops.count_flops(model, flops.discriminator_input_specs(model))
+        return model_flops.count_flops(model, model_flops.generator_input_specs(model))
+    return model_flops.count_flops(model, model_flops.discriminator_input_specs(model))
 
 
 def fixed_batch(cfg):
@@ -144,10 +130,9 @@ def dgl_stage1(quick, xla):
 
 def dgl_stage2(quick, xla):
     """DGL-GAN stage 2: the student step plus lambda * V(G_S, D_T) through the frozen teacher D."""
-    trainer_cls = need("tfgan_eff.distill.trainer", "DGLTrainer")
     teacher_cfg, student = _dgl_configs(quick)
     teacher_d = registry.build_discriminator(teacher_cfg)
-    factory = functools.partial(trainer_cls, teacher=teacher_d, weight=teacher_cfg.dgl.lambda_teacher, switch_step=0)
+    factory = functools.partial(DGLTrainer, teacher=teacher_d, weight=teacher_cfg.dgl.lambda_teacher, switch_step=0)
     return gan_case("DGL stage 2 (student + D_T)", "dgl", student, xla, factory, teacher=teacher_d,
                     extra_info=dict(teacher_d_ch=teacher_cfg.model.d.ch,
                                     teacher_d_forward_flops=forward_flops(teacher_d)))
@@ -155,8 +140,7 @@ def dgl_stage2(quick, xla):
 
 # -------------------------------------------------------------------------------------------------------- sparse
 def _sparse_factory(cfg, mode):
-    trainer_cls = need("tfgan_eff.sparse.trainer", "SparseTrainer")
-    return functools.partial(trainer_cls, sparse_cfg=cfg.sparse, mode=mode, seed=cfg.seed)
+    return functools.partial(SparseTrainer, sparse_cfg=cfg.sparse, mode=mode, seed=cfg.seed)
 
 
 def sparse_dense(quick, xla):
@@ -181,8 +165,6 @@ def sparse_update(quick, xla):
     cfg = configs.preset("sparse", quick)
     run = Run(cfg, scratch_dir(), tf.distribute.get_strategy(), _sparse_factory(cfg, "dynamic_g"))
     trainer = run.trainer
-    if not hasattr(trainer, "mask_update_function"):
-        raise Skipped("SparseTrainer.mask_update_function does not exist yet")
     shape = (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
     update = trainer.mask_update_function(tf.distribute.get_strategy(), batch_spec(cfg), shape)
     boundary = cfg.sparse.update_every
@@ -211,14 +193,9 @@ def replicas(count):
 
 # -------------------------------------------------------------------------------------------------------- search
 def _searcher(quick):
-    searcher_cls = need("tfgan_eff.search.searcher", "Searcher")
     cfg = search_method.search_config(configs.preset("search", quick))
     images, _ = load_data(cfg)
-    searcher = searcher_cls(cfg, images)
-    for attr in ("_d_step", "_g_step", "run_round"):
-        if not hasattr(searcher, attr):
-            raise Skipped(f"Searcher.{attr} does not exist")
-    return cfg, images, searcher
+    return cfg, images, Searcher(cfg, images)
 
 
 def search_supernet_step(quick, xla):
@@ -243,7 +220,6 @@ def search_supernet_step(quick, xla):
 
 def search_derived_step(quick, xla):
     """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step."""
-    need("tfgan_eff.search.genotype_generator", "build_genotype_generator")
     cfg = search_method.search_config(configs.preset("search", quick))  # the supernet's resolution
     cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype="alphagan_s")
     cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)

@@ -8,9 +8,11 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks import configs
-from benchmarks.cases import Skipped, forward_flops, need
+from benchmarks.cases import forward_flops
 from benchmarks.timing import time_calls
+from tfgan_eff.export import export_generator
 from tfgan_eff.models import registry
+from tfgan_eff.sparse.masks import sparsify
 from tfgan_eff.training.loop import count_params
 
 
@@ -24,7 +26,6 @@ def _dgl_student(quick):
 
 def _sparse(quick):
     """The sparse preset's G with STU-GAN masks at d_G (zeros inside dense kernels)."""
-    sparsify = need("tfgan_eff.sparse.masks", "sparsify")
     cfg = configs.preset("sparse", quick)
     g = registry.build_generator(cfg)
     sparsify(g, cfg.sparse.g_density, cfg.sparse.distribution, seed=cfg.seed, init="random")
@@ -33,7 +34,6 @@ def _sparse(quick):
 
 def _genotype(quick):
     """The published alphaGAN(s) genotype at the search preset's retraining width and resolution."""
-    need("tfgan_eff.search.genotype_generator", "build_genotype_generator")
     cfg = configs.preset("search", quick)
     cfg.model.g.genotype = "alphagan_s"
     return registry.build_generator(cfg)
@@ -59,11 +59,7 @@ def keras_latency_ms(generator, repeats):
 
 def export_row(name, build, quick, modes, repeats):
     """Exports one generator and returns its row (sizes, LiteRT and Keras latencies, params, FLOPs)."""
-    try:
-        generator = build(quick)
-    except Skipped as err:
-        return dict(task="export", name=name, status="skipped", reason=str(err))
-    export_generator = need("tfgan_eff.export", "export_generator")
+    generator = build(quick)
     row = dict(task="export", name=name, status="ok", g_params=count_params(generator),
                g_forward_flops=forward_flops(generator), keras_ms_per_image=keras_latency_ms(generator, repeats))
     with tempfile.TemporaryDirectory(prefix="bench_export_") as out:

@@ -62,7 +62,10 @@ def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path
     assert not all(np.array_equal(a, b) for a, b in zip(_arrays(resumed.g.arch_variables),
                                                         _arrays(searcher.g.arch_variables)))
     tiny_cfg.search.arch_steps = 0  # read at round time: this resumed round must not touch the alphas
+    tiny_cfg.search.update(lr=1e-4, arch_lr=2e-3)  # changed learning rates apply on resume (checkpoints hold theirs)
     summary2 = resumed.search(workdir)
+    for optimizer, lr in ((resumed.g_opt, 1e-4), (resumed.d_opt, 1e-4), (resumed.architect.optimizer, 2e-3)):
+        assert float(optimizer.learning_rate.numpy()) == pytest.approx(lr)
     restored_alphas = _arrays(searcher.g.arch_variables)
     for a, b in zip(restored_alphas, resumed.g.arch_variables):
         np.testing.assert_array_equal(a, np.array(b))

@@ -30,7 +30,7 @@ from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search.architect import Architect
 from tfgan_eff.search.space import ARCH_TENSORS
 from tfgan_eff.search.supernet import SupernetGenerator
-from tfgan_eff.training.checkpoint import Checkpointer
+from tfgan_eff.training.checkpoint import Checkpointer, apply_learning_rates
 from tfgan_eff.training.workdir import read_json, write_json
 
 _PHASES = {"inner": 0, "worst_d": 1, "worst_g": 2, "arch": 3}
@@ -262,6 +262,8 @@ class Searcher:
             if os.path.isfile(history_path):
                 history = [h for h in read_json(history_path) if h["round"] < int(self.round.numpy())]
             logging.info("search: resumed from %s at round %d", restored, int(self.round.numpy()))
+            apply_learning_rates({"search.lr (G)": (self.g_opt, s.lr), "search.lr (D)": (self.d_opt, s.lr),
+                                  "search.arch_lr": (self.architect.optimizer, s.arch_lr)})
         writer = tf.summary.create_file_writer(os.path.join(root, "tb"))
         for r in range(int(self.round.numpy()), s.rounds):
             record = self.run_round(r)

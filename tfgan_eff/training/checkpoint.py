@@ -8,6 +8,7 @@ empty); an unreadable checkpoint is reported by name and the previous one is tri
 import os
 import re
 
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -108,6 +109,21 @@ class Checkpointer:
         if not candidates:
             return None
         return _restore_newest_readable(candidates, self._restore_one, self.directory)
+
+
+def apply_learning_rates(configured):
+    """After a restore, sets each optimizer's learning rate to its configured value ({config key: (optimizer, lr)}):
+    a checkpoint brings back the learning rate it was saved with (Adam's betas and epsilon are not saved; they always
+    come from the config). Logs and returns {config key: (checkpoint value, config value)} of those that changed."""
+    changed = {}
+    for key, (optimizer, lr) in configured.items():
+        current = float(optimizer.learning_rate.numpy())
+        if current != float(np.float32(lr)):
+            optimizer.learning_rate.assign(lr)
+            changed[key] = (current, lr)
+            logging.warning("%s changed on resume: %g (checkpoint) -> %g (config); training goes on with %g", key,
+                            current, lr, lr)
+    return changed
 
 
 def restore_from(path, **objects):

@@ -85,9 +85,7 @@ class Run:
             items = {k: v for k, v in self.trainer.checkpoint_items().items() if "optimizer" not in k}
             path = checkpoint.restore_from(init_from, **items)
             logging.info("initialised from %s at step %d (optimizers reset)", path, self.step)
-        for key, (old, new) in self.trainer.apply_config_learning_rates().items():
-            logging.warning("%s changed on resume: %g (checkpoint) -> %g (config); training goes on with %g", key,
-                            old, new, new)
+        self.trainer.apply_config_learning_rates()
         return self.step
 
 

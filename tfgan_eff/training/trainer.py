@@ -9,13 +9,13 @@ post-update hooks instead of copying the step.
 import threading
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfgan_eff.data.diffaug import diff_augment, parse_policy
 from tfgan_eff.losses import adversarial, penalties
 from tfgan_eff.models.ema import update_ema
 from tfgan_eff.ops.replica import all_finite, assign_synced
+from tfgan_eff.training.checkpoint import apply_learning_rates
 
 
 def _section(train_cfg, key):
@@ -88,17 +88,10 @@ class GANTrainer(keras.Model):
         return {"train.g_opt": self.g_optimizer, "train.d_opt": self.d_optimizer}
 
     def apply_config_learning_rates(self):
-        """Sets every optimizer's learning rate to its config value; returns {config key: (old, new)} of those that
-        changed. A checkpoint restores the learning rate it was saved with (Adam's betas and epsilon are not saved:
-        they always come from the config), so a resumed run needs this to follow a changed config."""
-        changed = {}
-        for key, optimizer in self.optimizer_sections().items():
-            configured = _section(self.train_cfg, key).lr
-            current = float(optimizer.learning_rate.numpy())
-            if current != float(np.float32(configured)):
-                optimizer.learning_rate.assign(configured)
-                changed[f"{key}.lr"] = (current, configured)
-        return changed
+        """After a restore: every optimizer's learning rate from the config (see checkpoint.apply_learning_rates);
+        returns {config key: (old, new)} of those that changed."""
+        return apply_learning_rates({f"{key}.lr": (optimizer, _section(self.train_cfg, key).lr)
+                                     for key, optimizer in self.optimizer_sections().items()})
 
     # ------------------------------------------------------------------ pieces
     def _labels(self, labels):
