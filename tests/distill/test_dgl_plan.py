@@ -12,6 +12,7 @@ import pytest
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
+from tfgan_eff.config.validate import validate
 from tfgan_eff.distill.plan import plan
 from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer
 from tfgan_eff.training import experiment
@@ -126,3 +127,15 @@ def test_plan_wires_boost_teacher_diffaug_and_a_discriminator_only_teacher(dgl_c
         assert keywords["trainer"] is trainer and keywords["teacher_diffaug"] is True
     assert runs["plain"].trainer_factory is None and runs["dgl"].init_from == "stage1"
     assert runs["boost"].cfg.model.g.width == 1.0 and runs["dgl"].cfg.model.g.width == 0.5
+
+
+def test_finetune_schedule_trains_the_student_to_the_end_then_both_arms_the_same_extra_steps(dgl_cfg, tmp_path):
+    dgl_cfg.dgl.update(finetune_steps=3, switch_step=4)  # switch_* are unused by this schedule
+    validate(dgl_cfg)
+    runs = {run.name: run for run in plan(dgl_cfg, str(tmp_path)).runs}
+    assert list(runs) == ["teacher", "stage1", "dgl", "plain"]
+    assert runs["stage1"].cfg.train.steps == dgl_cfg.train.steps == 4
+    for name in ("dgl", "plain"):
+        assert runs[name].cfg.train.steps == 7 and runs[name].init_from == "stage1"
+    assert runs["dgl"].trainer_factory.keywords["switch"] == 4  # the teacher term is on for all 3 extra steps
+    assert runs["teacher"].cfg.train.steps == dgl_cfg.dgl.teacher_steps

@@ -25,6 +25,9 @@ def section():
         lambda_teacher=0.1,
         switch_fraction=0.5,      # stage 2 starts at this fraction of train.steps ...
         switch_step=-1,           # ... or at this step when >= 0
+        # > 0: the fine-tune schedule instead: the student trains all train.steps as stage 1, then stage 2 (and each
+        # baseline, e.g. plain) continues from that checkpoint for this many more steps; switch_* are then unused.
+        finetune_steps=0,
         teacher_diffaug=False,    # True: D_T judges the DiffAugment-ed fake D_S saw (the official code: un-augmented)
         baselines="plain",        # comma list of plain, l1, boost (full-width G, official StyleGAN2 boost term)
         l1_weight=1.0,            # weight of the L1 output-distillation baseline
@@ -61,11 +64,15 @@ def discriminator_format(path):
     return "saved_model" if os.path.isfile(os.path.join(path, "saved_model.pb")) else None
 
 
-def switch_step(cfg):
-    """The first step of stage 2: dgl.switch_step when >= 0, else round(dgl.switch_fraction * train.steps)."""
+def stages(cfg):
+    """(first step of stage 2, last step of the students). Within train.steps: stage 2 from dgl.switch_step when
+    >= 0, else from round(dgl.switch_fraction * train.steps). Fine-tune schedule (dgl.finetune_steps > 0): from
+    train.steps to train.steps + dgl.finetune_steps."""
+    if cfg.dgl.finetune_steps:
+        return cfg.train.steps, cfg.train.steps + cfg.dgl.finetune_steps
     if cfg.dgl.switch_step >= 0:
-        return int(cfg.dgl.switch_step)
-    return int(round(cfg.dgl.switch_fraction * cfg.train.steps))
+        return int(cfg.dgl.switch_step), cfg.train.steps
+    return int(round(cfg.dgl.switch_fraction * cfg.train.steps)), cfg.train.steps
 
 
 def checks(cfg):
@@ -78,10 +85,11 @@ def checks(cfg):
         p.append(f"dgl.teacher_workdir {dgl.teacher_workdir!r} does not exist (omit it to train a teacher)")
     if not 0 < dgl.student_g_width <= 1 or not 0 < dgl.student_d_width <= 1:
         p.append("dgl.student_g_width and dgl.student_d_width must be in (0, 1]")
-    p += non_negative(cfg, {"dgl.lambda_teacher": "", "dgl.l1_weight": "", "dgl.teacher_steps": "0 = train.steps"})
+    p += non_negative(cfg, {"dgl.lambda_teacher": "", "dgl.l1_weight": "", "dgl.teacher_steps": "0 = train.steps",
+                            "dgl.finetune_steps": "0 = switch within train.steps"})
     if not 0 <= dgl.switch_fraction < 1:
         p.append(f"dgl.switch_fraction must be in [0, 1), got {dgl.switch_fraction}")
-    if dgl.switch_step >= cfg.train.steps:
+    if dgl.switch_step >= cfg.train.steps and not dgl.finetune_steps:
         p.append(f"dgl.switch_step={dgl.switch_step} must be < train.steps={cfg.train.steps}")
     for name in comma_list(dgl.baselines):
         p += choice(name, "dgl.baselines item", BASELINES)

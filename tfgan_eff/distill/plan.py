@@ -14,7 +14,7 @@ Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
 import functools
 import os
 
-from tfgan_eff.distill.method import discriminator_format, switch_step
+from tfgan_eff.distill.method import discriminator_format, stages
 from tfgan_eff.distill.teacher import TeacherError, load_teacher
 from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
 from tfgan_eff.models import registry
@@ -90,13 +90,14 @@ def _costs(cfg, g_width=1.0, d_width=1.0):
                 g_flops=count_flops(g, generator_input_specs(g)), d_flops=count_flops(d, discriminator_input_specs(d)))
 
 
-def _student_runs(cfg, source, switch):
-    """Stage 1, the DGL stage 2 and the configured baselines, in training order."""
-    total, gw, dw = cfg.train.steps, cfg.dgl.student_g_width, cfg.dgl.student_d_width
+def _student_runs(cfg, source, switch, total):
+    """Stage 1 (to step `switch`), the DGL stage 2 and the configured baselines (to step `total`), in training
+    order."""
+    gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
     runs = []
 
     def two_stage(name, factory, g_width, d_width, stage1_name, export_modes="float32"):
-        """Stage 1 (shared by name) then `name` from its checkpoint (fresh optimizers) to train.steps."""
+        """Stage 1 (shared by name) then `name` from its checkpoint (fresh optimizers) to `total`."""
         init_from = ""
         if switch > 0:
             if stage1_name not in [run.name for run in runs]:
@@ -124,7 +125,7 @@ def _student_runs(cfg, source, switch):
 def plan(cfg, workdir):
     """The DGL-GAN sub-runs for `cfg` in `workdir`: a teacher (trained here or read from dgl.teacher_workdir), the
     student stages and the baselines, and the summary with the comparison table."""
-    switch = switch_step(cfg)
+    switch, total = stages(cfg)
     runs = []
     d_only = bool(cfg.dgl.teacher_workdir and discriminator_format(cfg.dgl.teacher_workdir))
     if cfg.dgl.teacher_workdir:
@@ -137,7 +138,7 @@ def plan(cfg, workdir):
         teacher_cfg = sub_config(cfg, "teacher", cfg.dgl.teacher_steps or cfg.train.steps, method="baseline",
                                  export_modes="float32")
         runs.append(SubRun("teacher", teacher_cfg))
-    runs += _student_runs(cfg, source, switch)
+    runs += _student_runs(cfg, source, switch, total)
     gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
 
     @functools.cache
@@ -165,10 +166,10 @@ def plan(cfg, workdir):
         teacher = source.teacher
         teacher_facts = dict(checkpoint=teacher.checkpoint, discriminator_only=True) if d_only else \
             dict(costs("teacher"), checkpoint=teacher.checkpoint, ema=teacher.has_ema)
-        return dict(runs=by_role(results), switch_step=switch, total_steps=cfg.train.steps,
+        return dict(runs=by_role(results), switch_step=switch, total_steps=total,
                     lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=source.path, teacher=teacher_facts,
                     student=dict(costs("student"), g_width=gw, d_width=dw), export=results["dgl"].get("export"))
 
     return Plan(runs=runs, main_run="dgl", table=table, summarize=summarize,
-                title=f"DGL-GAN ({cfg.name}, {cfg.train.steps} steps, stage 2 from step {switch}, "
+                title=f"DGL-GAN ({cfg.name}, {total} steps, stage 2 from step {switch}, "
                       f"lambda {cfg.dgl.lambda_teacher})")
