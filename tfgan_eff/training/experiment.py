@@ -204,7 +204,10 @@ def execute(method, cfg, workdir, strategy):
     claim_workdir(cfg, workdir)
     data = _Data()
     data.images(cfg)  # fills cfg.data.num_classes of conditional data before the plan copies cfg
-    plan = method.plan(_shared_reference(cfg, workdir, data), workdir)
+    plan = method.plan(cfg, workdir)
+    if any(sub.name for sub in plan.runs):
+        # Sub-runs in sub-dirs share <workdir>/ref_stats.npz; a run in the work dir itself finds it there anyway.
+        plan = method.plan(_shared_reference(cfg, workdir, data), workdir)
     results = {}
     for sub in plan.runs:
         logging.info("%s: sub-run %r", cfg.method, sub.name or workdir)
