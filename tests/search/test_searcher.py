@@ -180,7 +180,7 @@ def test_shipped_preset_gives_the_architecture_a_gradient(tmp_path):
     cfg.data.resolution = 8
     cfg.model.latent_dim = 16
     cfg.model.d.ch = 8
-    cfg.search.update(ch=4, resolution=0, rounds=1, batch_size=8, inner_steps=4, worst_steps=2, arch_steps=1)
+    cfg.search.update(ch=4, resolution=0, rounds=1, batch_size=8, inner_steps=2, worst_steps=1, arch_steps=1)
     images, _ = offline.load("digits", resolution=8)
     keras.utils.set_random_seed(0)
     searcher = Searcher(cfg, images[:256], run_eagerly=True)
