@@ -18,11 +18,6 @@ from tfgan_eff.ops.replica import all_finite, assign_synced
 from tfgan_eff.training.checkpoint import apply_learning_rates
 
 
-def _section(train_cfg, key):
-    """The train config section named by a dotted key `train.<name>`."""
-    return train_cfg[key.split(".", 1)[1]]
-
-
 def make_adam(opt_cfg):
     """Adam from a config section with lr, beta1, beta2, eps."""
     return keras.optimizers.Adam(learning_rate=opt_cfg.lr, beta_1=opt_cfg.beta1, beta_2=opt_cfg.beta2,
@@ -83,15 +78,11 @@ class GANTrainer(keras.Model):
             items["ema_generator"] = self.ema_generator
         return items
 
-    def optimizer_sections(self):
-        """{config key of an optimizer section: the optimizer it configures}."""
-        return {"train.g_opt": self.g_optimizer, "train.d_opt": self.d_optimizer}
-
     def apply_config_learning_rates(self):
         """After a restore: every optimizer's learning rate from the config (see checkpoint.apply_learning_rates);
         returns {config key: (old, new)} of those that changed."""
-        return apply_learning_rates({f"{key}.lr": (optimizer, _section(self.train_cfg, key).lr)
-                                     for key, optimizer in self.optimizer_sections().items()})
+        return apply_learning_rates({"train.g_opt.lr": (self.g_optimizer, self.train_cfg.g_opt.lr),
+                                     "train.d_opt.lr": (self.d_optimizer, self.train_cfg.d_opt.lr)})
 
     # ------------------------------------------------------------------ pieces
     def _labels(self, labels):
