@@ -8,7 +8,7 @@ import ml_collections
 
 from tfgan_eff.config import registry, schema
 from tfgan_eff.config.checks import choice, non_negative, positive
-from tfgan_eff.data.names import OFFLINE_DATASETS, parse_policy
+from tfgan_eff.data.names import OFFLINE_DATASETS, folder_problem, parse_policy
 from tfgan_eff.errors import UserError
 
 RESOLUTIONS = (8, 16, 32, 48, 64, 96, 128)  # data.resolution values the model builders support
@@ -78,8 +78,7 @@ def _value_problems(cfg):
             p.append(f"train.{name} betas must be in [0, 1), got ({opt.beta1}, {opt.beta2})")
     source = cfg.data.source
     if source.startswith("folder:") and not os.path.isdir(source[7:]):
-        problem = "is a file, not a folder" if os.path.exists(source[7:]) else "does not exist"
-        p.append(f"data.source folder {source[7:]!r} {problem}")
+        p.append(f"data.source folder {source[7:]!r} {folder_problem(source[7:])}")
     elif not (source in ("digits", "shapes") or source.startswith(("tfds:", "folder:"))):
         p.append(f"data.source={source!r}: use digits, shapes, tfds:NAME (with data.tfds_data_dir) or folder:PATH")
     if cfg.data.tfds_data_dir and not os.path.isdir(cfg.data.tfds_data_dir):

@@ -1,5 +1,7 @@
 """The names data settings may take, as plain Python (config validation reads them without loading TensorFlow)."""
 
+import os
+
 OFFLINE_DATASETS = ("digits", "shapes")  # built-in sets, each with an offline feature extractor
 DIFFAUG_POLICIES = ("color", "translation", "cutout")
 
@@ -11,3 +13,8 @@ def parse_policy(policy):
     if unknown:
         raise ValueError(f"unknown DiffAugment op(s) {unknown}; choose from {DIFFAUG_POLICIES}")
     return names
+
+
+def folder_problem(path):
+    """Why `path` is not an image folder: "does not exist" or "is a file, not a folder"."""
+    return "is a file, not a folder" if os.path.exists(path) else "does not exist"

@@ -11,17 +11,13 @@ from absl import logging
 from PIL import Image, UnidentifiedImageError
 
 from tfgan_eff.data import offline
+from tfgan_eff.data.names import folder_problem
 from tfgan_eff.errors import UserError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 # A folder image whose shorter side is upscaled more than this to data.resolution is skipped (with a warning): it is
 # mostly interpolation (a 1x1 image becomes a flat colour), not data.
 MAX_UPSCALE = 4
-
-
-def folder_problem(path):
-    """Why `path` is not an image folder: "does not exist" or "is a file, not a folder"."""
-    return "is a file, not a folder" if os.path.exists(path) else "does not exist"
 
 
 class DataNotFoundError(UserError, FileNotFoundError):
