@@ -4,7 +4,8 @@ methods' presets, over several seeds.
 Parts (each resumable: a finished run is read back, a killed one resumes from its checkpoints):
   dgl     DGL-GAN preset (teacher, student stage 1, DGL stage 2, plain student). Claim: at the same size and
           steps, the DGL student's FID beats the plain student's and approaches the teacher's. FID vs steps from
-          every kept checkpoint of every sub-run (EMA generator).
+          every kept checkpoint of every sub-run (EMA generator). With dgl_finetune_steps > 0 the same claim is
+          also measured under the fine-tune schedule (dgl.finetune_steps), against the same seed's teacher.
   sparse  STU-GAN preset at several G densities (dynamic G vs static masks; one dense run). Claim: dynamic
           sparse-to-sparse training beats static masks at the same density and gets close to dense.
   search  alphaGAN preset (search + retraining). Claims: the duality gap shrinks and the architecture settles
@@ -46,6 +47,7 @@ class Options:
     curve_points: int = 8
     search_rounds: int = 0  # 0 = the preset's
     random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
+    dgl_finetune_steps: int = 0  # > 0: the dgl part also runs the fine-tune schedule with this many stage-2 steps
 
 
 def method_config(method, seed, opts):
@@ -97,7 +99,8 @@ def fid_curve(run_dir):
 
 
 def dgl_seed(seed, root, opts):
-    """One seed of the DGL part: final FIDs and FID-vs-steps curves of teacher, plain student and DGL student."""
+    """One seed of the DGL part: final FIDs and FID-vs-steps curves of teacher, plain student and DGL student (and,
+    with opts.dgl_finetune_steps, the final FIDs of the fine-tune schedule trained against the same teacher)."""
     workdir = os.path.join(root, "dgl", f"seed_{seed}")
     summary = train_lib.run(method_config("dgl", seed, opts), workdir)
     final = {row["run"]: row["fid"] for row in summary["table"]}
@@ -106,8 +109,15 @@ def dgl_seed(seed, root, opts):
     for name in ("plain", "dgl"):
         if os.path.isdir(os.path.join(workdir, name)):
             curves[name] = stage1 + fid_curve(os.path.join(workdir, name))
-    return dict(seed=seed, workdir=workdir, final_fid=final, curves=curves, switch_step=summary.get("switch_step"),
-                teacher_g_params=summary["teacher"]["g_params"], student_g_params=summary["student"]["g_params"])
+    result = dict(seed=seed, workdir=workdir, final_fid=final, curves=curves, switch_step=summary.get("switch_step"),
+                  teacher_g_params=summary["teacher"]["g_params"], student_g_params=summary["student"]["g_params"])
+    if opts.dgl_finetune_steps:
+        cfg = method_config("dgl", seed, opts)
+        cfg.dgl.update(finetune_steps=opts.dgl_finetune_steps, teacher_workdir=os.path.join(workdir, "teacher"))
+        tuned = train_lib.run(cfg, os.path.join(root, "dgl_finetune", f"seed_{seed}"))
+        result.update(finetune_steps=opts.dgl_finetune_steps,
+                      finetune_fid={row["run"]: row["fid"] for row in tuned["table"]})
+    return result
 
 
 # ------------------------------------------------------------------------------------------------------- sparse
@@ -216,15 +226,20 @@ def _claim(part, claim, per_seed, holds, detail):
 
 
 def dgl_claims(seeds):
-    """DGL student beats the plain student (FID), and its gap to the teacher."""
-    def fid(s, run):
-        return s["final_fid"].get(run)
-    per_seed = {s["seed"]: dict(teacher=fid(s, "teacher"), plain=fid(s, "plain student"), dgl=fid(s, "DGL student"))
-                for s in seeds}
-    beats = [None if None in (v["dgl"], v["plain"]) else v["dgl"] < v["plain"] for v in per_seed.values()]
-    m = {k: mean_std([v[k] for v in per_seed.values()]) for k in ("teacher", "plain", "dgl")}
-    return [_claim("dgl", "DGL student FID < plain student FID (same size, same steps)", per_seed, beats,
-                   {f"{k}_fid_mean_std": v for k, v in m.items()})]
+    """DGL student beats the plain student (FID), and its gap to the teacher; the same for the fine-tune schedule
+    when the seeds ran it."""
+    def compare(key, claim):
+        per_seed = {s["seed"]: dict(teacher=s[key].get("teacher"), plain=s[key].get("plain student"),
+                                    dgl=s[key].get("DGL student")) for s in seeds if key in s}
+        beats = [None if None in (v["dgl"], v["plain"]) else v["dgl"] < v["plain"] for v in per_seed.values()]
+        m = {k: mean_std([v[k] for v in per_seed.values()]) for k in ("teacher", "plain", "dgl")}
+        return _claim("dgl", claim, per_seed, beats, {f"{k}_fid_mean_std": v for k, v in m.items()})
+
+    claims = [compare("final_fid", "DGL student FID < plain student FID (same size, same steps)")]
+    if any("finetune_fid" in s for s in seeds):
+        claims.append(compare("finetune_fid", "fine-tune schedule: DGL student FID < plain student FID (stage 2 and "
+                                              "plain continue the fully trained student)"))
+    return claims
 
 
 def sparse_claims(seeds, densities):

@@ -31,6 +31,8 @@ flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; every part runs once per see
 flags.DEFINE_list("parts", ["dgl", "sparse", "search"], "Parts to run: dgl, sparse, search.")
 flags.DEFINE_list("densities", ["0.1", "0.2", "0.5"], "G densities of the sparse part (static vs dynamic at each).")
 flags.DEFINE_integer("curve_points", 8, "FID points per DGL sub-run (checkpoints every steps/curve_points).")
+flags.DEFINE_integer("dgl_finetune_steps", 0, "> 0: the dgl part also runs DGL-GAN's fine-tune schedule "
+                     "(dgl.finetune_steps) with this many stage-2 steps, against each seed's teacher.")
 flags.DEFINE_integer("search_rounds", 0, "Search rounds (0 = the preset's).")
 flags.DEFINE_integer("random_genotypes", 3, "Random genotypes retrained per search seed as the search's baseline.")
 flags.DEFINE_string("workdir", "", "Where the runs live (default /tmp/tfgan_eff_reproduce[_quick]).")
@@ -52,7 +54,8 @@ def _main():
         raise app.UsageError(f"--parts: unknown {unknown}; choose from {reproduction.PARTS}")
     opts = reproduction.Options(seeds=tuple(int(s) for s in FLAGS.seeds), quick=FLAGS.quick,
                                 densities=tuple(float(d) for d in FLAGS.densities),
-                                curve_points=FLAGS.curve_points, search_rounds=FLAGS.search_rounds,
+                                curve_points=FLAGS.curve_points, dgl_finetune_steps=FLAGS.dgl_finetune_steps,
+                                search_rounds=FLAGS.search_rounds,
                                 random_genotypes=FLAGS.random_genotypes)
     suffix = "_quick" if FLAGS.quick else ""
     root = FLAGS.workdir or f"/tmp/tfgan_eff_reproduce{suffix}"

@@ -94,3 +94,29 @@ def test_parts_run_with_other_seeds_accumulate_but_other_sizes_do_not(tmp_path):
     assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), densities=(0.3,))) == {}
     assert "3 seed(s) done: [0, 1, 2]" in reproduction.markdown(
         earlier, dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}), [])
+
+
+def test_dgl_finetune_schedule_runs_against_the_seeds_teacher_and_gets_its_own_claim(tmp_path, monkeypatch):
+    runs = []
+
+    def fake_run(cfg, workdir):
+        runs.append((cfg, workdir))
+        fids = (30.0, 20.0) if cfg.dgl.finetune_steps else (25.0, 26.0)
+        return dict(table=[dict(run="teacher", fid=10.0), dict(run="plain student", fid=fids[0]),
+                           dict(run="DGL student", fid=fids[1])],
+                    teacher=dict(g_params=2), student=dict(g_params=1), switch_step=5)
+
+    monkeypatch.setattr(reproduction.train_lib, "run", fake_run)
+    monkeypatch.setattr(reproduction, "fid_curve", lambda run_dir: [])
+    seed = reproduction.dgl_seed(4, str(tmp_path), reproduction.Options(seeds=(4,), dgl_finetune_steps=300))
+    (switch_cfg, switch_dir), (tune_cfg, tune_dir) = runs
+    assert switch_cfg.dgl.finetune_steps == 0 and switch_dir == str(tmp_path / "dgl" / "seed_4")
+    assert tune_cfg.dgl.finetune_steps == 300 and tune_cfg.seed == 4
+    assert tune_cfg.dgl.teacher_workdir == str(tmp_path / "dgl" / "seed_4" / "teacher")
+    assert tune_dir == str(tmp_path / "dgl_finetune" / "seed_4")
+    switch, tuned = reproduction.dgl_claims([seed])
+    assert switch["holds_in"] == 0 and tuned["holds_in"] == 1 and tuned["claim"].startswith("fine-tune schedule")
+    # Without the option a seed runs the switch schedule alone and there is one claim.
+    runs.clear()
+    assert len(reproduction.dgl_claims([reproduction.dgl_seed(4, str(tmp_path), reproduction.Options())])) == 1
+    assert len(runs) == 1
