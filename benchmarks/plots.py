@@ -61,7 +61,8 @@ def sparse_plot(seeds, path):
     """Final FID vs G density for dynamic and static masks, with the dense run at density 1."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for mode, label in (("dynamic", "dynamic G (STU-GAN)"), ("static", "static masks")):
+    for mode, label in (("dynamic", "dynamic G (STU-GAN)"), ("static", "static masks"),
+                        ("reset/dynamic", "dynamic G, Adam moments reset (RigL)")):
         _band(ax, [[(p["target_density"], p["fid"]) for p in s["points"] if p["mode"].startswith(mode)]
                    for s in seeds], label)
     dense = [p["fid"] for s in seeds for p in s["points"] if p["mode"] == "dense" and p["fid"] is not None]

@@ -7,7 +7,9 @@ Parts (each resumable: a finished run is read back, a killed one resumes from it
           every kept checkpoint of every sub-run (EMA generator). With dgl_finetune_steps > 0 the same claim is
           also measured under the fine-tune schedule (dgl.finetune_steps), against the same seed's teacher.
   sparse  STU-GAN preset at several G densities (dynamic G vs static masks; one dense run). Claim: dynamic
-          sparse-to-sparse training beats static masks at the same density and gets close to dense.
+          sparse-to-sparse training beats static masks at the same density and gets close to dense. With
+          sparse_reset_arm, dynamic G is also run with the regrown weights' Adam moments reset (RigL; the official
+          code keeps them, our default) to settle that choice per density.
   search  alphaGAN preset (search + retraining). Claims: the duality gap shrinks and the architecture settles
           (softmax entropy falls) over the rounds (mean of the last TREND_WINDOW rounds vs the first); the derived
           genotype retrains to a better FID than random genotypes of the same space and than a hand-designed
@@ -48,6 +50,7 @@ class Options:
     search_rounds: int = 0  # 0 = the preset's
     random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
     dgl_finetune_steps: int = 0  # > 0: the dgl part also runs the fine-tune schedule with this many stage-2 steps
+    sparse_reset_arm: bool = False  # the sparse part also runs dynamic G with sparse.reset_optimizer_state=True
 
 
 def method_config(method, seed, opts):
@@ -121,18 +124,30 @@ def dgl_seed(seed, root, opts):
 
 
 # ------------------------------------------------------------------------------------------------------- sparse
+RESET_PREFIX = "reset/"  # mode prefix of the sparse_reset_arm's runs
+
+
 def sparse_seed(seed, root, opts):
-    """One seed of the sparse part: final FID of dynamic and static masks per G density, and of the dense run."""
+    """One seed of the sparse part: final FID of dynamic and static masks per G density, and of the dense run (and
+    of dynamic G with reset Adam moments, mode 'reset/dynamic_g', with opts.sparse_reset_arm)."""
     points = []
+
+    def run(cfg, workdir, density, prefix=""):
+        summary = train_lib.run(cfg, workdir)
+        for row in summary["table"]:
+            points.append(dict(mode=prefix + row["mode"], run=row["run"], g_density=row["d_G"],
+                               target_density=float(density), d_density=row["d_D"], fid=row["FID"]))
+
     for i, density in enumerate(opts.densities):
         cfg = method_config("sparse", seed, opts)
         cfg.sparse.g_density = float(density)
         cfg.sparse.comparisons = "dense,static" if i == 0 else "static"
         workdir = os.path.join(root, "sparse", f"seed_{seed}", f"density_{density}")
-        summary = train_lib.run(cfg, workdir)
-        for row in summary["table"]:
-            points.append(dict(mode=row["mode"], run=row["run"], g_density=row["d_G"], target_density=float(density),
-                               d_density=row["d_D"], fid=row["FID"]))
+        run(cfg, workdir, density)
+        if opts.sparse_reset_arm:
+            reset = cfg.copy_and_resolve_references()
+            reset.sparse.update(comparisons="", reset_optimizer_state=True)
+            run(reset, workdir + "_reset", density, RESET_PREFIX)
     return dict(seed=seed, points=points)
 
 
@@ -255,6 +270,14 @@ def sparse_claims(seeds, densities):
             holds.append(None if None in (dyn, static) else dyn < static)
         claims.append(_claim("sparse", f"dynamic G FID < static FID at d_G={density}", per_seed, holds,
                              {k: mean_std([v[k] for v in per_seed.values()]) for k in ("dynamic", "static")}))
+        reset = {s["seed"]: next((p["fid"] for p in s["points"] if p["target_density"] == density
+                                  and p["mode"].startswith(RESET_PREFIX)), None) for s in seeds}
+        if any(v is not None for v in reset.values()):
+            pairs = {k: dict(kept=per_seed[k]["dynamic"], reset=v) for k, v in reset.items()}
+            claims.append(_claim("sparse", f"dynamic G, Adam moments kept (official) FID < reset (RigL) at "
+                                           f"d_G={density}", pairs,
+                                 [None if None in v.values() else v["kept"] < v["reset"] for v in pairs.values()],
+                                 {k: mean_std([v[k] for v in pairs.values()]) for k in ("kept", "reset")}))
     dense = {s["seed"]: next((p["fid"] for p in s["points"] if p["mode"] == "dense"), None) for s in seeds}
     claims.append(_claim("sparse", "dense FID (reference)", dense, [], {"dense": mean_std(list(dense.values()))}))
     return claims

@@ -33,6 +33,8 @@ flags.DEFINE_list("densities", ["0.1", "0.2", "0.5"], "G densities of the sparse
 flags.DEFINE_integer("curve_points", 8, "FID points per DGL sub-run (checkpoints every steps/curve_points).")
 flags.DEFINE_integer("dgl_finetune_steps", 0, "> 0: the dgl part also runs DGL-GAN's fine-tune schedule "
                      "(dgl.finetune_steps) with this many stage-2 steps, against each seed's teacher.")
+flags.DEFINE_bool("sparse_reset_arm", False, "The sparse part also runs dynamic G with the regrown weights' Adam "
+                  "moments reset (sparse.reset_optimizer_state=True, RigL) at each density, against the default.")
 flags.DEFINE_integer("search_rounds", 0, "Search rounds (0 = the preset's).")
 flags.DEFINE_integer("random_genotypes", 3, "Random genotypes retrained per search seed as the search's baseline.")
 flags.DEFINE_string("workdir", "", "Where the runs live (default /tmp/tfgan_eff_reproduce[_quick]).")
@@ -55,6 +57,7 @@ def _main():
     opts = reproduction.Options(seeds=tuple(int(s) for s in FLAGS.seeds), quick=FLAGS.quick,
                                 densities=tuple(float(d) for d in FLAGS.densities),
                                 curve_points=FLAGS.curve_points, dgl_finetune_steps=FLAGS.dgl_finetune_steps,
+                                sparse_reset_arm=FLAGS.sparse_reset_arm,
                                 search_rounds=FLAGS.search_rounds,
                                 random_genotypes=FLAGS.random_genotypes)
     suffix = "_quick" if FLAGS.quick else ""

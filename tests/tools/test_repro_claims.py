@@ -120,3 +120,26 @@ def test_dgl_finetune_schedule_runs_against_the_seeds_teacher_and_gets_its_own_c
     runs.clear()
     assert len(reproduction.dgl_claims([reproduction.dgl_seed(4, str(tmp_path), reproduction.Options())])) == 1
     assert len(runs) == 1
+
+
+def test_sparse_reset_arm_runs_dynamic_g_with_reset_moments_and_gets_its_own_claim(tmp_path, monkeypatch):
+    runs = []
+
+    def fake_run(cfg, workdir):
+        runs.append((cfg, workdir))
+        reset = cfg.sparse.reset_optimizer_state
+        table = [dict(mode="dynamic_g", run="sparse", d_G=0.2, d_D=0.3, FID=9.0 if reset else 5.0)]
+        if not reset:
+            table.append(dict(mode="static", run="static", d_G=0.2, d_D=0.3, FID=6.0))
+        return dict(table=table)
+
+    monkeypatch.setattr(reproduction.train_lib, "run", fake_run)
+    seed = reproduction.sparse_seed(1, str(tmp_path), reproduction.Options(densities=(0.2,), sparse_reset_arm=True))
+    (main_cfg, main_dir), (reset_cfg, reset_dir) = runs
+    assert not main_cfg.sparse.reset_optimizer_state and reset_cfg.sparse.reset_optimizer_state
+    assert reset_cfg.sparse.comparisons == "" and reset_cfg.sparse.g_density == 0.2 and reset_cfg.seed == 1
+    assert reset_dir == main_dir + "_reset"
+    dyn_vs_static, kept_vs_reset, dense = reproduction.sparse_claims([seed], [0.2])
+    assert dyn_vs_static["per_seed"] == {1: dict(dynamic=5.0, static=6.0)}  # the reset run is not 'dynamic'
+    assert kept_vs_reset["per_seed"] == {1: dict(kept=5.0, reset=9.0)} and kept_vs_reset["holds_in"] == 1
+    assert dense["claim"] == "dense FID (reference)"
