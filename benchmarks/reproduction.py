@@ -180,7 +180,7 @@ def random_genotype_runs(cfg, workdir, seed, count):
     for i in range(count):
         run_dir = os.path.join(workdir, f"random_{i}")
         path = os.path.join(run_dir, "genotype.json")
-        genotype = genotype_lib.sample(np.random.default_rng([seed, i]), cfg.search.op_set)
+        genotype = genotype_lib.sample(np.random.default_rng([seed, i]), cfg.search.op_set, cfg.search.padding)
         genotype_lib.save(genotype, path)
         random_cfg = copy.deepcopy(cfg)
         random_cfg.retrain.genotype = path  # skips the search

@@ -74,6 +74,8 @@ BAD_INPUTS = [  # (method, key, value, message): every case issue 9 lists, refus
     ("search", "retrain.genotype", "/no/genotype.json", "neither a JSON file"),
     ("search", "search.resolution", 12, "need search.resolution divisible by 8, got 12"),
     ("search", "model.g.kernel_init", "orthogonal", "model.g.kernel_init='orthogonal' is not one of"),
+    ("search", "search.padding", "same", "search.padding='same' is not one of"),
+    ("search", "search.resolution", 8, r"search.padding='reflect' needs a search resolution >= 16.*got 8"),
 ]
 
 

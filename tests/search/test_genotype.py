@@ -160,3 +160,28 @@ def test_kernel_init_reaches_every_kernel_of_the_cell_networks():
         assert [shape for shape, _ in glorot] == [shape for shape, _ in he] and len(he) >= 8
         for (shape, std), (_, glorot_std) in zip(he, glorot):
             assert std / glorot_std == pytest.approx(np.sqrt(2.0), rel=0.1), shape
+
+
+def test_padding_is_recorded_old_files_mean_zero_and_params_do_not_change(tmp_path):
+    keras.utils.set_random_seed(0)
+    supernet = SupernetGenerator(latent_dim=8, resolution=16, ch=4, padding="reflect")
+    assert genotype_lib.derive(supernet).padding == "reflect"
+    reflect = genotype_lib.sample(np.random.default_rng(0), "normalized", "reflect")
+    path = tmp_path / "reflect.json"
+    genotype_lib.save(reflect, str(path))
+    assert json.loads(path.read_text())["padding"] == "reflect"
+    assert genotype_lib.load(str(path)) == reflect
+    old = reflect.to_dict()
+    del old["padding"]  # a file written before the field existed
+    assert genotype_lib.Genotype.from_dict(old).padding == "zero"
+    assert genotype_lib.ALPHAGAN_S.padding == "zero"
+    with pytest.raises(genotype_lib.GenotypeError, match="padding"):
+        genotype_lib.Genotype.from_dict(dict(old, padding="same"))
+    base = genotype_lib.ALPHAGAN_S.to_dict()
+    zero = GenotypeGenerator(latent_dim=8, resolution=16, genotype=genotype_lib.ALPHAGAN_S, ch=4).build_for_inputs()
+    mirrored = GenotypeGenerator(latent_dim=8, resolution=16, ch=4, genotype=genotype_lib.Genotype.from_dict(
+        dict(base, padding="reflect"))).build_for_inputs()
+    assert _params(mirrored) == _params(zero)
+    with pytest.raises(ValueError, match="resolution >= 16"):
+        GenotypeGenerator(latent_dim=8, resolution=8, ch=4, genotype=genotype_lib.Genotype.from_dict(
+            dict(base, padding="reflect")))

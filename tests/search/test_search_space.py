@@ -49,29 +49,30 @@ def test_edge_weights_are_softmax_of_alphas(supernet):
         np.testing.assert_allclose(softmax[name], expected, rtol=1e-5)
 
 
-def _unfused_twin(edge, k, x, op_set):
+def _unfused_twin(edge, k, x, op_set, padding):
     """Candidate k of `edge` as its own op (make_op), sharing the edge's variables or holding copies of them."""
     if k in edge.candidate_index:
         return edge.candidates[edge.candidate_index.index(k)], []
     conv = edge.fused.convs[edge.fused_index.index(k)]
-    op = make_op(edge.op_names[k], conv.filters, affine=False, op_set=op_set)
+    op = make_op(edge.op_names[k], conv.filters, affine=False, op_set=op_set, padding=padding)
     op(x, training=True)
     op.conv.kernel.assign(conv.kernel)
     op.conv.bias.assign(conv.bias)
     return op, [(conv.kernel, op.conv.kernel), (conv.bias, op.conv.bias)]
 
 
-@pytest.mark.parametrize("op_set", ["paper", "normalized"])
+@pytest.mark.parametrize("op_set,padding", [("paper", "zero"), ("normalized", "zero"), ("paper", "reflect"),
+                                            ("normalized", "reflect")])
 @pytest.mark.parametrize("names,scale", [(NORMAL_OPS, 1), (UP_OPS, 2), (UP_OPS, 4)])
-def test_mixed_edge_matches_unfused_candidates(names, scale, op_set):
+def test_mixed_edge_matches_unfused_candidates(names, scale, op_set, padding):
     """The fused edge = sum_k softmax(alpha)_k op_k(x) with every candidate run on its own: outputs and gradients
     w.r.t. alpha and every weight."""
     keras.utils.set_random_seed(1)
-    edge = MixedEdge(names, ch=4, scale=scale, op_set=op_set)
+    edge = MixedEdge(names, ch=4, scale=scale, op_set=op_set, padding=padding)
     x = tf.random.normal((2, 4, 4, 4))
     alpha = tf.Variable(np.random.default_rng(0).normal(size=len(names)), dtype=tf.float32)
     edge(x, tf.nn.softmax(alpha), training=True)
-    twins = [_unfused_twin(edge, k, x, op_set) for k in range(len(names))]
+    twins = [_unfused_twin(edge, k, x, op_set, padding) for k in range(len(names))]
     copied = [pair for _, pairs in twins for pair in pairs]
     assert len(copied) == (6 if scale == 1 else 0)  # the three plain convs are fused
     probe = tf.random.normal((2, 4 * scale, 4 * scale, 4))
@@ -91,6 +92,21 @@ def test_mixed_edge_matches_unfused_candidates(names, scale, op_set):
     for a, b in zip(fused_grads, unfused_grads):
         assert a is not None and b is not None
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [op for op in NORMAL_OPS if op != "conv_1x1"])  # 1x1 pads nothing
+def test_reflect_padding_keeps_a_constant_input_constant_and_zero_padding_does_not(name):
+    """The cause of the retrained genotypes' collapse: zero padding turns ReLU's positive mean into a fixed,
+    position-dependent pattern (darker borders); reflect padding adds none, on the 4x4 maps of a 16 px search."""
+    x = tf.fill((1, 4, 4, 3), 0.7)
+    spreads = {}
+    for padding in ("zero", "reflect"):
+        keras.utils.set_random_seed(2)
+        op = make_op(name, 3, affine=True, padding=padding)
+        y = keras.ops.convert_to_numpy(op(x, training=False))
+        assert y.shape == (1, 4, 4, 3)
+        spreads[padding] = float(np.max(np.ptp(y.reshape(16, 3), axis=0)))
+    assert spreads["reflect"] < 1e-5 < 1e-3 < spreads["zero"], spreads
 
 
 def _normal_candidate_stds(op_set, monkeypatch):

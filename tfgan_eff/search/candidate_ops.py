@@ -12,6 +12,13 @@ Up-sampling edges (x2, or x4 on the cell1 -> cell3 skip by applying the op twice
 BN inside candidates has no affine parameters in the supernet (`affine=False`) and has them in a derived network
 (`affine=True`). Kernels use `kernel_init` (default xavier-uniform, the paper's) and zero biases.
 
+Padding of every kxk candidate conv (plain and depthwise): "zero" (the paper's 'same' padding) or "reflect". With
+zero padding a conv of ReLU's positive output is darker at the border by a fixed, z-independent pattern, and on the
+4-16 px maps of the search space that border is most of the map; BN (per channel) cannot remove it. Retrained
+generators grew that pattern until z no longer mattered (docs/methods/search.md). Reflect padding has no such
+pattern (a constant input gives a constant output) and adds no parameters; it needs maps of at least k // 2 + 1
+pixels, so resolution >= method.MIN_REFLECT_RESOLUTION.
+
 Op set "normalized" puts BN before the conv, not after it (DARTS' ReLU -> conv -> BN): BN then acts on the input the
 three plain convs of an edge share, so the supernet computes them as one conv exactly (`FusedConvs`); with BN after
 each conv they could not be fused. It is also the order the official code defines and the one the first retraining
@@ -24,16 +31,34 @@ from keras import ops
 from tfgan_eff.ops.eager_build import BuildOnFirstCall
 from tfgan_eff.ops.layers import batch_norm
 from tfgan_eff.ops.tracking import CheckpointCollections
-from tfgan_eff.search.method import OP_SETS
+from tfgan_eff.search.method import OP_SETS, PADDINGS
 
 NORMAL_OPS = ("conv_1x1", "conv_3x3", "conv_5x5", "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7")
 PLAIN_CONVS = NORMAL_OPS[:3]
 UP_OPS = ("deconv", "nearest", "bilinear")
 _NUM_UPS = {2: 1, 4: 2}
+def _check_padding(padding):
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+    return padding
 
 
-def _plain_conv(filters, kernel_size, kernel_init, name=None):
-    return keras.layers.Conv2D(filters, kernel_size, padding="same", kernel_initializer=kernel_init, name=name)
+def _conv_padding(padding):
+    """The Keras padding of a kxk candidate conv: 'same' (zeros added by the conv) or 'valid' after `reflect_pad`."""
+    return "same" if _check_padding(padding) == "zero" else "valid"
+
+
+def reflect_pad(x, kernel_size, padding):
+    """`x` [B, H, W, C] reflect-padded by kernel_size // 2 on each side with padding 'reflect'; unchanged for 'zero'."""
+    if padding == "zero":
+        return x
+    p = kernel_size // 2
+    return ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+
+def _plain_conv(filters, kernel_size, kernel_init, padding, name=None):
+    return keras.layers.Conv2D(filters, kernel_size, padding=_conv_padding(padding), kernel_initializer=kernel_init,
+                               name=name)
 
 
 def _plain_norm(op_set, affine):
@@ -44,18 +69,21 @@ def _plain_norm(op_set, affine):
 
 
 class ReLUConv(BuildOnFirstCall):
-    """ReLU -> same-padded kxk Conv2D with bias; with a BN (op set "normalized"): ReLU -> BN -> Conv2D."""
+    """ReLU -> kxk Conv2D with bias (size-preserving, `padding` zero or reflect); with a BN (op set "normalized"):
+    ReLU -> BN -> Conv2D."""
 
-    def __init__(self, filters, kernel_size, kernel_init="glorot_uniform", op_set="paper", affine=True, **kwargs):
+    def __init__(self, filters, kernel_size, kernel_init="glorot_uniform", op_set="paper", affine=True,
+                 padding="zero", **kwargs):
         super().__init__(**kwargs)
         self.norm = _plain_norm(op_set, affine)
-        self.conv = _plain_conv(filters, kernel_size, kernel_init)
+        self.padding = padding
+        self.conv = _plain_conv(filters, kernel_size, kernel_init, padding)
 
     def call(self, x, training=False):
         h = ops.relu(x)
         if self.norm is not None:
             h = self.norm(h, training=training)
-        return self.conv(h)
+        return self.conv(reflect_pad(h, self.conv.kernel_size[0], self.padding))
 
 
 class FusedConvs(CheckpointCollections):
@@ -63,19 +91,22 @@ class FusedConvs(CheckpointCollections):
 
     They all see h = ReLU(x) (op set "normalized": h = BN(ReLU(x)) with one non-affine BN for all: having no
     parameters, each candidate's own BN would compute the same h), so sum_k w_k (conv(h, K_k) + b_k) =
-    conv(h, sum_k w_k pad(K_k)) + sum_k w_k b_k, each kxk kernel zero-padded to the largest size: exact for 'same'
-    padding and odd sizes, up to float rounding. Gradients reach every K_k, b_k and w_k through the sums.
+    conv(h, sum_k w_k pad(K_k)) + sum_k w_k b_k, each kxk kernel zero-padded to the largest size: exact for odd
+    sizes, up to float rounding, with zero ('same') padding and with reflect padding (a reflected border is the same
+    pixels whatever its width). Gradients reach every K_k, b_k and w_k through the sums.
     """
 
-    def __init__(self, op_names, filters, kernel_init="glorot_uniform", op_set="paper", **kwargs):
+    def __init__(self, op_names, filters, kernel_init="glorot_uniform", op_set="paper", padding="zero", **kwargs):
         super().__init__(**kwargs)
         self.sizes = [int(name[-1]) for name in op_names]
         self.norm = _plain_norm(op_set, affine=False)
-        self.convs = [_plain_conv(filters, k, kernel_init, name=name) for k, name in zip(self.sizes, op_names)]
+        self.padding = padding
+        self.convs = [_plain_conv(filters, k, kernel_init, padding, name=name)
+                      for k, name in zip(self.sizes, op_names)]
 
     def build(self, input_shape):
-        for conv in self.convs:
-            conv.build(input_shape)
+        for conv in self.convs:  # only the channel count matters; spatial sizes left open for 'valid' padding
+            conv.build((input_shape[0], None, None, input_shape[-1]))
 
     def call(self, x, weights, training=False):
         h = ops.relu(x)
@@ -89,15 +120,17 @@ class FusedConvs(CheckpointCollections):
             kernel = kernel + weights[k] * ops.pad(ops.cast(conv.kernel, h.dtype), [[pad, pad], [pad, pad], [0, 0],
                                                                                     [0, 0]])
             bias = bias + weights[k] * ops.cast(conv.bias, h.dtype)
-        return ops.conv(h, kernel, padding="same") + bias
+        return ops.conv(reflect_pad(h, size, self.padding), kernel, padding=_conv_padding(self.padding)) + bias
 
 
 class SepConv(BuildOnFirstCall):
-    """DARTS separable conv: two rounds of ReLU -> depthwise kxk -> pointwise 1x1 -> BN, no conv biases."""
+    """DARTS separable conv: two rounds of ReLU -> depthwise kxk (`padding` zero or reflect) -> pointwise 1x1 -> BN,
+    no conv biases."""
 
-    def __init__(self, filters, kernel_size, affine, kernel_init="glorot_uniform", **kwargs):
+    def __init__(self, filters, kernel_size, affine, kernel_init="glorot_uniform", padding="zero", **kwargs):
         super().__init__(**kwargs)
-        depthwise = dict(padding="same", use_bias=False, depthwise_initializer=kernel_init)
+        self.padding = padding
+        depthwise = dict(padding=_conv_padding(padding), use_bias=False, depthwise_initializer=kernel_init)
         pointwise = dict(use_bias=False, kernel_initializer=kernel_init)
         self.dw1 = keras.layers.DepthwiseConv2D(kernel_size, **depthwise)
         self.pw1 = keras.layers.Conv2D(filters, 1, **pointwise)
@@ -107,8 +140,9 @@ class SepConv(BuildOnFirstCall):
         self.bn2 = batch_norm(center=affine, scale=affine)
 
     def call(self, x, training=False):
-        h = self.bn1(self.pw1(self.dw1(ops.relu(x))), training=training)
-        return self.bn2(self.pw2(self.dw2(ops.relu(h))), training=training)
+        k = self.dw1.kernel_size[0]
+        h = self.bn1(self.pw1(self.dw1(reflect_pad(ops.relu(x), k, self.padding))), training=training)
+        return self.bn2(self.pw2(self.dw2(reflect_pad(ops.relu(h), k, self.padding))), training=training)
 
 
 class Deconv(BuildOnFirstCall):
@@ -147,16 +181,16 @@ def _num_ups(scale):
     return _NUM_UPS[scale]
 
 
-def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform", op_set="paper"):
+def make_op(name, ch, scale=1, affine=True, kernel_init="glorot_uniform", op_set="paper", padding="zero"):
     """Builds candidate `name` (one of NORMAL_OPS with scale=1, or UP_OPS with scale 2 or 4) of op set `op_set` for
-    `ch` channels."""
+    `ch` channels; its kxk convs pad with `padding` (zero or reflect)."""
     if name in NORMAL_OPS:
         if scale != 1:
             raise ValueError(f"normal op {name!r} keeps the resolution; got scale {scale}")
         kernel = int(name[-1])
         if name.startswith("sep_conv"):
-            return SepConv(ch, kernel, affine, kernel_init, name=name)
-        return ReLUConv(ch, kernel, kernel_init, op_set, affine, name=name)
+            return SepConv(ch, kernel, affine, kernel_init, padding, name=name)
+        return ReLUConv(ch, kernel, kernel_init, op_set, affine, padding, name=name)
     if name == "deconv":
         return Deconv(ch, scale, kernel_init, name=name)
     if name in UP_OPS:
@@ -171,15 +205,16 @@ class MixedEdge(BuildOnFirstCall, CheckpointCollections):
     candidate runs on its own (`candidates`, weights `candidate_index`).
     """
 
-    def __init__(self, op_names, ch, scale=1, kernel_init="glorot_uniform", op_set="paper", **kwargs):
+    def __init__(self, op_names, ch, scale=1, kernel_init="glorot_uniform", op_set="paper", padding="zero",
+                 **kwargs):
         super().__init__(**kwargs)
         self.op_names = tuple(op_names)
         self.fused_index = tuple(k for k, name in enumerate(self.op_names) if name in PLAIN_CONVS)
         self.candidate_index = tuple(k for k, name in enumerate(self.op_names) if name not in PLAIN_CONVS)
-        self.fused = (FusedConvs([self.op_names[k] for k in self.fused_index], ch, kernel_init, op_set, name="fused")
-                      if self.fused_index else None)
-        self.candidates = [make_op(self.op_names[k], ch, scale, affine=False, kernel_init=kernel_init, op_set=op_set)
-                           for k in self.candidate_index]
+        self.fused = (FusedConvs([self.op_names[k] for k in self.fused_index], ch, kernel_init, op_set, padding,
+                                 name="fused") if self.fused_index else None)
+        self.candidates = [make_op(self.op_names[k], ch, scale, affine=False, kernel_init=kernel_init, op_set=op_set,
+                                   padding=padding) for k in self.candidate_index]
 
     def call(self, x, weights, training=False):
         terms = [weights[k] * op(x, training=training) for k, op in zip(self.candidate_index, self.candidates)]

@@ -2,9 +2,9 @@
 
 JSON format (ops in ARCH_TENSORS row order; normal rows are n1->n2, n2->n4, n3->n4; up rows are node1, node3):
   {"normal": [[3 ops], [3 ops], [3 ops]], "up": [[2 ops] x 3], "skip_2": [1 op], "skip_3": [x4 op, x2 op],
-   "op_set": "paper" | "normalized"}
-"op_set" is the candidate op set the genotype was searched with (what its plain convs are); files without it are
-"paper" (they predate the field).
+   "op_set": "paper" | "normalized", "padding": "zero" | "reflect"}
+"op_set" is the candidate op set the genotype was searched with (what its plain convs are), "padding" how its convs
+pad; files without them are "paper" / "zero" (they predate the fields).
 The published alphaGAN genotypes ship as `PUBLISHED["alphagan_l"]` / `PUBLISHED["alphagan_s"]`; `resolve` accepts
 either such a name or a JSON path, so retraining needs no code edit.
 """
@@ -16,11 +16,11 @@ import os
 import numpy as np
 
 from tfgan_eff.errors import UserError
-from tfgan_eff.search.candidate_ops import NORMAL_OPS, OP_SETS, UP_OPS
+from tfgan_eff.search.candidate_ops import NORMAL_OPS, OP_SETS, PADDINGS, UP_OPS
 from tfgan_eff.search.space import ARCH_TENSORS, NUM_CELLS
 
 _FIELDS = ("normal", "up", "skip_2", "skip_3")
-_OPTIONAL = {"op_set": "paper"}
+_OPTIONAL = {"op_set": "paper", "padding": "zero"}
 
 
 class GenotypeError(UserError, ValueError):
@@ -51,12 +51,13 @@ def _check_cells(value, rows, allowed, field):
 @dataclasses.dataclass(frozen=True)
 class Genotype:
     """The op on each of the 18 edges: normal[cell] (3 ops), up[cell] (2 ops), skip_2 (1 op), skip_3 (2 ops), and
-    the op set those names refer to."""
+    the op set those names refer to and the padding of their convs."""
     normal: tuple
     up: tuple
     skip_2: tuple
     skip_3: tuple
     op_set: str = "paper"
+    padding: str = "zero"
 
     def __post_init__(self):
         object.__setattr__(self, "normal", _check_cells(self.normal, 3, NORMAL_OPS, "normal"))
@@ -68,6 +69,8 @@ class Genotype:
             object.__setattr__(self, field, ops_)
         if self.op_set not in OP_SETS:
             raise GenotypeError(f"op_set must be one of {OP_SETS}, got {self.op_set!r}")
+        if self.padding not in PADDINGS:
+            raise GenotypeError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
 
     def ops(self, tensor):
         """The chosen op of every row (edge) of architecture tensor `tensor` (e.g. 'normal_2', 'skip_3')."""
@@ -79,7 +82,8 @@ class Genotype:
     def to_dict(self):
         """Plain JSON-able dict (lists of op names)."""
         return {"normal": [list(c) for c in self.normal], "up": [list(c) for c in self.up],
-                "skip_2": list(self.skip_2), "skip_3": list(self.skip_3), "op_set": self.op_set}
+                "skip_2": list(self.skip_2), "skip_3": list(self.skip_3), "op_set": self.op_set,
+                "padding": self.padding}
 
     def to_json(self):
         """The genotype as a JSON string."""
@@ -107,32 +111,34 @@ class Genotype:
         return cls.from_dict(data)
 
 
-def from_rows(rows, op_set="paper"):
-    """Genotype of op set `op_set` from {tensor name: [op name per edge]} (the ARCH_TENSORS layout)."""
+def from_rows(rows, op_set="paper", padding="zero"):
+    """Genotype of op set `op_set` and conv padding `padding` from {tensor name: [op name per edge]} (the
+    ARCH_TENSORS layout)."""
     return Genotype(normal=[rows[f"normal_{c}"] for c in (1, 2, 3)], up=[rows[f"up_{c}"] for c in (1, 2, 3)],
-                    skip_2=rows["skip_2"], skip_3=rows["skip_3"], op_set=op_set)
+                    skip_2=rows["skip_2"], skip_3=rows["skip_3"], op_set=op_set, padding=padding)
 
 
-def from_weights(weights, op_set="paper"):
+def from_weights(weights, op_set="paper", padding="zero"):
     """Argmax per edge of {tensor name: array [edges, candidates]} (alphas or their softmax) -> Genotype."""
     rows = {}
     for name, (candidates, _) in ARCH_TENSORS.items():
         w = np.asarray(weights[name])
         rows[name] = [candidates[int(i)] for i in np.argmax(w, axis=-1)]
-    return from_rows(rows, op_set)
+    return from_rows(rows, op_set, padding)
 
 
 def derive(supernet):
     """The genotype of a SupernetGenerator: the highest-alpha candidate on every edge (no pruning), in the
-    supernet's op set."""
-    return from_weights({name: np.asarray(v) for name, v in supernet.alphas.items()}, supernet.op_set)
+    supernet's op set and padding."""
+    return from_weights({name: np.asarray(v) for name, v in supernet.alphas.items()}, supernet.op_set,
+                        supernet.padding)
 
 
-def sample(rng, op_set="paper"):
-    """A uniformly random genotype of the search space with op set `op_set` (`rng`: numpy Generator), e.g. for
-    random-search baselines."""
+def sample(rng, op_set="paper", padding="zero"):
+    """A uniformly random genotype of the search space with op set `op_set` and padding `padding` (`rng`: numpy
+    Generator), e.g. for random-search baselines."""
     return from_rows({name: [candidates[int(rng.integers(len(candidates)))] for _ in scales]
-                      for name, (candidates, scales) in ARCH_TENSORS.items()}, op_set)
+                      for name, (candidates, scales) in ARCH_TENSORS.items()}, op_set, padding)
 
 
 def save(genotype, path):

@@ -15,8 +15,10 @@ from tfgan_eff.config.registry import Method, register
 
 PUBLISHED_GENOTYPES = ("alphagan_l", "alphagan_s")  # names retrain.genotype / model.g.genotype may take
 OP_SETS = ("paper", "normalized")  # what the plain conv candidates are: ReLU -> conv, or ReLU -> BN -> conv
+PADDINGS = ("zero", "reflect")  # how the candidates' kxk convs pad their input (candidate_ops.py says why)
 
 PRESETS = ("s", "l")
+MIN_REFLECT_RESOLUTION = 16  # normal edges see resolution/4-px maps; sep_conv_7x7 reflects 3 pixels of them
 
 
 def section():
@@ -25,6 +27,7 @@ def section():
         preset="s",               # s | l: what 0 means for inner_steps/worst_steps (s: 20 steps; l: one pass)
         ch=256,                   # supernet width (channels of every node)
         op_set="paper",           # paper | normalized: plain conv candidates are ReLU -> conv, or ReLU -> BN -> conv
+        padding="zero",           # zero | reflect: padding of the candidates' kxk convs (reflect needs >= 16 px)
         resolution=0,             # image size of the search (0 = data.resolution); retraining uses data.resolution
         d_width=1.0,              # width multiplier of the search's D relative to model.d (retraining uses model.d)
         rounds=99,
@@ -61,12 +64,13 @@ def preset(c):
     Search at 16 px: a 16-channel supernet against a 16-channel D, 30 (s)-style rounds (~8 s each on 2 quiet CPU
     cores, plus ~1 min of building and tracing). Then 1200 retraining steps of the derived genotype at 32 px and
     32 channels. Departures from the paper, all measured on digits:
+    - candidates: the normalised op set with reflect padding (zero padding on 4-16 px maps let retrained
+      genotypes build a z-independent border pattern and collapse; docs/methods/search.md);
     - search: a G step after every inner D step (n_critic 1; with 5 the supernet gets 4 G steps a round and D wins
       so completely that V(G, D_worst) = 0 and the alphas get no gradient), K = 10 worst-case steps, and a 10x
       architecture learning rate so the alphas can move in 600 updates (30 rounds are a third of the paper's 99);
     - retraining at 32 px, not at the search's 16 px: at 16 px the stem is 2x2 and every genotype tried (derived,
-      published, random) mode-collapsed, with the paper's recipe and with the one below; at 32 px the published
-      alphaGAN_s trains but BN-free genotypes still collapse (docs/methods/search.md);
+      published, random) mode-collapsed, with the paper's recipe and with the one below;
     - retraining with the DCGAN recipe that trains the baseline here (n_critic 1, Adam 2e-4 (0.5, 0.999)): 1200 G
       steps of the paper's n_critic 5 / betas (0, 0.9) collapsed at 16 px and cost 5x the D steps; and a faster EMA
       (0.999 would still weigh the initial weights by 0.999^1200 = 30 % at the end).
@@ -76,7 +80,8 @@ def preset(c):
     c.model.latent_dim = 128
     c.model.g.update(arch="genotype", ch=32, width=1.0, spectral_norm=False, genotype="")
     c.model.d.update(arch="autogan", ch=32, width=1.0, spectral_norm=True)
-    c.search.update(preset="s", ch=16, resolution=16, d_width=0.5, rounds=30, batch_size=64, n_critic=1,
+    c.search.update(preset="s", ch=16, resolution=16, op_set="normalized", padding="reflect", d_width=0.5, rounds=30,
+                    batch_size=64, n_critic=1,
                     inner_steps=20, worst_steps=10, arch_steps=20, arch_lr=3e-3, worst_lr_halve_round=10)
     c.train.update(steps=1200, batch_size=64, g_batch_size=64, n_critic=1, loss="hinge", ema_decay=0.99,
                    log_every=50, sample_every=300, ckpt_every=300)
@@ -84,6 +89,13 @@ def preset(c):
     c.train.d_opt.update(lr=2e-4, beta1=0.5, beta2=0.999)
     c.retrain.update(genotype="", steps=0)
     return c
+
+
+def check_padding_resolution(padding, resolution):
+    """Raises ValueError when a cell network with conv padding `padding` cannot be built at `resolution` px."""
+    if padding == "reflect" and resolution < MIN_REFLECT_RESOLUTION:
+        raise ValueError(f"padding 'reflect' needs a resolution >= {MIN_REFLECT_RESOLUTION} (the 7x7 candidates reflect "
+                         f"3 pixels of resolution/4-pixel maps), got {resolution}; use padding 'zero'")
 
 
 def search_config(cfg):
@@ -147,10 +159,15 @@ def checks(cfg):
         return []
     p = choice(cfg.search.preset, "search.preset", PRESETS)
     p += choice(cfg.search.op_set, "search.op_set", OP_SETS)
+    p += choice(cfg.search.padding, "search.padding", PADDINGS)
     p += choice(cfg.model.g.kernel_init, "model.g.kernel_init", ("glorot_uniform", "he_uniform"))
     for key in ("data.resolution", "search.resolution"):
         if get(cfg, key) % 8 or get(cfg, key) < 0:
             p.append(f"alphaGAN's 3 cells need {key} divisible by 8, got {get(cfg, key)}")
+    search_resolution = cfg.search.resolution or cfg.data.resolution
+    if cfg.method == "search" and cfg.search.padding == "reflect" and 0 < search_resolution < MIN_REFLECT_RESOLUTION:
+        p.append(f"search.padding='reflect' needs a search resolution >= {MIN_REFLECT_RESOLUTION} (the 7x7 candidates "
+                 f"reflect 3 pixels of resolution/4-pixel maps), got {search_resolution}; use search.padding='zero'")
     if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
         p.append("search.d_width, search.batch_size and search.ch must be > 0")
     return p + _genotype_problems(cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype"

@@ -159,7 +159,7 @@ class Searcher:
         with policy_scope(cfg.train.precision):
             return SupernetGenerator(cfg.model.latent_dim, cfg.data.resolution, cfg.data.channels,
                                      ch=cfg.search.ch, kernel_init=cfg.model.g.kernel_init,
-                                     op_set=cfg.search.op_set).build_for_inputs()
+                                     op_set=cfg.search.op_set, padding=cfg.search.padding).build_for_inputs()
 
     def _adam(self, lr, name, variables):
         s = self.cfg.search

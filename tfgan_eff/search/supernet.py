@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from tfgan_eff.search.candidate_ops import MixedEdge
+from tfgan_eff.search.method import check_padding_resolution
 from tfgan_eff.search.space import ARCH_TENSORS, CellGenerator, arch_shape
 
 ALPHA_INIT_STDDEV = 1e-3
@@ -18,8 +19,10 @@ class SupernetGenerator(CellGenerator):
     """z [B, latent_dim] -> images in [-1, 1] through the mixed-edge cell network (Generator contract)."""
 
     def __init__(self, latent_dim, resolution, channels=3, ch=256, kernel_init="glorot_uniform", op_set="paper",
-                 **kwargs):
-        self.op_set = op_set  # candidate op set (candidate_ops.OP_SETS); a derived genotype records it
+                 padding="zero", **kwargs):
+        self.op_set = op_set  # candidate op set (method.OP_SETS); a derived genotype records it
+        self.padding = padding  # the candidates' conv padding (method.PADDINGS); a derived genotype records it
+        check_padding_resolution(padding, resolution)
         super().__init__(latent_dim, resolution, channels, ch, kernel_init, **kwargs)
         self._alphas = {
             name: self.add_weight(name=f"alpha_{name}", shape=arch_shape(name), trainable=True,
@@ -28,7 +31,8 @@ class SupernetGenerator(CellGenerator):
 
     def _make_edge(self, tensor, row, scale):
         candidates, _ = ARCH_TENSORS[tensor]
-        return MixedEdge(candidates, self.ch, scale, self.kernel_init, self.op_set, name=f"{tensor}_{row}")
+        return MixedEdge(candidates, self.ch, scale, self.kernel_init, self.op_set, self.padding,
+                         name=f"{tensor}_{row}")
 
     def _edge_weights(self):
         return {name: ops.softmax(alpha, axis=-1) for name, alpha in self._alphas.items()}
