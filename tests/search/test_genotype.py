@@ -42,21 +42,22 @@ def test_json_round_trip(tmp_path):
         assert genotype_lib.resolve(str(path)) == genotype
 
 
-def test_op_set_is_recorded_and_old_files_mean_paper(tmp_path):
+@pytest.mark.parametrize("field,value,default", [("op_set", "normalized", "paper"), ("padding", "reflect", "zero")])
+def test_space_fields_are_recorded_and_old_files_mean_the_paper(field, value, default, tmp_path):
     keras.utils.set_random_seed(0)
-    assert genotype_lib.derive(SupernetGenerator(latent_dim=8, resolution=8, ch=4, op_set="normalized")).op_set == \
-        "normalized"
-    normalized = genotype_lib.sample(np.random.default_rng(0), "normalized")
-    path = tmp_path / "normalized.json"
-    genotype_lib.save(normalized, str(path))
-    assert json.loads(path.read_text())["op_set"] == "normalized"
-    assert genotype_lib.load(str(path)) == normalized
-    old = normalized.to_dict()
-    del old["op_set"]  # a file written before the field existed
-    assert genotype_lib.Genotype.from_dict(old).op_set == "paper"
-    assert genotype_lib.ALPHAGAN_L.op_set == genotype_lib.ALPHAGAN_S.op_set == "paper"
-    with pytest.raises(genotype_lib.GenotypeError, match="op_set"):
-        genotype_lib.Genotype.from_dict(dict(old, op_set="bn"))
+    supernet = SupernetGenerator(latent_dim=8, resolution=16, ch=4, **{field: value})
+    assert getattr(genotype_lib.derive(supernet), field) == value
+    genotype = genotype_lib.sample(np.random.default_rng(0), **{field: value})
+    path = tmp_path / "genotype.json"
+    genotype_lib.save(genotype, str(path))
+    assert json.loads(path.read_text())[field] == value
+    assert genotype_lib.load(str(path)) == genotype
+    old = genotype.to_dict()
+    del old[field]  # a file written before the field existed
+    assert getattr(genotype_lib.Genotype.from_dict(old), field) == default
+    assert getattr(genotype_lib.ALPHAGAN_L, field) == getattr(genotype_lib.ALPHAGAN_S, field) == default
+    with pytest.raises(genotype_lib.GenotypeError, match=field):
+        genotype_lib.Genotype.from_dict(dict(old, **{field: "bn"}))
 
 
 def test_normalized_genotype_puts_an_affine_bn_before_each_plain_conv():
@@ -162,26 +163,11 @@ def test_kernel_init_reaches_every_kernel_of_the_cell_networks():
             assert std / glorot_std == pytest.approx(np.sqrt(2.0), rel=0.1), shape
 
 
-def test_padding_is_recorded_old_files_mean_zero_and_params_do_not_change(tmp_path):
-    keras.utils.set_random_seed(0)
-    supernet = SupernetGenerator(latent_dim=8, resolution=16, ch=4, padding="reflect")
-    assert genotype_lib.derive(supernet).padding == "reflect"
-    reflect = genotype_lib.sample(np.random.default_rng(0), "normalized", "reflect")
-    path = tmp_path / "reflect.json"
-    genotype_lib.save(reflect, str(path))
-    assert json.loads(path.read_text())["padding"] == "reflect"
-    assert genotype_lib.load(str(path)) == reflect
-    old = reflect.to_dict()
-    del old["padding"]  # a file written before the field existed
-    assert genotype_lib.Genotype.from_dict(old).padding == "zero"
-    assert genotype_lib.ALPHAGAN_S.padding == "zero"
-    with pytest.raises(genotype_lib.GenotypeError, match="padding"):
-        genotype_lib.Genotype.from_dict(dict(old, padding="same"))
+def test_reflect_padding_adds_no_parameters_and_needs_16_px():
     base = genotype_lib.ALPHAGAN_S.to_dict()
     zero = GenotypeGenerator(latent_dim=8, resolution=16, genotype=genotype_lib.ALPHAGAN_S, ch=4).build_for_inputs()
-    mirrored = GenotypeGenerator(latent_dim=8, resolution=16, ch=4, genotype=genotype_lib.Genotype.from_dict(
-        dict(base, padding="reflect"))).build_for_inputs()
-    assert _params(mirrored) == _params(zero)
+    reflect = genotype_lib.Genotype.from_dict(dict(base, padding="reflect"))
+    assert _params(GenotypeGenerator(latent_dim=8, resolution=16, ch=4, genotype=reflect).build_for_inputs()) == \
+        _params(zero)
     with pytest.raises(ValueError, match="resolution >= 16"):
-        GenotypeGenerator(latent_dim=8, resolution=8, ch=4, genotype=genotype_lib.Genotype.from_dict(
-            dict(base, padding="reflect")))
+        GenotypeGenerator(latent_dim=8, resolution=8, ch=4, genotype=reflect)
