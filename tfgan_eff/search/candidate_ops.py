@@ -37,6 +37,8 @@ NORMAL_OPS = ("conv_1x1", "conv_3x3", "conv_5x5", "sep_conv_3x3", "sep_conv_5x5"
 PLAIN_CONVS = NORMAL_OPS[:3]
 UP_OPS = ("deconv", "nearest", "bilinear")
 _NUM_UPS = {2: 1, 4: 2}
+
+
 def _check_padding(padding):
     if padding not in PADDINGS:
         raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")

@@ -12,6 +12,7 @@ import ml_collections
 
 from tfgan_eff.config.checks import choice, get
 from tfgan_eff.config.registry import Method, register
+from tfgan_eff.errors import UserError
 
 PUBLISHED_GENOTYPES = ("alphagan_l", "alphagan_s")  # names retrain.genotype / model.g.genotype may take
 OP_SETS = ("paper", "normalized")  # what the plain conv candidates are: ReLU -> conv, or ReLU -> BN -> conv
@@ -91,11 +92,24 @@ def preset(c):
     return c
 
 
-def check_padding_resolution(padding, resolution):
-    """Raises ValueError when a cell network with conv padding `padding` cannot be built at `resolution` px."""
+class PaddingError(UserError, ValueError):
+    """A reflect-padded cell network asked for at a resolution too small to reflect its 7x7 candidates' borders."""
+
+
+def padding_problem(padding, resolution, key="padding", what="resolution"):
+    """Why a cell network with conv padding `padding` (config key `key`) cannot be built at `resolution` px (`what`
+    names that resolution in the message), or None."""
     if padding == "reflect" and resolution < MIN_REFLECT_RESOLUTION:
-        raise ValueError(f"padding 'reflect' needs a resolution >= {MIN_REFLECT_RESOLUTION} (the 7x7 candidates reflect "
-                         f"3 pixels of resolution/4-pixel maps), got {resolution}; use padding 'zero'")
+        return (f"{key}='reflect' needs a {what} >= {MIN_REFLECT_RESOLUTION} (the 7x7 candidates reflect 3 pixels of "
+                f"resolution/4-pixel maps), got {resolution}; use {key}='zero'")
+    return None
+
+
+def check_padding_resolution(padding, resolution):
+    """Raises PaddingError when a cell network with conv padding `padding` cannot be built at `resolution` px."""
+    problem = padding_problem(padding, resolution)
+    if problem:
+        raise PaddingError(problem)
 
 
 def search_config(cfg):
@@ -165,9 +179,9 @@ def checks(cfg):
         if get(cfg, key) % 8 or get(cfg, key) < 0:
             p.append(f"alphaGAN's 3 cells need {key} divisible by 8, got {get(cfg, key)}")
     search_resolution = cfg.search.resolution or cfg.data.resolution
-    if cfg.method == "search" and cfg.search.padding == "reflect" and 0 < search_resolution < MIN_REFLECT_RESOLUTION:
-        p.append(f"search.padding='reflect' needs a search resolution >= {MIN_REFLECT_RESOLUTION} (the 7x7 candidates "
-                 f"reflect 3 pixels of resolution/4-pixel maps), got {search_resolution}; use search.padding='zero'")
+    problem = padding_problem(cfg.search.padding, search_resolution, "search.padding", "search resolution")
+    if cfg.method == "search" and search_resolution > 0 and problem:
+        p.append(problem)
     if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
         p.append("search.d_width, search.batch_size and search.ch must be > 0")
     return p + _genotype_problems(cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype"
