@@ -1,8 +1,10 @@
 import ml_collections
+import numpy as np
 import pytest
 
 from tfgan_eff.config import presets, registry
 from tfgan_eff.config.validate import ConfigError, validate
+from tfgan_eff.search import genotype as genotype_lib
 
 @pytest.mark.parametrize("method", registry.names())
 def test_presets_validate(method):
@@ -109,6 +111,19 @@ def test_invalid_genotype_json_refused(tmp_path):
     cfg.retrain.genotype = str(bad)
     with pytest.raises(ConfigError, match="not valid JSON"):
         validate(cfg)
+
+
+def test_reflect_padded_genotype_file_refused_below_its_minimum_resolution(tmp_path):
+    path = str(tmp_path / "genotype.json")
+    genotype_lib.save(genotype_lib.sample(np.random.default_rng(0), "normalized", "reflect"), path)
+    cfg = presets.get("search")
+    cfg.retrain.genotype = path
+    cfg.data.resolution = 8
+    with pytest.raises(ConfigError, match=r"genotype .*genotype.json.: padding='reflect' needs a data.resolution >= "
+                                          r"16.*got 8"):
+        validate(cfg)
+    cfg.data.resolution = 16
+    validate(cfg)
 
 
 def test_smoke_shrinks_every_preset():

@@ -1,10 +1,14 @@
 """Sparse EMA and the sparse-training diagnostics against NumPy."""
 
+import types
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.sparse.diagnostics import balance_ratio, density, exploration_rate, sparsity_summary
+from tfgan_eff.sparse.callbacks import SparsityCallback, read_diagnostics
+from tfgan_eff.sparse.diagnostics import (balance_ratio, density, exploration_rate, regrowth_summary,
+                                          sparsity_summary)
 from tfgan_eff.sparse.ema import align, sparse_ema, sparse_ema_update
 from tfgan_eff.sparse.masks import sparsify
 from tfgan_eff.sparse.update import MaskUpdater
@@ -61,3 +65,39 @@ def test_exploration_grows_with_updates(make_model, inputs):
     after = sparsity_summary(mask_set)
     assert after["density/overall"] == start["density/overall"]
     assert after["exploration_rate"] > start["exploration_rate"]
+
+
+def test_regrowth_summary_counts_redrops_and_magnitudes():
+    before = [np.array([1, 1, 1, 1, 0, 0], bool), np.array([[1, 1], [1, 0]], bool)]
+    after = [np.array([1, 0, 1, 0, 1, 1], bool), np.array([[1, 1], [0, 1]], bool)]
+    grown_before = [np.array([0, 1, 1, 0, 0, 0], bool), np.array([[0, 1], [0, 0]], bool)]
+    magnitudes = [np.array([4.0, 0.5, 1.5, 2.0, 0.0, 0.0]), np.array([[6.0, 1.0], [3.0, 0.0]])]
+    summary = regrowth_summary(before, after, magnitudes, grown_before)
+    # Grown last time: 3 weights, one of them (layer 0, index 1) dropped now; |w| 0.5, 1.5, 1 vs 4, 2, 6, 3.
+    assert summary["regrown_redropped"] == pytest.approx(1 / 3)
+    assert summary["regrown_magnitude_ratio"] == pytest.approx(1.0 / 3.75)
+    assert regrowth_summary(before, after, magnitudes, None) == {"regrown_redropped": None,
+                                                                "regrown_magnitude_ratio": None}
+
+
+def test_callback_records_that_untrained_regrown_weights_are_dropped_again(make_model, tmp_path):
+    # Regrown weights start at zero: with no training step between two updates they are the smallest active
+    # weights, so the second update (same drop fraction) drops every one of them again. Its growth scores are 0 at
+    # the positions grown first, so none of them is grown back at once (which would not count as a drop).
+    mask_set = sparsify(make_model(), 0.5)
+    updater = MaskUpdater(mask_set, None, grow="gradient", reset_optimizer_state=False)
+    trainer = types.SimpleNamespace(update_every=1, g_masks=mask_set, d_masks=None, g_updater=updater,
+                                    d_updater=None)
+    grown = [tf.zeros(k.shape) for k in mask_set.kernels]
+
+    def update_fn(step):
+        grown[:] = updater.update(0.3, grads=[1.0 - g for g in grown], step=step)
+        return 0.3
+
+    callback = SparsityCallback(trainer, update_fn, start_step=0, workdir=str(tmp_path))
+    for batch in (1, 2):
+        callback.on_train_batch_begin(batch)
+    first, second = read_diagnostics(str(tmp_path))
+    assert first["g/regrown_redropped"] is None and first["g/regrown_magnitude_ratio"] is None
+    assert second["g/regrown_redropped"] == 1.0 and second["g/regrown_magnitude_ratio"] == 0.0
+    assert "d/regrown_redropped" not in second  # D's masks are not updated

@@ -83,6 +83,7 @@ def test_summary_lists_every_run_and_the_export_keeps_the_zeros(runner_result):
     assert [r["step"] for r in history] == [2, 4]
     assert history[0]["drop_fraction"] == pytest.approx(0.2525) and history[1]["drop_fraction"] is None
     assert history[0]["g/exploration_rate"] > history[0]["g/density/overall"]  # the update explored new weights
+    assert history[0]["g/regrown_redropped"] is None  # the first update has no earlier one to judge
     assert all(np.isfinite(r["balance_ratio"]) for r in history)
 
 

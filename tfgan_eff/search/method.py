@@ -154,17 +154,20 @@ def smoke(c):
     return c
 
 
-def _genotype_problems(genotype):
+def _genotype_problems(genotype, resolution):
+    """Problems of the genotype to retrain (a published name or a JSON file) at `resolution` px."""
     if not genotype or genotype in PUBLISHED_GENOTYPES:
         return []
     if not os.path.isfile(genotype):
         return [f"genotype {genotype!r} is neither a JSON file nor a published name ({', '.join(PUBLISHED_GENOTYPES)})"]
     try:
         with open(genotype, encoding="utf-8") as f:
-            json.load(f)
+            fields = json.load(f)
     except ValueError as err:
         return [f"genotype {genotype!r} is not valid JSON: {err}"]
-    return []
+    padding = fields.get("padding", "zero") if isinstance(fields, dict) else "zero"  # a missing field is zero
+    problem = padding_problem(padding, resolution, "padding", "data.resolution")
+    return [f"genotype {genotype!r}: {problem}"] if problem else []
 
 
 def checks(cfg):
@@ -184,8 +187,8 @@ def checks(cfg):
         p.append(problem)
     if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
         p.append("search.d_width, search.batch_size and search.ch must be > 0")
-    return p + _genotype_problems(cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype"
-                                                           else ""))
+    genotype = cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype" else "")
+    return p + _genotype_problems(genotype, cfg.data.resolution)
 
 
 METHOD = register(Method(

@@ -8,7 +8,9 @@ run resumed from it performs that update first, exactly like an uninterrupted ru
 
 Each boundary appends one record to <workdir>/sparse_diagnostics.jsonl and to TensorBoard (<workdir>/tb):
 per-layer and overall density of G and D, exploration rate (fraction of weights ever active), balance ratio BR,
-the drop fraction p_t and the update's wall time.
+the drop fraction p_t and the update's wall time, and for each exploring network how the weights grown at the
+previous update fared (`regrowth_summary`: the share dropped again, their magnitude relative to the other active
+weights). The previous update's grown positions live in memory only: the first update after a resume records None.
 """
 
 import json
@@ -17,9 +19,10 @@ import os
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from tfgan_eff.sparse.diagnostics import sparsity_summary
+from tfgan_eff.sparse.diagnostics import regrowth_summary, sparsity_summary
 from tfgan_eff.training.loop import batch_spec
 
 DIAGNOSTICS_FILE = "sparse_diagnostics.jsonl"
@@ -59,17 +62,21 @@ class SparsityCallback(keras.callbacks.Callback):
         self.every = trainer.update_every
         self.writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
         self._pending = None  # (step, BR) measured at a boundary, recorded with that boundary's update
+        self._grown = {}  # prefix -> boolean positions the last update grew
 
     def on_train_batch_begin(self, batch, logs=None):
         step = self.start_step + batch
         if step == 0 or step % self.every:
             return
-        drop_fraction, seconds = None, None
+        drop_fraction, seconds, regrowth = None, None, {}
         if self.update_fn is not None:
+            before = {prefix: (_bool_masks(masks), [np.abs(k.numpy()) for k in masks.kernels])
+                      for prefix, masks in self._explored()}
             start = time.perf_counter()
             drop_fraction = self.update_fn(step)
             seconds = time.perf_counter() - start
-        self._record(step, drop_fraction, seconds)
+            regrowth = self._regrowth(before)
+        self._record(step, drop_fraction, seconds, regrowth)
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.start_step + batch + 1
@@ -80,11 +87,28 @@ class SparsityCallback(keras.callbacks.Callback):
         if self._pending is not None:  # the last boundary had no next step, so no update
             self._record(self._pending[0], None, None)
 
-    def _record(self, step, drop_fraction, seconds):
+    def _explored(self):
+        """[(prefix, MaskSet)] of the networks whose masks the updates change."""
+        updaters = (("g", self.trainer.g_updater), ("d", self.trainer.d_updater))
+        return [(prefix, updater.mask_set) for prefix, updater in updaters if updater is not None]
+
+    def _regrowth(self, before):
+        """{prefix/key: value} of `regrowth_summary` for the update just run, from `before` = {prefix: (masks,
+        |kernels|)} read just before it; remembers the positions it grew for the next update."""
+        out = {}
+        for prefix, masks in self._explored():
+            masks_before, magnitudes = before[prefix]
+            masks_after = _bool_masks(masks)
+            summary = regrowth_summary(masks_before, masks_after, magnitudes, self._grown.get(prefix))
+            out.update({f"{prefix}/{key}": value for key, value in summary.items()})
+            self._grown[prefix] = [a & ~b for b, a in zip(masks_before, masks_after)]
+        return out
+
+    def _record(self, step, drop_fraction, seconds, regrowth=None):
         br = self._pending[1] if self._pending is not None and self._pending[0] == step else None
         self._pending = None
         record = {"step": step, "drop_fraction": drop_fraction, "update_seconds": seconds,
-                  "balance_ratio": _finite_or_none(br)}
+                  "balance_ratio": _finite_or_none(br), **(regrowth or {})}
         for prefix, masks in (("g", self.trainer.g_masks), ("d", self.trainer.d_masks)):
             if masks is not None:
                 record.update({f"{prefix}/{key}": value for key, value in sparsity_summary(masks).items()})
@@ -95,6 +119,10 @@ class SparsityCallback(keras.callbacks.Callback):
                 if key != "step" and value is not None:
                     tf.summary.scalar(f"sparse/{key}", value)
         self.writer.flush()
+
+
+def _bool_masks(mask_set):
+    return [m.numpy() > 0.5 for m in mask_set.masks]
 
 
 def sparsity_callback(run):

@@ -1,5 +1,7 @@
-"""Sparse-training diagnostics: layer density, exploration rate, and the balance ratio of the ADAPT paper."""
+"""Sparse-training diagnostics: layer density, exploration rate, the balance ratio of the ADAPT paper, and how the
+weights regrown by one prune-and-regrow update fare at the next."""
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -35,3 +37,25 @@ def sparsity_summary(mask_set):
     summary["density/overall"] = active / total
     summary["exploration_rate"] = float(exploration_rate(mask_set.ever_active))
     return summary
+
+
+def regrowth_summary(masks_before, masks_after, magnitudes, grown_before):
+    """How the weights grown at the previous update fared by this one (all layers of one MaskSet pooled).
+
+    Args (lists over layers, NumPy arrays of the kernels' shapes): `masks_before` / `masks_after` the boolean masks
+    just before / after this update, `magnitudes` |kernel| just before it, `grown_before` the boolean positions the
+    previous update grew, or None when unknown (at the first update, and the first after a resume).
+    Returns Python floats (None when unknown or nothing was grown last time):
+      regrown_redropped: share of the previous update's grown weights that this update drops. Near 1, the update
+        period is too short for regrown weights (which start at zero) to grow: exploration only churns them.
+      regrown_magnitude_ratio: mean |w| of those weights (still active before this update) over the mean |w| of
+        the other active weights.
+    """
+    grown = sum(int(g.sum()) for g in grown_before) if grown_before is not None else 0
+    if not grown:
+        return {"regrown_redropped": None, "regrown_magnitude_ratio": None}
+    redropped = sum(int((g & b & ~a).sum()) for g, b, a in zip(grown_before, masks_before, masks_after))
+    young = np.concatenate([m[g & b] for m, g, b in zip(magnitudes, grown_before, masks_before)])
+    old = np.concatenate([m[~g & b] for m, g, b in zip(magnitudes, grown_before, masks_before)])
+    ratio = float(young.mean() / old.mean()) if young.size and old.size and old.mean() > 0 else None
+    return {"regrown_redropped": redropped / grown, "regrown_magnitude_ratio": ratio}
