@@ -7,6 +7,7 @@ devices); nothing is ever estimated in place of a measurement.
 
 import dataclasses
 import functools
+import os
 import tempfile
 from typing import Callable, Optional
 
@@ -18,6 +19,7 @@ from tfgan_eff.data import pipeline
 from tfgan_eff.distill.trainer import DGLTrainer
 from tfgan_eff.models import flops as model_flops
 from tfgan_eff.models import registry
+from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search import method as search_method
 from tfgan_eff.search.searcher import Searcher
 from tfgan_eff.sparse.trainer import SparseTrainer
@@ -219,12 +221,20 @@ def search_supernet_step(quick, xla):
 
 
 def search_derived_step(quick, xla):
-    """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step."""
+    """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step.
+
+    Its ops are the published alphaGAN(s)'s (the searched genotype is data dependent) in the supernet's own space
+    (op set and padding of cfg.search), so the ratio compares like with like: reflect padding costs both nets.
+    """
     cfg = search_method.search_config(configs.preset("search", quick))  # the supernet's resolution
-    cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype="alphagan_s")
+    genotype = dataclasses.replace(genotype_lib.ALPHAGAN_S, op_set=cfg.search.op_set, padding=cfg.search.padding)
+    path = os.path.join(scratch_dir("genotype_"), "genotype.json")
+    genotype_lib.save(genotype, path)
+    cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype=path)
     cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)
     return gan_case("search derived net D+G step", "search", cfg, xla,
-                    extra_info=dict(genotype="alphagan_s (published; the searched one is data dependent)"))
+                    extra_info=dict(genotype=f"alphagan_s's ops, op_set {genotype.op_set}, padding {genotype.padding} "
+                                             "(published; the searched one is data dependent)"))
 
 
 def search_round(quick, xla):

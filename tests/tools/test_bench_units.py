@@ -1,11 +1,12 @@
-"""Pure pieces of the benchmark and reproduction tools: FLOPs model, ratios, machine id, task options, claims."""
+"""Pieces of the benchmark and reproduction tools: FLOPs model, ratios, machine id, task options, claims, cases."""
 
 import time
 
 import pytest
 
-from benchmarks import flops, machine, report, settings, timing
+from benchmarks import cases, configs, flops, machine, report, settings, timing
 from benchmarks.worker import needs_fresh_process, parse_task
+from tfgan_eff.search import genotype as genotype_lib
 
 
 def test_gan_step_flops_counts_each_pass():
@@ -234,3 +235,11 @@ def test_interleave_run_screens_alternatives_and_keeps_member_order(monkeypatch)
     assert rows[2]["reason"] == "RuntimeError: no compiler" and rows[3]["screening_s"] >= 0.05
     assert summary["kind"] == "group" and summary["members"] == ["g+1t:tf", "g+1t:alt[fast]"]
     assert rows[0]["runs"] == summary["rounds"] and rows[0]["group"] == "g+1t" and rows[0]["options"] == ["1t"]
+
+
+def test_search_derived_case_is_in_the_supernets_space():
+    space = configs.preset("search", True).search
+    generator = cases.search_derived_step(True, False).owner.generator
+    assert (generator.genotype.op_set, generator.genotype.padding) == (space.op_set, space.padding)
+    assert (space.op_set, space.padding) != ("paper", "zero")  # else this test would not tell the spaces apart
+    assert generator.genotype.normal == genotype_lib.ALPHAGAN_S.normal
