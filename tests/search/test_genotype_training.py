@@ -8,6 +8,7 @@ varies with z grows (0.58, 0.65). This checks the early phase only: at 8 channel
 ~0.25 by step 300 (the preset's 32-channel G keeps ~0.4 over its 1,200 steps; docs/methods/search.md).
 """
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -39,7 +40,7 @@ def _z_share_after_training(op_set, padding, tmp_path):
     cfg.model.g.update(ch=8, genotype=path)
     cfg.model.d.ch = 8
     cfg.train.update(batch_size=16, g_batch_size=16)
-    tf.keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(0)
     g, d = build_generator(cfg), build_discriminator(cfg)
     trainer = GANTrainer(g, d, cfg.train)
     trainer.build_optimizers()
