@@ -5,8 +5,11 @@ checkpoint files present, newest first, whatever the `checkpoint` index file say
 empty); an unreadable checkpoint is reported by name and the previous one is tried; none readable is an error.
 """
 
+import glob
 import os
 import re
+import shutil
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -15,6 +18,7 @@ from absl import logging
 from tfgan_eff.errors import UserError
 
 INDEX = "checkpoint"  # tf.train.CheckpointManager's index file
+_STAGING = ".saving-"  # staging dirs of saves in progress
 _CKPT_FILE = re.compile(r"^(?P<prefix>.+-(?P<number>\d+))\.index$")
 # What a truncated or corrupted checkpoint raises on restore (a truncated data file surfaces as IndexError).
 _UNREADABLE = (tf.errors.OpError, IndexError, OSError)
@@ -66,31 +70,64 @@ def _restore_newest_readable(candidates, restore_one, where):
 
 
 class Checkpointer:
-    """Wraps tf.train.CheckpointManager for one set of objects in `<directory>`.
+    """Saves and restores one set of objects as `<directory>/ckpt-<step>` checkpoints, keeping the newest few.
 
-    TF writes each checkpoint under a temporary name and publishes it by rename, and updates the `checkpoint` index
-    last, so a run killed mid-write leaves the previous checkpoint as the latest. An unreadable index is kept as
-    `checkpoint.unreadable` and a new one is written with the next save; older checkpoints are never deleted for it.
+    Saves are atomic: TF writes a checkpoint's merged `.index` file in place (a run killed meanwhile leaves a
+    truncated one), so each checkpoint is written in a staging dir inside `directory` and moved in, data files first
+    and the `.index` last: a checkpoint exists once its `.index` does. The `checkpoint` index file (for
+    tf.train.latest_checkpoint) is rewritten atomically after each save; an unreadable one is kept as
+    `checkpoint.unreadable`. Staging dirs left by a killed save are removed on start; older checkpoints are never
+    deleted for either.
     """
 
     def __init__(self, directory, max_to_keep=3, **objects):
-        self.directory = directory
+        self.directory, self.max_to_keep = directory, max_to_keep
         index = os.path.join(directory, INDEX)
         if os.path.exists(index) and not _index_readable(directory):
             os.replace(index, index + ".unreadable")
             logging.warning("checkpoint index %s is unreadable: kept as %s.unreadable; resuming from the checkpoint "
                             "files present", index, index)
+        for name in os.listdir(directory) if os.path.isdir(directory) else []:
+            if name.startswith(_STAGING):
+                path = os.path.join(directory, name)
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                else:
+                    os.remove(path)
+                logging.info("removed %s: a save that was interrupted before it was published", name)
         self.checkpoint = tf.train.Checkpoint(**objects)
-        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
+        self._latest = None
 
     @property
     def latest(self):
-        """Path prefix of the newest checkpoint, or None."""
-        return self.manager.latest_checkpoint
+        """Path prefix of the checkpoint this run last saved or restored, or None."""
+        return self._latest
+
+    @property
+    def checkpoints(self):
+        """Path prefixes of the checkpoints in the directory, newest (highest step) first."""
+        return checkpoints_in(self.directory)
 
     def save(self, step):
-        """Writes a checkpoint numbered `step`; returns its path prefix."""
-        return self.manager.save(checkpoint_number=int(step))
+        """Writes checkpoint `ckpt-<step>` atomically (replacing one of the same step), deletes all but the newest
+        `max_to_keep`; returns its path prefix."""
+        name = f"ckpt-{int(step)}"
+        prefix = os.path.join(self.directory, name)
+        os.makedirs(self.directory, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=_STAGING, dir=self.directory)
+        self.checkpoint.save_counter.assign_add(1)  # counts saves, as tf.train.CheckpointManager did
+        self.checkpoint.write(os.path.join(staging, name))
+        _remove(prefix)  # an older checkpoint of this step: unpublished before its data files are replaced
+        for file in sorted(os.listdir(staging), key=lambda f: f.endswith(".index")):
+            os.replace(os.path.join(staging, file), os.path.join(self.directory, file))
+        shutil.rmtree(staging)
+        self._latest = prefix
+        older = [p for p in self.checkpoints if p != prefix]
+        for path in older[self.max_to_keep - 1:]:
+            _remove(path)
+        kept = [prefix] + older[:self.max_to_keep - 1]
+        _write_index(self.directory, [os.path.basename(p) for p in kept[::-1]])
+        return prefix
 
     def _restore_one(self, path):
         try:
@@ -105,10 +142,28 @@ class Checkpointer:
 
         Raises NoReadableCheckpointError when there are checkpoints but none is readable (never starts over).
         """
-        candidates = checkpoints_in(self.directory)
+        candidates = self.checkpoints
         if not candidates:
             return None
-        return _restore_newest_readable(candidates, self._restore_one, self.directory)
+        self._latest = _restore_newest_readable(candidates, self._restore_one, self.directory)
+        return self._latest
+
+
+def _write_index(directory, names):
+    """Atomically writes the `checkpoint` index file (a CheckpointState text proto) listing `names`, oldest first
+    and the last as the latest, relative to `directory` as tf.train.CheckpointManager writes them."""
+    lines = [f'model_checkpoint_path: "{names[-1]}"', *(f'all_model_checkpoint_paths: "{n}"' for n in names)]
+    staged = os.path.join(directory, f"{_STAGING}{INDEX}")
+    with open(staged, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(staged, os.path.join(directory, INDEX))
+
+
+def _remove(prefix):
+    """Deletes a checkpoint's files, its `.index` first (so it is never seen half deleted)."""
+    for path in [prefix + ".index", *glob.glob(glob.escape(prefix) + ".data-*")]:
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def apply_learning_rates(configured):
