@@ -29,12 +29,12 @@ import tensorflow as tf
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
+from tfgan_eff.files import read_json, write_json
 from tfgan_eff.inference import restore_generator
 from tfgan_eff.models.registry import build_generator
 from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.training.evaluator import evaluate_run
 from tfgan_eff.training.loop import count_params, load_data
-from tfgan_eff.training.workdir import read_json, write_json
 
 PARTS = ("dgl", "sparse", "search")
 CURVE_FILE = "fid_curve.json"

@@ -11,9 +11,9 @@ from tfgan_eff.config.schema import config_from_json
 from tfgan_eff.data.pipeline import to_uint8
 from tfgan_eff.errors import UserError
 from tfgan_eff.export.saved_model import read_export_metadata
+from tfgan_eff.files import read_json
 from tfgan_eff.models import registry
 from tfgan_eff.training.checkpoint import restore_from
-from tfgan_eff.training.workdir import read_json
 
 SAMPLE_BATCH = 256  # images generated per call in GeneratorSampler.sample
 

@@ -19,9 +19,9 @@ from absl import logging
 from tfgan_eff.config.schema import config_from_json
 from tfgan_eff.distill.method import discriminator_format
 from tfgan_eff.errors import UserError
+from tfgan_eff.files import read_json
 from tfgan_eff.models import registry
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
-from tfgan_eff.training.workdir import read_json
 
 
 class TeacherError(UserError, ValueError):

@@ -1,25 +1,7 @@
-"""Atomic file writes and raw / gzipped sizes of exported artifacts."""
+"""Raw and gzipped sizes of exported artifacts."""
 
 import gzip
 import os
-import tempfile
-
-
-def atomic_write_bytes(path, data):
-    """Writes `data` to `path` through a temporary file in the same directory and os.replace."""
-    path = os.path.abspath(os.fspath(path))
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
 
 
 def _files_under(path):

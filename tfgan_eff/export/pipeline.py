@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgan_eff.export.files import atomic_write_bytes
+from tfgan_eff import files
 from tfgan_eff.export.saved_model import export_saved_model, generator_metadata
 from tfgan_eff.export.tflite import MODES, check_mode, convert_to_tflite, representative_inputs
 from tfgan_eff.export.verify import (
@@ -158,7 +158,7 @@ def _export_prepared(generator, out_dir, modes, num_representative, seed, num_ev
                 if sparsify and not entry["applied"]:
                     entry["size_bytes"] = len(model_bytes)
                 else:
-                    path = atomic_write_bytes(os.path.join(out_dir, name), model_bytes)
+                    path = files.write_bytes(os.path.join(out_dir, name), model_bytes)
                     entry.update(verify_tflite(path, z, labels, reference, **verify_kwargs), path=name)
                     logging.info(
                         "TFLite %s: max abs diff %.3g, %d bytes, %.3f ms/image",
@@ -171,6 +171,6 @@ def _export_prepared(generator, out_dir, modes, num_representative, seed, num_ev
                 entry = _error_entry(mode, sparsify, err)
             report["artifacts"][key] = entry
 
-    atomic_write_bytes(os.path.join(out_dir, REPORT_NAME), json.dumps(report, indent=2).encode())
+    files.write_bytes(os.path.join(out_dir, REPORT_NAME), json.dumps(report, indent=2).encode())
     logging.info("Wrote %s", os.path.join(out_dir, REPORT_NAME))
     return report

@@ -11,13 +11,13 @@ with reference statistics, so statistics made under a different protocol are nev
 import hashlib
 import json
 import os
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgan_eff.data import offline
+from tfgan_eff.files import atomic_write, read_json, write_json
 
 INCEPTION_WEIGHTS_FILENAME = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 INCEPTION_WEIGHTS_URL = (
@@ -180,22 +180,6 @@ def _train_classifier(recipe):
     return network, accuracy, len(y_train), len(y_test)
 
 
-def _atomic_write(path, write_fn):
-    """Writes via write_fn(tmp_path) to a temp file in the same directory, then os.replace: readers never see
-    a half-written file and concurrent writers do not corrupt each other."""
-    directory, name = os.path.split(path)
-    # Keras insists on the .weights.h5 suffix, so the temp name keeps the original suffix.
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix="-" + name, dir=directory)
-    os.close(fd)
-    try:
-        write_fn(tmp_path)
-        os.chmod(tmp_path, 0o644)  # mkstemp creates 0600; the cache may be shared
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-
-
 class OfflineClassifierExtractor(_KerasExtractor):
     """Features of a small CNN trained on a built-in offline dataset ('digits' or 'shapes'); no downloads.
 
@@ -218,7 +202,7 @@ class OfflineClassifierExtractor(_KerasExtractor):
         self.weights_path, info_path = stem + ".weights.h5", stem + ".json"
 
         # The .json is written after the weights, so its presence means the weights file is complete.
-        info = _read_json(info_path) if os.path.isfile(self.weights_path) else None
+        info = read_json(info_path) if os.path.isfile(self.weights_path) and os.path.isfile(info_path) else None
         self.loaded_from_cache = info is not None and info.get("recipe_hash") == digest
         if self.loaded_from_cache:
             network = _build_classifier(recipe)
@@ -227,8 +211,8 @@ class OfflineClassifierExtractor(_KerasExtractor):
             network, accuracy, num_train, num_test = _train_classifier(recipe)
             info = {"recipe": recipe, "recipe_hash": digest, "test_accuracy": accuracy,
                     "num_train": num_train, "num_test": num_test, "keras_version": keras.__version__}
-            _atomic_write(self.weights_path, network.save_weights)
-            _atomic_write(info_path, lambda p: _write_json(p, info))
+            atomic_write(self.weights_path, network.save_weights)  # concurrent writers never corrupt the cache
+            write_json(info_path, info)
         super().__init__(network, resolution, channels, batch_size)
         self.test_accuracy = float(info["test_accuracy"])
         self.recipe = recipe
@@ -245,17 +229,6 @@ class OfflineClassifierExtractor(_KerasExtractor):
         }
 
 
-def _read_json(path):
-    """The parsed JSON file, or None when it does not exist."""
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def _write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
 
 
 def build_extractor(name, **kwargs):

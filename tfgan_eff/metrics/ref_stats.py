@@ -6,10 +6,10 @@ against statistics of another dataset, resolution or feature network are never r
 """
 
 import json
-import os
 
 import numpy as np
 
+from tfgan_eff.files import atomic_write
 from tfgan_eff.metrics.streaming import FeatureStats, accumulate_features
 
 
@@ -65,16 +65,12 @@ def save_ref_stats(path, stats, protocol=None):
         arrays["features"] = stats.features
     if stats.logits is not None:
         arrays["logits"] = stats.logits
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp_path = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    try:
+
+    def write(tmp_path):
         with open(tmp_path, "wb") as f:  # a file object stops np.savez appending a second .npz suffix
             np.savez(f, **arrays)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+
+    atomic_write(path, write)
 
 
 def load_ref_stats(path, expected_protocol=None):

@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from tfgan_eff.errors import UserError
+from tfgan_eff.files import write_text
 from tfgan_eff.search.candidate_ops import NORMAL_OPS, OP_SETS, PADDINGS, UP_OPS
 from tfgan_eff.search.space import ARCH_TENSORS, NUM_CELLS
 
@@ -142,10 +143,8 @@ def sample(rng, op_set="paper", padding="zero"):
 
 
 def save(genotype, path):
-    """Writes `genotype` as JSON to `path` (creating parent directories)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(genotype.to_json() + "\n")
+    """Writes `genotype` as JSON to `path` atomically (creating parent directories)."""
+    write_text(path, genotype.to_json() + "\n")
 
 
 def load(path):

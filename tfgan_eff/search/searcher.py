@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfgan_eff.files import read_json, write_json
 from tfgan_eff.losses.adversarial import hinge_d, hinge_g
 from tfgan_eff.models.registry import build_discriminator
 from tfgan_eff.ops.precision import policy_scope
@@ -31,7 +32,6 @@ from tfgan_eff.search.architect import Architect
 from tfgan_eff.search.space import ARCH_TENSORS
 from tfgan_eff.search.supernet import SupernetGenerator
 from tfgan_eff.training.checkpoint import Checkpointer, apply_learning_rates
-from tfgan_eff.training.workdir import read_json, write_json
 
 _PHASES = {"inner": 0, "worst_d": 1, "worst_g": 2, "arch": 3}
 _PRESET_STEPS = {"s": 20, "l": 0}  # 0 = one pass over the split

@@ -11,6 +11,7 @@ from absl import logging
 from PIL import Image
 
 from tfgan_eff.data.pipeline import to_uint8
+from tfgan_eff.files import atomic_write
 
 
 def image_grid(images, columns=8, pad=2):
@@ -27,10 +28,7 @@ def image_grid(images, columns=8, pad=2):
 
 def save_png(path, image):
     """Writes a uint8 HWC image (1 or 3 channels) as PNG, atomically."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp.png"
-    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save)
 
 
 class Progress(keras.callbacks.Callback):

@@ -16,6 +16,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.errors import UserError
+from tfgan_eff.files import write_text
 
 INDEX = "checkpoint"  # tf.train.CheckpointManager's index file
 _STAGING = ".saving-"  # staging dirs of saves in progress
@@ -153,10 +154,7 @@ def _write_index(directory, names):
     """Atomically writes the `checkpoint` index file (a CheckpointState text proto) listing `names`, oldest first
     and the last as the latest, relative to `directory` as tf.train.CheckpointManager writes them."""
     lines = [f'model_checkpoint_path: "{names[-1]}"', *(f'all_model_checkpoint_paths: "{n}"' for n in names)]
-    staged = os.path.join(directory, f"{_STAGING}{INDEX}")
-    with open(staged, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(staged, os.path.join(directory, INDEX))
+    write_text(os.path.join(directory, INDEX), "\n".join(lines) + "\n")
 
 
 def _remove(prefix):

@@ -7,11 +7,11 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.data.names import OFFLINE_DATASETS
+from tfgan_eff.files import read_json, write_json
 from tfgan_eff.metrics import extractors
 from tfgan_eff.metrics.ref_stats import check_protocol, compute_ref_stats, load_ref_stats, save_ref_stats
 from tfgan_eff.metrics.suite import evaluate_generator
 from tfgan_eff.training.checkpoint import Checkpointer
-from tfgan_eff.training.workdir import read_json, write_json
 
 
 def data_protocol(cfg):

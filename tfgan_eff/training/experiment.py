@@ -19,9 +19,9 @@ from absl import logging
 
 from tfgan_eff.errors import UserError
 from tfgan_eff.export.pipeline import export_generator
+from tfgan_eff.files import read_json, write_json
 from tfgan_eff.training import evaluator
 from tfgan_eff.training.loop import load_data, train_gan
-from tfgan_eff.training.workdir import read_json, write_json
 
 
 class WorkdirMismatchError(UserError, ValueError):

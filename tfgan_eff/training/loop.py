@@ -13,13 +13,13 @@ from absl import logging
 
 from tfgan_eff.data import pipeline, sources
 from tfgan_eff.errors import UserError
+from tfgan_eff.files import read_json, write_json
 from tfgan_eff.models import registry
 from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training import callbacks, checkpoint
 from tfgan_eff.training.evaluator import PeriodicEvaluator
 from tfgan_eff.training.strategy import get_strategy, worker_workdir
 from tfgan_eff.training.trainer import GANTrainer
-from tfgan_eff.training.workdir import read_json, write_json
 
 
 def count_params(model):

@@ -1,25 +1,9 @@
-"""Work-dir files: atomic JSON writes and a lock so two runs never write the same work dir."""
+"""Work dirs: created with clear errors, and a lock so two runs never write the same work dir."""
 
 import errno
-import json
 import os
 
 from tfgan_eff.errors import UserError
-
-
-def write_json(path, obj):
-    """Writes `obj` as indented JSON atomically (temp file + rename)."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, sort_keys=True, default=str)
-    os.replace(tmp, path)
-
-
-def read_json(path):
-    """Reads a JSON file."""
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 class WorkdirLockedError(UserError, RuntimeError):
