@@ -7,7 +7,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tfgan_eff"
 
 # Low to high. A module may import its own package's modules and the packages of lower layers only.
 LAYERS = [
-    ("errors",),  # tfgan_eff/errors.py: the UserError base, imports nothing
+    ("errors", "files"),  # tfgan_eff/errors.py (the UserError base), files.py (atomic writes): import nothing
     ("data", "ops", "losses"),
     ("metrics", "export", "config"),
     ("models",),
