@@ -229,8 +229,6 @@ class OfflineClassifierExtractor(_KerasExtractor):
         }
 
 
-
-
 def build_extractor(name, **kwargs):
     """Builds an extractor by name: 'inception' (kwargs: weights_path) or 'offline' (kwargs: dataset,
     resolution, channels, cache_dir)."""

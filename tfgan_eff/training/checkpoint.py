@@ -90,11 +90,7 @@ class Checkpointer:
                             "files present", index, index)
         for name in os.listdir(directory) if os.path.isdir(directory) else []:
             if name.startswith(_STAGING):
-                path = os.path.join(directory, name)
-                if os.path.isdir(path):
-                    shutil.rmtree(path)
-                else:
-                    os.remove(path)
+                shutil.rmtree(os.path.join(directory, name))
                 logging.info("removed %s: a save that was interrupted before it was published", name)
         self.checkpoint = tf.train.Checkpoint(**objects)
         self._latest = None
