@@ -1,8 +1,5 @@
 """Turns benchmark rows into the results JSON (rows + derived checks) and the Markdown report."""
 
-import json
-import os
-
 from benchmarks.flops import APPROXIMATION, fraction_of_peak
 from benchmarks.machine import PEAK_SOURCES, best_peak, higher_peaks
 from benchmarks.settings import MACHINE_TASKS, PROFILE_TASKS, TORCH_MEMBER
@@ -141,14 +138,6 @@ def _cpu_ratio(a, b):
     if a.get("median_cpu_s") and b.get("median_cpu_s"):
         return a["median_cpu_s"] / b["median_cpu_s"]
     return None
-
-
-def write_json(path, payload):
-    """Writes `payload` as indented JSON, atomically."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=1, default=str)
-    os.replace(tmp, path)
 
 
 def _fmt(value, spec, scale=1.0):

@@ -19,7 +19,6 @@ thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_O
 importable yields a 'skipped' row with the reason.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -32,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
 from benchmarks import machine, report, settings  # noqa: E402  pylint: disable=wrong-import-position
-from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
+from tfgan_eff import cli, files  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
@@ -80,8 +79,7 @@ def _isolated(task, quick, timeout, log_dir):
         except subprocess.TimeoutExpired:
             code = f"timeout (stopped after {timeout} s)"
     if code == 0 and os.path.exists(out):
-        with open(out, encoding="utf-8") as f:
-            return json.load(f)
+        return files.read_json(out)
     with open(log_path, encoding="utf-8") as f:
         tail = f.read()[-1500:]
     return [dict(task=task, name=task, status="error", reason=f"worker exited with {code}", log_tail=tail)]
@@ -121,7 +119,7 @@ def _main():
 
     if FLAGS.worker:
         rows = run_task(FLAGS.worker, FLAGS.quick)
-        report.write_json(FLAGS.worker_out, rows)
+        files.write_json(FLAGS.worker_out, rows)
         return
     tasks = settings.run_order(FLAGS.tasks or default_tasks(FLAGS.xla, FLAGS.bf16))
     isolate = (not FLAGS.quick) if FLAGS.isolate is None else FLAGS.isolate
@@ -137,11 +135,10 @@ def _main():
     stem = "benchmark_quick" if FLAGS.quick else "benchmark"
     text = report.markdown(rows, meta)  # also adds GFLOP/s and fraction of peak to the rows
     _, checks, variants = report.derive(rows)
-    report.write_json(os.path.join(out_dir, stem + ".json"),
-                      dict(meta=meta, rows=rows, interleaved=report.interleaved(rows), checks=checks,
-                           variants=variants))
-    with open(os.path.join(out_dir, stem + ".md"), "w", encoding="utf-8") as f:
-        f.write(text + "\n")
+    files.write_json(os.path.join(out_dir, stem + ".json"),
+                     dict(meta=meta, rows=rows, interleaved=report.interleaved(rows), checks=checks,
+                          variants=variants))
+    files.write_text(os.path.join(out_dir, stem + ".md"), text + "\n")
     print(f"[benchmark] wrote {os.path.join(out_dir, stem)}.{{json,md}}")
 
 

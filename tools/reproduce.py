@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
 from benchmarks import machine  # noqa: E402  pylint: disable=wrong-import-position
-from tfgan_eff import cli  # noqa: E402  pylint: disable=wrong-import-position
+from tfgan_eff import cli, files  # noqa: E402  pylint: disable=wrong-import-position
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
@@ -49,7 +49,6 @@ def main(argv):
 
 def _main():
     from benchmarks import plots, reproduction  # pylint: disable=import-outside-toplevel
-    from benchmarks.report import write_json  # pylint: disable=import-outside-toplevel
 
     unknown = [p for p in FLAGS.parts if p not in reproduction.PARTS]
     if unknown:
@@ -85,10 +84,9 @@ def _main():
         if png:
             results[part]["plot"] = os.path.basename(png)
     meta.update(load_after=machine.load_average(), wall_s=time.time() - start)
-    write_json(json_path, dict(meta=meta, results=results))
+    files.write_json(json_path, dict(meta=meta, results=results))
     pngs = [os.path.join(out_dir, r["plot"]) for r in results.values() if r.get("plot", "").endswith(".png")]
-    with open(os.path.join(out_dir, "reproduce.md"), "w", encoding="utf-8") as f:
-        f.write(reproduction.markdown(results, meta, pngs))
+    files.write_text(os.path.join(out_dir, "reproduce.md"), reproduction.markdown(results, meta, pngs))
     print(f"[reproduce] wrote {out_dir}/reproduce.{{json,md}} and {len(pngs)} plot(s)")
 
 
