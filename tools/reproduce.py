@@ -6,6 +6,7 @@ Examples:
   python tools/reproduce.py --quick --seeds=0                 # toy sizes, about a minute per part (tests)
   python tools/reproduce.py --seeds=0,1,2                     # the real thing: several hours on 2 CPU cores
   python tools/reproduce.py --parts=sparse --densities=0.05,0.1,0.2,0.5
+  python tools/reproduce.py --parts=search --seeds=1           # adds seed 1 to an earlier report's seeds
 
 Runs are resumable: rerunning the same command reads finished runs back and resumes unfinished ones
 (--workdir keeps them; the default is under /tmp).
@@ -69,12 +70,13 @@ def _main():
                 machine=f"{described['cpu_model']} x {described['cores']} cores, {described['memory_gib']} GiB, "
                         + ", ".join(f"{k} {v}" for k, v in described["packages"].items()))
     json_path = os.path.join(out_dir, "reproduce.json")
-    # Parts run separately (each takes hours at full size) accumulate in one report; a part run again replaces its
-    # previous result.
-    results = reproduction.previous_results(json_path, opts)
     start = time.time()
-    for part in FLAGS.parts:
-        results[part] = reproduction.run_part(part, root, opts)
+    ran = {part: reproduction.run_part(part, root, opts) for part in FLAGS.parts}
+    # Parts and seeds run separately (each takes hours at full size) accumulate in one report; read only now, so a
+    # report written meanwhile by a run of other seeds is kept.
+    results = reproduction.previous_results(json_path, opts)
+    for part, result in ran.items():
+        results[part] = reproduction.merge_seeds(results.get(part), result, part, opts)
         results[part]["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
         try:
             png = plots.plot_part(part, results[part]["seeds"], out_dir)

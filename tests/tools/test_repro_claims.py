@@ -26,12 +26,12 @@ def test_sparse_claims_per_density_and_dense_reference():
 def test_search_claims_need_two_rounds():
     seeds = [dict(seed=0, dg=[3.0, 2.0], entropy=[1.79, 1.80], retrain_fid=9.0),
              dict(seed=1, dg=[1.0], entropy=[1.79], retrain_fid=None)]
-    dg, entropy, fid, random, sngan = reproduction.search_claims(seeds)
+    dg, entropy, fid, random, sngan, near_sngan = reproduction.search_claims(seeds)
     assert (dg["holds_in"], dg["seeds"]) == (1, 1)  # seed 1 has a single round: no verdict
     assert dg["per_seed"] == {0: dict(k=1, first=3.0, last=2.0), 1: None}
     assert entropy["holds_in"] == 0
     assert fid["detail"]["fid"] == (9.0, 0.0)
-    assert random["seeds"] == sngan["seeds"] == 0  # no baselines were run: no verdict
+    assert random["seeds"] == sngan["seeds"] == near_sngan["seeds"] == 0  # no baselines were run: no verdict
 
 
 def test_trend_claims_compare_window_means_not_single_rounds():
@@ -51,10 +51,11 @@ def test_trend_claims_compare_window_means_not_single_rounds():
 def test_search_claims_compare_derived_with_random_mean_and_sngan():
     seeds = [dict(seed=0, dg=[], entropy=[], retrain_fid=9.0, random_fids=[8.0, 12.0, 13.0], sngan_fid=10.0),
              dict(seed=1, dg=[], entropy=[], retrain_fid=20.0, random_fids=[30.0, None], sngan_fid=15.0)]
-    random, sngan = reproduction.search_claims(seeds)[3:]
+    random, sngan, near_sngan = reproduction.search_claims(seeds)[3:]
     assert random["per_seed"][0] == dict(derived=9.0, random_mean=11.0)
     assert (random["holds_in"], random["seeds"]) == (2, 2)  # 9 < 11 and 20 < 30
     assert (sngan["holds_in"], sngan["seeds"]) == (1, 2)  # 9 < 10 but 20 > 15
+    assert near_sngan["per_seed"] == {0: 0.9, 1: 1.333} and (near_sngan["holds_in"], near_sngan["seeds"]) == (1, 2)
     assert random["detail"]["random"][0] == pytest.approx(63.0 / 4)
 
 
@@ -94,6 +95,20 @@ def test_parts_run_with_other_seeds_accumulate_but_other_sizes_do_not(tmp_path):
     assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), densities=(0.3,))) == {}
     assert "3 seed(s) done: [0, 1, 2]" in reproduction.markdown(
         earlier, dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}), [])
+
+
+def test_seeds_run_separately_merge_into_one_part_with_claims_over_all():
+    def seed(s, fid):
+        return dict(seed=s, dg=[], entropy=[], retrain_fid=fid, random_fids=[50.0], sngan_fid=40.0)
+
+    opts = reproduction.Options(seeds=(1,))
+    earlier = dict(status="ok", seeds=[seed(0, 45.0), seed(1, 99.0)], claims=[])
+    current = dict(status="ok", seeds=[seed(1, 30.0)], claims=reproduction.search_claims([seed(1, 30.0)]))
+    merged = reproduction.merge_seeds(earlier, current, "search", opts)
+    assert [(s["seed"], s["retrain_fid"]) for s in merged["seeds"]] == [(0, 45.0), (1, 30.0)]  # seed 1 replaced
+    beats_random = merged["claims"][3]
+    assert (beats_random["holds_in"], beats_random["seeds"]) == (2, 2)
+    assert reproduction.merge_seeds(None, current, "search", opts) is current
 
 
 def test_dgl_finetune_schedule_runs_against_the_seeds_teacher_and_gets_its_own_claim(tmp_path, monkeypatch):
