@@ -18,6 +18,7 @@ Parts (each resumable: a finished run is read back, a killed one resumes from it
 
 import copy
 import dataclasses
+import datetime
 import functools
 import json
 import os
@@ -347,7 +348,9 @@ def run_part(part, root, opts, log=print):
     seeds = []
     for seed in opts.seeds:
         try:
-            seeds.append(SEED_RUNNERS[part](seed, root, opts))
+            # When each seed finished: a report accumulates seeds run on other days (merge_seeds).
+            seeds.append(dict(SEED_RUNNERS[part](seed, root, opts),
+                              finished=datetime.datetime.now().isoformat(timespec="seconds")))
         except Exception as err:  # pylint: disable=broad-except
             # A failing part must not hide the others; its reason goes into the table.
             log(f"[reproduce] {part} seed {seed}: error: {type(err).__name__}: {err}")
@@ -413,7 +416,7 @@ def markdown(results, meta, pngs):
     """The reproduction report: machine and protocol, one row per claim, per-part status, the plots."""
     lines = [f"# Small-scale reproduction on `{meta['machine_id']}`", "",
              f"- Machine: {meta.get('machine', '')}",
-             f"- Run: {meta['started']} ({meta['wall_s']:.0f} s), load average before {meta['load_before']}, "
+             f"- Last run: {meta['started']} ({meta['wall_s']:.0f} s), load average before {meta['load_before']}, "
              f"after {meta['load_after']}"]
     lines += [f"- {k}: {v}" for k, v in meta["protocol"].items()]
     lines += ["", "| part | claim | per seed | holds in | mean +- std |", "|---|---|---|---|---|"]

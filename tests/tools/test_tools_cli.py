@@ -74,6 +74,7 @@ def test_reproduce_quick_writes_table_and_plot(outputs):
     # Every method is built: 'skipped' (a MethodNotAvailableError, e.g. a module that fails to import) is a failure.
     assert sparse["status"] == "ok", sparse
     modes = {p["mode"] for p in sparse["seeds"][0]["points"]}
+    assert sparse["seeds"][0]["finished"] >= results["meta"]["started"]  # ISO times sort as strings
     assert {"dense", "static"} <= modes and any(m.startswith("dynamic") for m in modes)
     text = open(_only(str(out / "*" / "reproduce_quick" / "reproduce.md")), encoding="utf-8").read()
     assert "dynamic G FID < static FID at d_G=0.5" in text and "1 seed(s) done: [0]" in text
