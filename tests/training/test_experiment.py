@@ -67,6 +67,14 @@ def test_a_sub_run_missing_its_evaluation_or_export_is_not_finished(tmp_path):
     assert experiment._finished(str(tmp_path / "a"), evaluated) is None  # pylint: disable=protected-access
 
 
+def test_a_sub_runs_wall_time_counts_its_training_once(tmp_path):
+    """The sub-run's wall time is measured around training, evaluation and export; the loop's own time is kept
+    beside it (it was once added on top, doubling the training time)."""
+    sub = experiment.SubRun("a", _cfg(), step=lambda *args: (None, dict(steps=4, wall_time_s=1000.0)))
+    summary = experiment.run_sub(sub, str(tmp_path), None)
+    assert summary["train_wall_time_s"] == 1000.0 and 0 <= summary["wall_time_s"] < 100
+
+
 @pytest.mark.parametrize("existing,content", [
     ("experiment.json", dict(method="baseline", config="baseline_digits")),
     ("summary.json", dict(method="baseline", config="baseline_digits", steps=4)),
