@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.search.candidate_ops import NORMAL_OPS, UP_OPS, MixedEdge, make_op
+from tfgan_eff.search.candidate_ops import NORMAL_OPS, UP_OPS, MixedEdge, make_op, reflect_pad
 from tfgan_eff.search.space import search_bottom_width
 from tfgan_eff.search.supernet import SupernetGenerator
 
@@ -92,6 +92,29 @@ def test_mixed_edge_matches_unfused_candidates(names, scale, op_set, padding):
     for a, b in zip(fused_grads, unfused_grads):
         assert a is not None and b is not None
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel_size, side", [(3, 2), (5, 4), (7, 4), (7, 5), (7, 16)])
+def test_reflect_pad_matches_mirror_pad_in_value_and_gradient(kernel_size, side):
+    """The gather-based reflect padding is numpy's / MirrorPad's 'reflect' (edge pixel not repeated), also when
+    the spatial sizes are only known at run time, and its gradient sums every copy of a pixel like MirrorPadGrad."""
+    x = tf.constant(np.random.default_rng(0).normal(size=(2, side, side + 1, 3)), tf.float32)
+    p = kernel_size // 2
+    expected = np.pad(x.numpy(), [(0, 0), (p, p), (p, p), (0, 0)], mode="reflect")
+    np.testing.assert_array_equal(reflect_pad(x, kernel_size, "reflect").numpy(), expected)
+    dynamic = tf.function(lambda t: reflect_pad(t, kernel_size, "reflect"),
+                          input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_array_equal(dynamic(x).numpy(), expected)
+    upstream = tf.constant(np.random.default_rng(1).normal(size=expected.shape), tf.float32)
+
+    def grad(pad):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(pad(x) * upstream)
+        return tape.gradient(loss, x).numpy()
+    mirror = grad(lambda t: tf.pad(t, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT"))
+    np.testing.assert_allclose(grad(lambda t: reflect_pad(t, kernel_size, "reflect")), mirror, rtol=1e-6, atol=1e-6)
+    assert reflect_pad(x, kernel_size, "zero") is x
 
 
 @pytest.mark.parametrize("name", [op for op in NORMAL_OPS if op != "conv_1x1"])  # 1x1 pads nothing

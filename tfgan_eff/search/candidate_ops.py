@@ -28,6 +28,7 @@ test of a conv-5x5-heavy genotype used (README, alphaGAN).
 import keras
 from keras import ops
 
+from tfgan_eff.ops.depthwise import DepthwiseConv2D
 from tfgan_eff.ops.eager_build import BuildOnFirstCall
 from tfgan_eff.ops.layers import batch_norm
 from tfgan_eff.ops.tracking import CheckpointCollections
@@ -51,11 +52,20 @@ def _conv_padding(padding):
 
 
 def reflect_pad(x, kernel_size, padding):
-    """`x` [B, H, W, C] reflect-padded by kernel_size // 2 on each side with padding 'reflect'; unchanged for 'zero'."""
+    """`x` [B, H, W, C] reflect-padded by kernel_size // 2 on each side with padding 'reflect'; unchanged for 'zero'.
+
+    Computed as a gather of reflected indices along H and W, the same values as `ops.pad(mode="reflect")`: TF's
+    CPU MirrorPad and its gradient took 30 % of the supernet's step time (profiled on the search preset); the
+    gather makes the supernet step ~11 % and a derived net's ~5 % faster (docs/methods/search.md).
+    """
     if padding == "zero":
         return x
     p = kernel_size // 2
-    return ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+    for axis in (1, 2):
+        last = ops.shape(x)[axis] - 1
+        # position i in [-p, n + p) reads pixel (n - 1) - |(n - 1) - |i||: i for 0 <= i < n, mirrored outside.
+        x = ops.take(x, last - ops.abs(last - ops.abs(ops.arange(-p, last + 1 + p))), axis=axis)
+    return x
 
 
 def _plain_conv(filters, kernel_size, kernel_init, padding, name=None):
@@ -132,12 +142,12 @@ class SepConv(BuildOnFirstCall):
     def __init__(self, filters, kernel_size, affine, kernel_init="glorot_uniform", padding="zero", **kwargs):
         super().__init__(**kwargs)
         self.padding = padding
-        depthwise = dict(padding=_conv_padding(padding), use_bias=False, depthwise_initializer=kernel_init)
+        depthwise = dict(padding=_conv_padding(padding), depthwise_initializer=kernel_init)
         pointwise = dict(use_bias=False, kernel_initializer=kernel_init)
-        self.dw1 = keras.layers.DepthwiseConv2D(kernel_size, **depthwise)
+        self.dw1 = DepthwiseConv2D(kernel_size, **depthwise)
         self.pw1 = keras.layers.Conv2D(filters, 1, **pointwise)
         self.bn1 = batch_norm(center=affine, scale=affine)
-        self.dw2 = keras.layers.DepthwiseConv2D(kernel_size, **depthwise)
+        self.dw2 = DepthwiseConv2D(kernel_size, **depthwise)
         self.pw2 = keras.layers.Conv2D(filters, 1, **pointwise)
         self.bn2 = batch_norm(center=affine, scale=affine)
 
