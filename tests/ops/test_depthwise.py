@@ -61,6 +61,14 @@ def test_custom_gradient_in_a_traced_function_reaches_a_variable():
     np.testing.assert_allclose(grad().numpy(), np.full((5, 5, 2, 1), 9.0))  # each tap sees 3x3 output pixels of 1
 
 
-def test_even_kernels_are_rejected():
-    with pytest.raises(ValueError, match="odd"):
-        DepthwiseConv2D(4)
+@pytest.mark.parametrize("options", [dict(kernel_size=4), dict(kernel_size=(3, 5)), dict(kernel_size=3, strides=2),
+                                     dict(kernel_size=3, use_bias=True), dict(kernel_size=3, depth_multiplier=2)])
+def test_unsupported_configurations_are_rejected(options):
+    with pytest.raises(ValueError, match="square odd kernel"):
+        DepthwiseConv2D(**options)
+
+
+def test_config_round_trips():
+    layer = DepthwiseConv2D(5, padding="same", name="dw")
+    copy = DepthwiseConv2D.from_config(layer.get_config())
+    assert (copy.kernel_size, copy.padding, copy.use_bias, copy.name) == ((5, 5), "same", False, "dw")

@@ -51,14 +51,21 @@ def depthwise_conv_valid(x, kernel):
 
 class DepthwiseConv2D(keras.layers.DepthwiseConv2D):
     """Keras' DepthwiseConv2D restricted to what the sep convs use (square odd kernel, stride 1, depth multiplier 1,
-    no bias; padding 'same' (zeros) or 'valid'), computed by `depthwise_conv_valid`. Same weights, names and
-    checkpoint layout as the Keras layer."""
+    no bias, channels last; padding 'same' (zeros) or 'valid'), computed by `depthwise_conv_valid`. Same weights,
+    names, config and checkpoint layout as the Keras layer."""
 
     def __init__(self, kernel_size, padding="valid", depthwise_initializer="glorot_uniform", **kwargs):
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
-        super().__init__(kernel_size, padding=padding, use_bias=False, depthwise_initializer=depthwise_initializer,
-                         **kwargs)
+        kwargs.setdefault("use_bias", False)
+        super().__init__(kernel_size, padding=padding, depthwise_initializer=depthwise_initializer, **kwargs)
+        height, width = self.kernel_size
+        if (height != width or height % 2 == 0 or self.use_bias or self.depth_multiplier != 1
+                or tuple(self.strides) != (1, 1) or tuple(self.dilation_rate) != (1, 1)
+                or self.data_format != "channels_last"):
+            raise ValueError(
+                f"DepthwiseConv2D supports a square odd kernel, stride 1, dilation 1, depth multiplier 1, no bias and "
+                f"channels_last only; got kernel {self.kernel_size}, strides {self.strides}, dilation "
+                f"{self.dilation_rate}, depth multiplier {self.depth_multiplier}, use_bias {self.use_bias}, "
+                f"data_format {self.data_format}")
 
     def call(self, inputs):
         if self.padding == "same":  # zeros on each side: what 'same' adds for an odd kernel at stride 1
