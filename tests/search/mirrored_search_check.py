@@ -1,0 +1,72 @@
+"""Run by test_searcher.py in a fresh process: 2 logical CPUs must be configured before TF initialises.
+
+One search round (inner D and G steps, both worst-case fits, architecture steps) of a tiny 8 px supernet with the
+normalised op set (every candidate, the fused plain convs, the sep convs' custom depthwise gradient) on one device
+and under MirroredStrategy on 2 logical CPUs, from the same initial weights and batches. Prints JSON: how far apart
+the two rounds' alphas and weights end, relative to how far they moved, and both rounds' duality-gap terms.
+Zero padding: reflect padding needs 16 px, 4x the cost (its gather is tested against MirrorPad on its own).
+"""
+
+import json
+import os
+import re
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from conftest import make_tiny_config  # noqa: E402  (this directory is on sys.path: the script's own)
+from tfgan_eff.search.searcher import Searcher  # noqa: E402
+from tfgan_eff.search.space import ARCH_TENSORS  # noqa: E402
+
+
+# Biases added to the last cell's output just before the head's BN: a per-channel constant there has zero gradient
+# in exact arithmetic, so their float-noise gradients (~1e-6 vs ~10 elsewhere, measured) get full +-lr Adam steps
+# that differ between any two summation orders. Left out of the comparison.
+GRADIENT_FREE = re.compile(r"/(normal_3_1|normal_3_2|skip_3_1)/.*/bias$")
+
+
+def _variables(searcher):
+    """Alphas first (in ARCH_TENSORS order), then the supernet's and D's weights except GRADIENT_FREE."""
+    weights = [v for v in searcher.g.weight_variables + searcher.d.trainable_variables
+               if not GRADIENT_FREE.search(v.path)]
+    return searcher.g.arch_variables + weights
+
+
+def _round(cfg, images, strategy):
+    """(variables before, after) of one eager round under `strategy`, from seed-0 weights."""
+    keras.utils.set_random_seed(0)
+    searcher = Searcher(cfg, images, strategy, run_eagerly=True)  # tracing would cost more than the round
+    before = [np.array(v) for v in _variables(searcher)]
+    record = searcher.run_round(0)
+    return before, [np.array(v) for v in _variables(searcher)], record
+
+
+def main():
+    cfg = make_tiny_config()
+    cfg.search.update(op_set="normalized", n_critic=1)
+    images = np.random.default_rng(0).integers(0, 256, (24, 8, 8, 3), dtype=np.uint8)
+    start_one, one, rec_one = _round(cfg, images, tf.distribute.OneDeviceStrategy("/cpu:0"))
+    start_two, two, rec_two = _round(cfg, images, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    alphas = len(ARCH_TENSORS)
+
+    def relative_diff(first, last):
+        update = np.concatenate([(b - a).ravel() for a, b in zip(start_one[first:last], one[first:last])])
+        apart = np.concatenate([(b - a).ravel() for a, b in zip(one[first:last], two[first:last])])
+        return float(np.linalg.norm(apart) / np.linalg.norm(update))
+    print(json.dumps({
+        "same_start": all(np.array_equal(a, b) for a, b in zip(start_one, start_two)),
+        "alphas_relative_diff": relative_diff(0, alphas),
+        "weights_relative_diff": relative_diff(alphas, len(one)),
+        "terms": [[rec[k] for k in ("dg", "minmax", "maxmin")] for rec in (rec_one, rec_two)],
+        "n": len(one)}))
+
+
+if __name__ == "__main__":
+    main()
