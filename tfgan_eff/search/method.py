@@ -70,6 +70,8 @@ def preset(c):
     - search: a G step after every inner D step (n_critic 1; with 5 the supernet gets 4 G steps a round and D wins
       so completely that V(G, D_worst) = 0 and the alphas get no gradient), K = 10 worst-case steps, and a 10x
       architecture learning rate so the alphas can move in 600 updates (30 rounds are a third of the paper's 99);
+    - search at 16 px: a 32 px search costs ~3x a round and its derived genotypes retrained no better in 3 seeds,
+      though its duality gap fell (docs/methods/search.md);
     - retraining at 32 px, not at the search's 16 px: at 16 px the stem is 2x2 and every genotype tried (derived,
       published, random) mode-collapsed, with the paper's recipe and with the one below;
     - retraining with the DCGAN recipe that trains the baseline here (n_critic 1, Adam 2e-4 (0.5, 0.999)): 1200 G
