@@ -7,9 +7,9 @@ sep convs. That gradient is a correlation of the padded input with the output gr
     dK[i, j, c] = sum_{b, h, w} x[b, h + i, w + j, c] * dy[b, h, w, c]
 
 which is itself a depthwise conv: x as one image of B*C channels, dy as its [H, W, B*C] kernel, then a sum over B.
-Measured on 2 AMD EPYC cores (batch 64, interleaved): 2-6x faster than the native kernel for 5x5 and 7x7 at 16 and
-128 channels on 4-32 px maps, slower for 3x3, so 3x3 kernels keep the native gradient. Values agree up to float
-rounding (a sum in another order; tested).
+Measured on 2 AMD EPYC cores (batch 64, medians of 40 calls, a shared machine): 1.2-6x faster than the native
+kernel for 5x5 and 7x7 at 16 and 128 channels on 4-32 px maps, slower for 3x3, so 3x3 kernels keep the native
+gradient. Values agree up to float rounding (a sum in another order; tested).
 """
 
 import keras
