@@ -4,7 +4,9 @@ One search round (inner D and G steps, both worst-case fits, architecture steps)
 normalised op set (every candidate, the fused plain convs, the sep convs' custom depthwise gradient) on one device
 and under MirroredStrategy on 2 logical CPUs, from the same initial weights and batches. Prints JSON: how far apart
 the two rounds' alphas and weights end, relative to how far they moved, and both rounds' duality-gap terms.
-Zero padding: reflect padding needs 16 px, 4x the cost (its gather is tested against MirrorPad on its own).
+Zero padding at 8 px: reflect padding needs 16 px (4x the cost), and there Adam's sign-like first step flips a
+few dozen weights whose gradient is float noise (docs/distribution.md); the reflect gather is tested against
+MirrorPad on its own.
 """
 
 import json

@@ -55,8 +55,9 @@ def reflect_pad(x, kernel_size, padding):
     """`x` [B, H, W, C] reflect-padded by kernel_size // 2 on each side with padding 'reflect'; unchanged for 'zero'.
 
     Computed as a gather of reflected indices along H and W, the same values as `ops.pad(mode="reflect")`: TF's
-    CPU MirrorPad and its gradient took 30 % of the supernet's step time (profiled on the search preset); the
-    gather makes the supernet step ~11 % and a derived net's ~5 % faster (docs/methods/search.md).
+    CPU MirrorPad and its gradient took 30 % of the supernet's step time (profiled on the search preset); alone,
+    the gather made the supernet step ~11 % and a derived net's ~5 % faster (interleaved, on a loaded machine;
+    docs/methods/search.md has the effect together with the depthwise kernel gradient).
     """
     if padding == "zero":
         return x
