@@ -81,7 +81,7 @@ def single_replica_dataset(images, labels, spec, start_step=0):
     """The proposed single-device pipeline: one map over the step counter (no per-step flat_map dataset)."""
     images, labels = tf.constant(images), tf.constant(labels)
     ds = tf.data.Dataset.counter(start_step).map(lambda step: pipeline.step_batch(images, labels, spec, step, 0, 1))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return pipeline.prefetched(ds)
 
 
 def _consumer(dataset, n):
@@ -123,8 +123,8 @@ def pipeline_experiments(cfg, quick):
         "make_dataset builds a new Dataset.range(1).map(...) inside flat_map for every step; on one device a single "
         "map over the counter yields the identical elements (same step_batch(images, labels, spec, step, 0, 1)). "
         "PROPOSAL (tfgan_eff/data/pipeline.py make_dataset): when strategy is None or has 1 replica return "
-        "`tf.data.Dataset.counter(start_step).map(lambda s: step_batch(images, labels, spec, s, 0, 1))"
-        ".prefetch(tf.data.AUTOTUNE)`.", ("flat_map per step (now)", "single map (proposed)"))]
+        "`prefetched(tf.data.Dataset.counter(start_step).map(lambda s: step_batch(images, labels, spec, s, 0, "
+        "1)))`.", ("flat_map per step (now)", "single map (proposed)"))]
     step = time_calls(train_step(cfg), 1, repeats)
     rows.append(_row(
         "pipeline element vs train step", (step, flat), "ms",

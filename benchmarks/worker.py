@@ -9,12 +9,14 @@ from benchmarks import machine, settings
 from benchmarks.timing import reset_tf_peak, tf_peak_bytes, time_calls, vm_hwm_kib
 
 # Task suffixes: +xla = trainer.compile(jit_compile=True); +1t = one thread (TF intra/inter-op, torch);
-# +i1 = one TF inter-op thread (intra-op unchanged); +eigen = TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, not oneDNN);
+# +i1 = one TF inter-op thread (intra-op unchanged); +op1 = one TF thread per op (intra-op 1, inter-op unchanged: how
+# the search preset runs, train.intra_op_threads=1); +eigen = TF_ENABLE_ONEDNN_OPTS=0 (Eigen kernels, not oneDNN);
 # +bf16 = train.precision=mixed_bfloat16 (bfloat16 compute, float32 variables).
-OPTIONS = ("xla", "bf16", "1t", "i1", "eigen")
+OPTIONS = ("xla", "bf16", "1t", "i1", "op1", "eigen")
 # Options that must be set before TensorFlow runs anything (so they need a fresh process: --isolate).
-PROCESS_OPTIONS = ("1t", "i1", "eigen")
-LABELS = {"xla": "XLA", "bf16": "mixed bf16", "1t": "1 thread", "i1": "1 inter-op thread", "eigen": "oneDNN off"}
+PROCESS_OPTIONS = ("1t", "i1", "op1", "eigen")
+LABELS = {"xla": "XLA", "bf16": "mixed bf16", "1t": "1 thread", "i1": "1 inter-op thread", "op1": "1 thread per op",
+          "eigen": "oneDNN off"}
 
 
 def parse_task(task):
@@ -48,13 +50,15 @@ def apply_process_options(options, logical_cpus=1):
         from tfgan_eff.training.strategy import split_cpu  # pylint: disable=import-outside-toplevel
 
         split_cpu(logical_cpus)
-    if not {"1t", "i1"} & options:
+    if not {"1t", "i1", "op1"} & options:
         return
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    if "1t" in options:
+    if {"1t", "i1"} & options:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    if {"1t", "op1"} & options:
         tf.config.threading.set_intra_op_parallelism_threads(1)
+    if "1t" in options:
         try:
             import torch  # pylint: disable=import-outside-toplevel
         except ImportError:

@@ -20,9 +20,10 @@ def _run(*args, check=True):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One smoke baseline run through the CLI, with evaluation and float32 export."""
+    """One smoke baseline run through the CLI, with evaluation and float32 export, on set CPU thread pools."""
     workdir = tmp_path_factory.mktemp("cli") / "run"
-    out = _run("tfgan_eff.train", "--method=baseline", "--smoke", f"--workdir={workdir}", "--config.train.steps=3")
+    out = _run("tfgan_eff.train", "--method=baseline", "--smoke", f"--workdir={workdir}", "--config.train.steps=3",
+               "--config.train.intra_op_threads=1", "--config.train.inter_op_threads=3")
     (workdir.parent / "train.stderr").write_text(out.stderr)
     return workdir
 
@@ -34,6 +35,7 @@ def test_train_cli_output_has_no_tf_noise(trained):
         assert not [line for line in lines if noise in line], noise
     assert any("3/3" in line and "steps/s" in line for line in lines)  # the progress bar
     assert any("done: " in line for line in lines)
+    assert any("CPU threads per op 1, ops at once 3" in line for line in lines)  # set before TF started
 
 
 def test_train_cli_writes_everything(trained):

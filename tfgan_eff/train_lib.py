@@ -5,7 +5,7 @@ from absl import logging
 from tfgan_eff.config import registry
 from tfgan_eff.config.validate import validate
 from tfgan_eff.training.experiment import execute
-from tfgan_eff.training.strategy import get_strategy
+from tfgan_eff.training.strategy import get_strategy, set_threads
 from tfgan_eff.training.workdir import WorkdirLock
 
 
@@ -14,7 +14,9 @@ def run(cfg, workdir, strategy=None):
     validate(cfg)
     method = registry.get(cfg.method)
     with WorkdirLock(workdir):
+        intra, inter = set_threads(cfg.train.intra_op_threads, cfg.train.inter_op_threads)
         strategy = strategy or get_strategy(cfg.train.strategy)
-        logging.info("method %s, config %s, work dir %s, %d replica(s)", cfg.method, cfg.name, workdir,
-                     strategy.num_replicas_in_sync)
+        logging.info("method %s, config %s, work dir %s, %d replica(s), CPU threads per op %s, ops at once %s",
+                     cfg.method, cfg.name, workdir, strategy.num_replicas_in_sync, intra or "default",
+                     inter or "default")
         return execute(method, cfg, workdir, strategy)

@@ -15,7 +15,8 @@ SNGAN step; pairs: DGL stage 2/1, STU-GAN masked/dense, alphaGAN supernet/derive
 device), interleaved (= versus, versus+1t, pairs, mirrored), export, profile (the baseline step), profile_build
 (model construction); options as suffixes:
 +xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
-thread (TF and torch), +i1 = one TF inter-op thread, +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not
+thread (TF and torch), +i1 = one TF inter-op thread, +op1 = one TF thread per op (how the search preset runs:
+`--tasks=pairs+op1,search_round,search_round+op1`), +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not
 importable yields a 'skipped' row with the reason.
 """
 

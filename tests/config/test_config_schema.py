@@ -47,6 +47,7 @@ BAD_INPUTS = [  # (method, key, value, message): every case issue 9 lists, refus
     ("baseline", "train.d_opt.beta2", float("nan"), "train.d_opt.beta2 must be a finite number, got nan"),
     ("baseline", "train.r1_gamma", float("-inf"), "train.r1_gamma must be a finite number"),
     ("baseline", "train.max_skipped_in_row", -1, r"train.max_skipped_in_row must be >= 0 \(0 = never stop\)"),
+    ("baseline", "train.intra_op_threads", -2, r"train.intra_op_threads must be >= 0 \(0 = TensorFlow's default\)"),
     ("baseline", "data.source", "mnist", "use digits, shapes, tfds:NAME"),
     ("baseline", "data.tfds_data_dir", "/no/such/tfds", "tfds_data_dir '/no/such/tfds' does not exist"),
     ("baseline", "data.resolution", 33, "data.resolution=33"),

@@ -30,6 +30,12 @@ def test_resume_starts_at_the_same_batch():
     assert not np.array_equal(full[0]["z_g"], full[1]["z_g"])
 
 
+def test_fixed_prefetch_without_autotuning():
+    """tf.data's autotuning is off (with it, freeing the iterator at the end of a run could take tens of seconds)."""
+    ds = pipeline.make_dataset(IMAGES, LABELS, SPEC)
+    assert ds.options().autotune.enabled is False
+
+
 def test_replica_slices_tile_the_global_batch():
     whole = pipeline.step_batch(IMAGES, LABELS, SPEC, 3, 0, 1)
     parts = [pipeline.step_batch(IMAGES, LABELS, SPEC, 3, r, 2) for r in range(2)]

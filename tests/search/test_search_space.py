@@ -97,7 +97,8 @@ def test_mixed_edge_matches_unfused_candidates(names, scale, op_set, padding):
 @pytest.mark.parametrize("kernel_size, side", [(3, 2), (5, 4), (7, 4), (7, 5), (7, 16)])
 def test_reflect_pad_matches_mirror_pad_in_value_and_gradient(kernel_size, side):
     """The gather-based reflect padding is numpy's / MirrorPad's 'reflect' (edge pixel not repeated), also when
-    the spatial sizes are only known at run time, and its gradient sums every copy of a pixel like MirrorPadGrad."""
+    the spatial sizes are only known at run time, and its gradient sums every copy of a pixel like MirrorPadGrad
+    (both ways)."""
     x = tf.constant(np.random.default_rng(0).normal(size=(2, side, side + 1, 3)), tf.float32)
     p = kernel_size // 2
     expected = np.pad(x.numpy(), [(0, 0), (p, p), (p, p), (0, 0)], mode="reflect")
@@ -114,6 +115,7 @@ def test_reflect_pad_matches_mirror_pad_in_value_and_gradient(kernel_size, side)
         return tape.gradient(loss, x).numpy()
     mirror = grad(lambda t: tf.pad(t, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT"))
     np.testing.assert_allclose(grad(lambda t: reflect_pad(t, kernel_size, "reflect")), mirror, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad(dynamic), mirror, rtol=1e-6, atol=1e-6)
     assert reflect_pad(x, kernel_size, "zero") is x
 
 

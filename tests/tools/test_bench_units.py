@@ -1,5 +1,8 @@
 """Pieces of the benchmark and reproduction tools: FLOPs model, ratios, machine id, task options, claims, cases."""
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -7,6 +10,8 @@ import pytest
 from benchmarks import cases, configs, flops, machine, report, settings, timing
 from benchmarks.worker import needs_fresh_process, parse_task
 from tfgan_eff.search import genotype as genotype_lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_gan_step_flops_counts_each_pass():
@@ -124,6 +129,15 @@ def test_run_order_and_fresh_processes():
     assert settings.run_order(["machine", "baseline_sngan"]) == ["machine", "baseline_sngan", "machine_end"]
     assert needs_fresh_process("mirrored") and needs_fresh_process("versus+1t")
     assert not needs_fresh_process("pairs") and not needs_fresh_process("versus")
+    assert needs_fresh_process("pairs+op1")
+
+
+def test_op1_sets_one_thread_per_op_and_leaves_the_inter_op_pool():
+    code = ("from benchmarks.worker import apply_process_options; apply_process_options({'op1'}); "
+            "import tensorflow as tf; t = tf.config.threading; "
+            "print(t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["1", "0"]  # 0 = TF's default
 
 
 def _member(group, member, wall, cpu, **extra):

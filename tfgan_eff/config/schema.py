@@ -68,6 +68,11 @@ def base_config():
         # in a row had a NaN/Inf loss and were skipped (0 = never stop); summary.json counts skipped steps.
         max_skipped_in_row=10,
         strategy="auto",
+        # CPU thread pools of TensorFlow, set when a run starts (0 = TF's default, one per core). A graph of many
+        # small parallel ops (alphaGAN's supernet) runs faster with intra_op_threads=1 (docs/methods/search.md,
+        # "Threads"). TF fixes them when it starts: a later run in the same process keeps them (with a warning).
+        intra_op_threads=0,       # threads one op may use
+        inter_op_threads=0,       # ops that may run at once
         # float32 | mixed_bfloat16 (bfloat16 compute, float32 variables): 1.2-1.6x faster DCGAN/SNGAN/DGL steps on
         # CPUs with AVX512_BF16/AMX (README "Speed"), but slower for alphaGAN's supernet and wherever bfloat16 is
         # emulated. Exports and load_generator run float32 either way.

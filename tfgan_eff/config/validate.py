@@ -71,7 +71,9 @@ def _value_problems(cfg):
                         "train.sample_every", "train.keep_checkpoints", "eval.num_samples", "eval.batch_size",
                         "train.g_opt.lr", "train.d_opt.lr", "data.num_examples"])
     p += non_negative(cfg, {"train.g_batch_size": "0 = batch_size", "eval.every": "0 = only at the end",
-                            "train.max_skipped_in_row": "0 = never stop"})
+                            "train.max_skipped_in_row": "0 = never stop",
+                            "train.intra_op_threads": "0 = TensorFlow's default",
+                            "train.inter_op_threads": "0 = TensorFlow's default"})
     for name in ("g_opt", "d_opt"):
         opt = cfg.train[name]
         if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):

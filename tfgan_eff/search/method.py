@@ -76,7 +76,10 @@ def preset(c):
       published, random) mode-collapsed, with the paper's recipe and with the one below;
     - retraining with the DCGAN recipe that trains the baseline here (n_critic 1, Adam 2e-4 (0.5, 0.999)): 1200 G
       steps of the paper's n_critic 5 / betas (0, 0.9) collapsed at 16 px and cost 5x the D steps; and a faster EMA
-      (0.999 would still weigh the initial weights by 0.999^1200 = 30 % at the end).
+      (0.999 would still weigh the initial weights by 0.999^1200 = 30 % at the end);
+    - one CPU thread per TF op (train.intra_op_threads=1): the supernet runs an edge's candidates side by side, one
+      per core, instead of splitting each small op over the cores; a search round took 0.80x the time on 2 cores
+      (docs/methods/search.md, "Threads").
     """
     c.method, c.name = "search", "search_digits"
     c.data.update(source="digits", resolution=32, channels=3)
@@ -87,7 +90,7 @@ def preset(c):
                     batch_size=64, n_critic=1,
                     inner_steps=20, worst_steps=10, arch_steps=20, arch_lr=3e-3, worst_lr_halve_round=10)
     c.train.update(steps=1200, batch_size=64, g_batch_size=64, n_critic=1, loss="hinge", ema_decay=0.99,
-                   log_every=50, sample_every=300, ckpt_every=300)
+                   log_every=50, sample_every=300, ckpt_every=300, intra_op_threads=1)
     c.train.g_opt.update(lr=2e-4, beta1=0.5, beta2=0.999)
     c.train.d_opt.update(lr=2e-4, beta1=0.5, beta2=0.999)
     c.retrain.update(genotype="", steps=0)

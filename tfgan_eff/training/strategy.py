@@ -13,6 +13,28 @@ def split_cpu(num_devices):
     tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_devices)
 
 
+def set_threads(intra_op, inter_op):
+    """Sets TensorFlow's CPU thread pools (0 leaves TF's default) and returns the (intra-op, inter-op) numbers in
+    effect (0 = TF's default, one per core).
+
+    TF fixes them when it starts; a request that differs from the running setting after that cannot be applied:
+    it is logged as a warning and the process keeps its threads (the run's results do not depend on them).
+    """
+    threading = tf.config.threading
+    pools = (("train.intra_op_threads", intra_op, threading.get_intra_op_parallelism_threads,
+              threading.set_intra_op_parallelism_threads),
+             ("train.inter_op_threads", inter_op, threading.get_inter_op_parallelism_threads,
+              threading.set_inter_op_parallelism_threads))
+    for key, wanted, current, setter in pools:
+        if wanted and wanted != current():
+            try:
+                setter(wanted)
+            except RuntimeError:
+                logging.warning("%s=%d not applied: TensorFlow already runs in this process with %s; it takes "
+                                "effect in a new process", key, wanted, current() or "its default")
+    return tuple(current() for *_, current, _ in pools)
+
+
 def get_strategy(name="auto"):
     """Returns the strategy named `name`.
 
