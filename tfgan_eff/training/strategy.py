@@ -18,7 +18,8 @@ def set_threads(intra_op, inter_op):
     effect (0 = TF's default, one per core).
 
     TF fixes them when it starts; a request that differs from the running setting after that cannot be applied:
-    it is logged as a warning and the process keeps its threads (the run's results do not depend on them).
+    it is logged as a warning and the process keeps its threads (they change the speed, and the results only up to
+    float rounding).
     """
     threading = tf.config.threading
     pools = (("train.intra_op_threads", intra_op, threading.get_intra_op_parallelism_threads,
