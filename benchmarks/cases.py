@@ -194,6 +194,11 @@ def replicas(count):
 
 
 # -------------------------------------------------------------------------------------------------------- search
+def _search_d_ch(cfg):
+    """Width of the D the searcher trains (model.d scaled by search.d_width)."""
+    return registry.scaled_width(cfg.model.d.ch, cfg.model.d.width * cfg.search.d_width)
+
+
 def _searcher(quick):
     cfg = search_method.search_config(configs.preset("search", quick))
     images, _ = load_data(cfg)
@@ -213,7 +218,7 @@ def search_supernet_step(quick, xla):
         return searcher._g_step(z).numpy()  # pylint: disable=protected-access
     g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
     flops = None if None in (g_f, d_f) else search_d_plus_g_flops(g_f, d_f, b)
-    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=cfg.model.d.ch,
+    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=_search_d_ch(cfg),
                 resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
                 g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
                 d_forward_flops=d_f)
@@ -231,6 +236,7 @@ def search_derived_step(quick, xla):
     path = os.path.join(scratch_dir("genotype_"), "genotype.json")
     genotype_lib.save(genotype, path)
     cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype=path)
+    cfg.model.d.width *= cfg.search.d_width  # the searcher's D
     cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)
     return gan_case("search derived net D+G step", "search", cfg, xla,
                     extra_info=dict(genotype=f"alphagan_s's ops, op_set {genotype.op_set}, padding {genotype.padding} "
@@ -243,7 +249,7 @@ def search_round(quick, xla):
     cfg, _, searcher = _searcher(quick)
     counter = iter(range(10 ** 6))
     s = cfg.search
-    info = dict(g_ch=s.ch, d_ch=cfg.model.d.ch, resolution=cfg.data.resolution, batch=s.batch_size,
+    info = dict(g_ch=s.ch, d_ch=_search_d_ch(cfg), resolution=cfg.data.resolution, batch=s.batch_size,
                 inner_steps=searcher.inner_steps, worst_steps=searcher.worst_steps, arch_steps=s.arch_steps,
                 n_critic=s.n_critic)
     return Case("search round (s)", "search", lambda: searcher.run_round(next(counter)), None, None, info, None,

@@ -257,3 +257,12 @@ def test_search_derived_case_is_in_the_supernets_space():
     assert (generator.genotype.op_set, generator.genotype.padding) == (space.op_set, space.padding)
     assert (space.op_set, space.padding) != ("paper", "zero")  # else this test would not tell the spaces apart
     assert generator.genotype.normal == genotype_lib.ALPHAGAN_S.normal
+
+
+def test_search_cases_train_against_the_searchers_d():
+    cfg = configs.preset("search", True)
+    assert cfg.search.d_width != 1.0  # else this test would not tell the widths apart
+    derived, supernet = cases.search_derived_step(True, False), cases.search_supernet_step(True, False)
+    assert derived.info["d_ch"] == supernet.info["d_ch"] == cases.registry.scaled_width(
+        cfg.model.d.ch, cfg.model.d.width * cfg.search.d_width)
+    assert derived.info["d_params"] == supernet.info["d_params"]  # the same D network

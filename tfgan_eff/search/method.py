@@ -78,7 +78,7 @@ def preset(c):
       steps of the paper's n_critic 5 / betas (0, 0.9) collapsed at 16 px and cost 5x the D steps; and a faster EMA
       (0.999 would still weigh the initial weights by 0.999^1200 = 30 % at the end);
     - one CPU thread per TF op (train.intra_op_threads=1): the supernet runs an edge's candidates side by side, one
-      per core, instead of splitting each small op over the cores; a search round took 0.80x the time on 2 cores
+      per core, instead of splitting each small op over the cores; a search round took 0.66-0.80x the time on 2 cores
       (docs/methods/search.md, "Threads").
     """
     c.method, c.name = "search", "search_digits"
