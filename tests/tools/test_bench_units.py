@@ -251,18 +251,15 @@ def test_interleave_run_screens_alternatives_and_keeps_member_order(monkeypatch)
     assert rows[0]["runs"] == summary["rounds"] and rows[0]["group"] == "g+1t" and rows[0]["options"] == ["1t"]
 
 
-def test_search_derived_case_is_in_the_supernets_space():
-    space = configs.preset("search", True).search
-    generator = cases.search_derived_step(True, False).owner.generator
+def test_search_derived_case_is_in_the_supernets_space_against_the_searchers_d():
+    cfg = configs.preset("search", True)
+    space = cfg.search
+    derived, supernet = cases.search_derived_step(True, False), cases.search_supernet_step(True, False)
+    generator = derived.owner.generator
     assert (generator.genotype.op_set, generator.genotype.padding) == (space.op_set, space.padding)
     assert (space.op_set, space.padding) != ("paper", "zero")  # else this test would not tell the spaces apart
     assert generator.genotype.normal == genotype_lib.ALPHAGAN_S.normal
-
-
-def test_search_cases_train_against_the_searchers_d():
-    cfg = configs.preset("search", True)
-    assert cfg.search.d_width != 1.0  # else this test would not tell the widths apart
-    derived, supernet = cases.search_derived_step(True, False), cases.search_supernet_step(True, False)
+    assert space.d_width != 1.0  # else this test would not tell the D widths apart
     assert derived.info["d_ch"] == supernet.info["d_ch"] == cases.registry.scaled_width(
-        cfg.model.d.ch, cfg.model.d.width * cfg.search.d_width)
+        cfg.model.d.ch, cfg.model.d.width * space.d_width)
     assert derived.info["d_params"] == supernet.info["d_params"]  # the same D network
