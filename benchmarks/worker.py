@@ -52,12 +52,10 @@ def apply_process_options(options, logical_cpus=1):
         split_cpu(logical_cpus)
     if not {"1t", "i1", "op1"} & options:
         return
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.strategy import set_threads  # pylint: disable=import-outside-toplevel
 
-    if {"1t", "i1"} & options:
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    if {"1t", "op1"} & options:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
+    # 0 leaves a pool at TF's default, as train.intra_op_threads / inter_op_threads do.
+    set_threads(intra_op=1 if {"1t", "op1"} & options else 0, inter_op=1 if {"1t", "i1"} & options else 0)
     if "1t" in options:
         try:
             import torch  # pylint: disable=import-outside-toplevel
