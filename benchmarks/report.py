@@ -11,7 +11,7 @@ CHECKS = (
     ("sparse static masked / dense step time", "sparse_static", "sparse_dense", 1.15, "issue 6"),
     ("sparse dynamic masked / dense step time", "sparse_dynamic", "sparse_dense", 1.15, "issue 6"),
     ("one drop/grow update / one sparse step", "sparse_update", "sparse_dynamic", 1.0, "issue 6"),
-    ("search supernet / derived net D+G step time", "search_supernet", "search_derived", None, "issue 7"),
+    ("search supernet / derived net D+G step time", "search_supernet", "search_derived", 1.6, "issue 19"),
     ("TF / PyTorch SNGAN step time", "baseline_sngan", "torch_sngan", None, "issue 8"),
     ("TF (XLA) / PyTorch SNGAN step time", "baseline_sngan+xla", "torch_sngan", None, "issue 8"),
     ("TF / PyTorch SNGAN step time, 1 thread each", "baseline_sngan+1t", "torch_sngan+1t", None, "issue 8"),
@@ -77,8 +77,8 @@ def derive(rows):
             ratio = a["median_s"] / b["median_s"]
             cpu_ratio = _cpu_ratio(a, b)
             judged = cpu_ratio if cpu_ratio is not None else ratio  # CPU time: robust on a shared machine
-            checks.append(dict(check=name, ratio=ratio, cpu_ratio=cpu_ratio, target=target, source=source,
-                               meets_target=None if target is None else judged <= target,
+            checks.append(dict(check=name, ratio=ratio, cpu_ratio=cpu_ratio, flop_ratio=flop_ratio(a, b),
+                               target=target, source=source, meets_target=None if target is None else judged <= target,
                                numerator_s=a["median_s"], denominator_s=b["median_s"]))
         else:
             missing = [t for t in (num, den) if t not in timed]
@@ -110,7 +110,7 @@ def versus_best(tf_row, torch_rows):
 def _comparison(name, a, b, target, source):
     ratios = round_ratios(a, b)
     meets = None if target is None else ratios["ratio"] <= target and ratios["cpu_ratio"] <= target
-    return dict(check=name, target=target, source=source, meets_target=meets, **ratios)
+    return dict(check=name, target=target, source=source, meets_target=meets, flop_ratio=flop_ratio(a, b), **ratios)
 
 
 def interleaved(rows):
@@ -131,6 +131,14 @@ def interleaved(rows):
             claim = versus_best(timed["baseline_sngan"], torch_rows)
         out.append(dict(summary, member_tasks=[r["task"] for r in members], comparisons=comparisons, claim=claim))
     return out
+
+
+def flop_ratio(a, b):
+    """Counted FLOPs per step of row a over row b (None when either lacks them): the step-time ratio the two would
+    have if both ran at the same fraction of peak, so a time target below it needs a to use the cores better than b."""
+    if a.get("flops_per_step") and b.get("flops_per_step"):
+        return a["flops_per_step"] / b["flops_per_step"]
+    return None
 
 
 def _cpu_ratio(a, b):
@@ -242,8 +250,10 @@ def _interleaved_section(groups, rows):
            "(a screening call, also a warm-up: alternative PyTorch configurations more than 2x slower than the "
            "best in both wall and CPU time are not timed further), then called in turn, one call each per round, "
            "so that load changes on the shared machine hit all of them alike. Times: median (min-max) over "
-           "the rounds. Ratios: median (min-max) of the ratios taken round by round. Rows of different groups come "
-           "from different processes and moments; no row of an older run is included.", ""]
+           "the rounds. Ratios: median (min-max) of the ratios taken round by round; 'FLOPs': the ratio of counted "
+           "FLOPs per step, the time ratio at equal use of the cores (a time target below it needs the numerator "
+           "to run nearer peak than the denominator). Rows of different groups come from different processes and "
+           "moments; no row of an older run is included.", ""]
     for g in groups:
         members = [by_task[t] for t in g["member_tasks"]]
         out += [f"### `{g['task']}`: {g['started']}, {g['rounds']} timed rounds in {g.get('wall_s', 0):.0f} s "
@@ -259,8 +269,9 @@ def _interleaved_section(groups, rows):
                           _fmt(r.get("first_call_s"), ".1f")])
         out += [*_table(["member", "ms/step", "CPU ms/step", "of peak", "of CPU peak", "first call s"], lines), ""]
         if g["comparisons"]:
-            out += [*_table(["ratio (step time)", "wall", "CPU", "target", "from", "verdict"],
+            out += [*_table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "from", "verdict"],
                             [[c["check"], _ratio_spread(c, "ratio"), _ratio_spread(c, "cpu_ratio"),
+                              _fmt(c.get("flop_ratio"), ".2f"),
                               "-" if c["target"] is None else f"<= {c['target']}", c["source"],
                               "-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES")]
                              for c in g["comparisons"]]), ""]
@@ -279,9 +290,10 @@ def _checks_section(checks, variants):
     for c in checks:
         verdict = c.get("missing") or ("-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES"))
         lines.append([c["check"], _fmt(c.get("ratio"), ".2f"), _fmt(c.get("cpu_ratio"), ".2f"),
-                      "-" if c["target"] is None else f"<= {c['target']}", c["source"], verdict])
+                      _fmt(c.get("flop_ratio"), ".2f"), "-" if c["target"] is None else f"<= {c['target']}",
+                      c["source"], verdict])
     out = ["## Ratios of rows timed alone (not a claim)", "",
-           *_table(["ratio (step time)", "wall", "CPU", "target", "from", "verdict"], lines), "",
+           *_table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "from", "verdict"], lines), "",
            "Rows are timed in separate processes at different moments, so on a shared machine their wall-time ratio "
            "mixes in load changes; the verdict uses the CPU-time ratio (wall when a row has no CPU time). The "
            "interleaved groups above measure these ratios together.", ""] if lines else []

@@ -60,11 +60,15 @@ def test_derive_ratios_targets_and_peak():
             _timed("baseline_sngan", 4.0, flops_per_step=8e9, info=dict(g_params=3, d_params=4), median_cpu_s=6.0),
             _timed("baseline_sngan+xla", 5.0),
             _timed("torch_sngan", 2.0, info=dict(g_params=3, d_params=4), median_cpu_s=4.0),
-            dict(task="sparse_dynamic", status="skipped", reason="not built")]
+            dict(task="sparse_dynamic", status="skipped", reason="not built"),
+            _timed("search_supernet", 3.0, flops_per_step=30e9), _timed("search_derived", 1.0, flops_per_step=10e9)]
     _, checks, variants = report.derive(rows)
     by_name = {c["check"]: c for c in checks}
     dgl = by_name["DGL stage 2 / stage 1 step time"]
     assert dgl["ratio"] == pytest.approx(1.5) and dgl["meets_target"] is False
+    assert dgl["flop_ratio"] is None  # stage 2 has no FLOP count
+    search = by_name["search supernet / derived net D+G step time"]  # issue 19's goal, against its FLOP ratio
+    assert search["target"] == 1.6 and search["meets_target"] is False and search["flop_ratio"] == pytest.approx(3.0)
     assert by_name["sparse static masked / dense step time"]["meets_target"] is True
     assert "sparse_dynamic" in by_name["sparse dynamic masked / dense step time"]["missing"]
     tf_torch = by_name["TF / PyTorch SNGAN step time"]
@@ -159,8 +163,8 @@ def test_interleaved_groups_claim_against_best_torch_config():
             _member("versus", tf("channels_last"), [2.0, 3.0, 2.4], [5.0, 5.5, 4.0], info=params),
             dict(task=f"versus:{tf('compiled G and D')}", member=tf("compiled G and D"), group="versus",
                  name="compiled", status="error", reason="RuntimeError: in-place"),
-            _member("pairs", "dgl_stage1", [1.0, 1.0, 1.0], [2.0, 2.0, 2.0]),
-            _member("pairs", "dgl_stage2", [1.2, 1.5, 1.1], [2.4, 2.2, 2.6]),
+            _member("pairs", "dgl_stage1", [1.0, 1.0, 1.0], [2.0, 2.0, 2.0], flops_per_step=4e9),
+            _member("pairs", "dgl_stage2", [1.2, 1.5, 1.1], [2.4, 2.2, 2.6], flops_per_step=5e9),
             dict(task="pairs", kind="group", status="ok", started="t1", warmup=1, rounds=3)]
     groups = {g["task"]: g for g in report.interleaved(rows)}
     claim = groups["versus"]["claim"]
@@ -176,11 +180,13 @@ def test_interleaved_groups_claim_against_best_torch_config():
     dgl = groups["pairs"]["comparisons"][0]
     assert dgl["check"] == "DGL stage 2 / stage 1 step time" and dgl["ratio"] == pytest.approx(1.2)
     assert dgl["meets_target"] is True  # 1.2 wall and 1.2 CPU <= 1.4
+    assert dgl["flop_ratio"] == pytest.approx(1.25)
     text = report.markdown(rows, dict(load_before=[1.0, 1.0, 1.0], load_after=[1.0, 1.0, 1.0], quick=False,
                                       started="t0", wall_s=10.0, protocol="p", isolated=True))
     assert "### `versus`: t0, 3 timed rounds in 9 s (after 1 warm-up rounds)" in text and "[2.0, 2.0, 2.0] -> [3.0, 2.0, 2.0]" in text
     assert "| compiled | error: RuntimeError: in-place |" in text
     assert "MISSES the goal" in text and "with `versus`" in text
+    assert "| DGL stage 2 / stage 1 step time | 1.20 (1.10-1.50) | 1.20 (1.10-1.30) | 1.25 | <= 1.4 |" in text
     # the PyTorch rows borrow the TF row's FLOPs (same parameter counts): 100 GFLOP in 2.6 s against 100 GFLOP/s
     assert rows[2]["fraction_of_peak"] == pytest.approx(1 / 2.6) and rows[4]["flops_per_step"] == 100e9
 
