@@ -26,6 +26,7 @@ test of a conv-5x5-heavy genotype used (README, alphaGAN).
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -69,9 +70,7 @@ def reflect_pad(x, kernel_size, padding):
     def pad(t):
         sizes = [ops.shape(t)[axis] for axis in (1, 2)]
         for axis, n in zip((1, 2), sizes):
-            last = n - 1
-            # position i in [-p, n + p) reads pixel (n - 1) - |(n - 1) - |i||: i for 0 <= i < n, mirrored outside.
-            t = ops.take(t, last - ops.abs(last - ops.abs(ops.arange(-p, last + 1 + p))), axis=axis)
+            t = ops.take(t, _reflected_indices(n, p), axis=axis)
 
         def grad(dy):
             for axis, n in zip((1, 2), sizes):
@@ -79,6 +78,15 @@ def reflect_pad(x, kernel_size, padding):
             return dy
         return t, grad
     return pad(x)
+
+
+def _reflected_indices(n, p):
+    """Which of n pixels each position of the padded axis reads: i for 0 <= i < n, mirrored outside, i.e. position
+    i in [-p, n + p) reads (n - 1) - |(n - 1) - |i||. A numpy constant when n is known when tracing (one graph op
+    instead of six), else computed at run time."""
+    module = np if isinstance(n, int) else ops
+    last = n - 1
+    return last - module.abs(last - module.abs(module.arange(-p, last + 1 + p)))
 
 
 def _fold_reflected(dy, axis, n, p):
