@@ -1,9 +1,10 @@
 """Run by test_searcher.py in a fresh process: 2 logical CPUs must be configured before TF initialises.
 
-One search round (inner D and G steps, both worst-case fits, architecture steps) of a tiny 8 px supernet with the
-normalised op set (every candidate, the fused plain convs, the sep convs' custom depthwise gradient) on one device
-and under MirroredStrategy on 2 logical CPUs, from the same initial weights and batches. Prints JSON: how far apart
-the two rounds' alphas and weights end, relative to how far they moved, and both rounds' duality-gap terms.
+One search round (one step of each kind: inner D and G, both worst-case fits, the architecture) of a tiny 8 px
+supernet with the normalised op set (every candidate, the fused plain convs, the sep convs' custom depthwise gradient)
+on one device and under MirroredStrategy on 2 logical CPUs, from the same initial weights and batches. Prints JSON:
+how far apart the two rounds' alphas and weights end, relative to how far they moved, and both rounds' duality-gap
+terms.
 Zero padding at 8 px: reflect padding needs 16 px (4x the cost), and there Adam's sign-like first step flips a
 few dozen weights whose gradient is float noise (docs/distribution.md); the reflect gather is tested against
 MirrorPad on its own.
@@ -52,7 +53,7 @@ def _round(cfg, images, strategy):
 
 def main():
     cfg = make_tiny_config()
-    cfg.search.update(op_set="normalized", n_critic=1)
+    cfg.search.update(op_set="normalized", n_critic=1, inner_steps=1, arch_steps=1)  # one step of each kind
     images = np.random.default_rng(0).integers(0, 256, (24, 8, 8, 3), dtype=np.uint8)
     start_one, one, rec_one = _round(cfg, images, tf.distribute.OneDeviceStrategy("/cpu:0"))
     start_two, two, rec_two = _round(cfg, images, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))

@@ -1,5 +1,6 @@
-"""Run in a subprocess: 2 G steps on 1 device vs MirroredStrategy on 2 logical CPUs; prints the max weight diff and
-how far apart the two updates are relative to the update itself."""
+"""Run in a subprocess: 2 G steps on 1 device vs MirroredStrategy on 2 logical CPUs, for each case of a JSON
+{case id: [g_arch, loss, precision, n_critic, diffaug]}; prints JSON {case id: the max weight diff and how far apart
+the two updates are relative to the update itself}."""
 
 import json
 import sys
@@ -34,19 +35,24 @@ def _trained(run):
     return [v.numpy() for v in run.generator.trainable_variables + run.discriminator.trainable_variables]
 
 
-def main(tmp, g_arch, loss, precision, n_critic, diffaug):
+def compare(mirrored_strategy, tmp, g_arch, loss, precision, n_critic, diffaug):
+    """Trains one case on one device and under `mirrored_strategy` from the same start; returns how far apart they
+    end."""
     cfg = _config(g_arch, loss, precision, n_critic, diffaug)
     initial = _trained(Run(cfg, f"{tmp}/init", tf.distribute.OneDeviceStrategy("/cpu:0")))
     one = train_gan(cfg, f"{tmp}/one", tf.distribute.OneDeviceStrategy("/cpu:0"))[0]
-    two = train_gan(cfg, f"{tmp}/two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))[0]
+    two = train_gan(cfg, f"{tmp}/two", mirrored_strategy)[0]
     single, mirrored = _weights(one), _weights(two)
     diffs = [float(abs(a - b).max()) for a, b in zip(single, mirrored)]
     # ||mirrored update - single update|| / ||single update|| over the trained G and D variables
     update = np.concatenate([(s - i).ravel() for s, i in zip(_trained(one), initial)])
     apart = np.concatenate([(m - s).ravel() for m, s in zip(_trained(two), _trained(one))])
-    print(json.dumps({"max_diff": max(diffs), "n": len(diffs), "max_abs": max(float(abs(a).max()) for a in single),
-                      "relative_update_diff": float(np.linalg.norm(apart) / np.linalg.norm(update))}))
+    return {"max_diff": max(diffs), "n": len(diffs), "max_abs": max(float(abs(a).max()) for a in single),
+            "relative_update_diff": float(np.linalg.norm(apart) / np.linalg.norm(update))}
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    tmp_dir, cases = sys.argv[1], json.loads(sys.argv[2])
+    # One strategy for all cases: a second MirroredStrategy in a process reuses the first one's collective keys.
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    print(json.dumps({name: compare(strategy, f"{tmp_dir}/{name}", *args) for name, args in cases.items()}))
