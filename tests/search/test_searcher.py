@@ -84,6 +84,23 @@ def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path
     assert len(json.loads((tmp_path / "search" / "history.json").read_text())) == 2
 
 
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_traced_search_says_its_first_round_traces_first(tiny_cfg, tiny_images, tmp_path, monkeypatch, caplog,
+                                                         eager):
+    searcher = Searcher(tiny_cfg, tiny_images, run_eagerly=eager)  # traced: tf.function steps, at their first call
+
+    def stop(r):
+        raise _Stop(r)
+    monkeypatch.setattr(searcher, "run_round", stop)
+    with caplog.at_level("INFO"), pytest.raises(_Stop):
+        searcher.search(str(tmp_path))
+    assert ("round 1 of 1 starts by tracing its 5 step functions" in caplog.text) != eager
+
+
 def test_split_is_a_disjoint_half_split():
     a, b = split_indices(11, seed=3)
     assert len(a) == 5 and len(b) == 6

@@ -265,7 +265,13 @@ class Searcher:
             apply_learning_rates({"search.lr (G)": (self.g_opt, s.lr), "search.lr (D)": (self.d_opt, s.lr),
                                   "search.arch_lr": (self.architect.optimizer, s.arch_lr)})
         writer = tf.summary.create_file_writer(os.path.join(root, "tb"))
-        for r in range(int(self.round.numpy()), s.rounds):
+        first = int(self.round.numpy())
+        if first < s.rounds and not self.run_eagerly:
+            # The first round is silent for a while: tracing and optimising the five step graphs (the G steps
+            # ~27k ops each) took ~50 s on 2 CPU cores, whatever the image size.
+            logging.info("search: round %d of %d starts by tracing its 5 step functions (about a minute on 2 CPU "
+                         "cores, once per process)", first + 1, s.rounds)
+        for r in range(first, s.rounds):
             record = self.run_round(r)
             history.append(record)
             genotype = genotype_lib.Genotype.from_dict(record["genotype"])
