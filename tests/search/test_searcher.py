@@ -89,8 +89,8 @@ class _Stop(Exception):
 
 
 @pytest.mark.parametrize("eager", [False, True])
-def test_traced_search_says_its_first_round_traces_first(tiny_cfg, tiny_images, tmp_path, monkeypatch, caplog,
-                                                         eager):
+def test_search_says_when_its_first_round_traces_first(tiny_cfg, tiny_images, tmp_path, monkeypatch, caplog,
+                                                        eager):
     searcher = Searcher(tiny_cfg, tiny_images, run_eagerly=eager)  # traced: tf.function steps, at their first call
 
     def stop(r):
