@@ -133,19 +133,22 @@ def interleaved(rows):
     return out
 
 
+def _field_ratio(a, b, key):
+    """a[key] / b[key] of two rows (None when either lacks the field)."""
+    if a.get(key) and b.get(key):
+        return a[key] / b[key]
+    return None
+
+
 def flop_ratio(a, b):
     """Counted FLOPs per step of row a over row b (None when either lacks them): the step-time ratio the two would
     have if both ran at the same fraction of peak, so a time target below it needs a to use the cores better than b."""
-    if a.get("flops_per_step") and b.get("flops_per_step"):
-        return a["flops_per_step"] / b["flops_per_step"]
-    return None
+    return _field_ratio(a, b, "flops_per_step")
 
 
 def _cpu_ratio(a, b):
     """Process CPU time per step of row a over row b (None when either lacks it)."""
-    if a.get("median_cpu_s") and b.get("median_cpu_s"):
-        return a["median_cpu_s"] / b["median_cpu_s"]
-    return None
+    return _field_ratio(a, b, "median_cpu_s")
 
 
 def _fmt(value, spec, scale=1.0):

@@ -54,11 +54,16 @@ SMOKE_RUN_HERE = [path for path in CONFIGS if not runs_elsewhere(load_config(pat
 PRESET_CONFIGS = [path for path in CONFIGS if path not in SMOKE_RUN_HERE]
 
 
+def _name(path):
+    """The config's name: its file name without `.py`."""
+    return os.path.basename(path)[:-3]
+
+
 def _smoke_cli(path, workdir, tfds_data_dir):
     cfg = load_config(path)
     args = [sys.executable, "-m", "tfgan_eff.train", f"--config={path}", "--smoke", f"--workdir={workdir}",
             "--config.eval.at_end=False", "--config.export.enabled=False",
-            *EXTRA_SMOKE_FLAGS.get(os.path.basename(path)[:-3], ())]
+            *EXTRA_SMOKE_FLAGS.get(_name(path), ())]
     if cfg.data.source.startswith("tfds:"):
         args.append(f"--config.data.tfds_data_dir={tfds_data_dir}")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -72,7 +77,7 @@ def smoke_runs(tiny_tfds_dir, tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         runs = {}
         for path in SMOKE_RUN_HERE:
-            workdir = str(root / os.path.basename(path)[:-3])
+            workdir = str(root / _name(path))
             runs[path] = pool.submit(_smoke_cli, path, workdir, tiny_tfds_dir), workdir
         yield runs
 
@@ -85,7 +90,7 @@ def _finished_run(smoke_runs, path):
 
 
 def _ids(paths):
-    return [os.path.basename(p)[:-3] for p in paths]
+    return [_name(p) for p in paths]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=_ids(CONFIGS))

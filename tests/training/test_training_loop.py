@@ -73,7 +73,7 @@ MIRRORED_CASES = {  # id: ((g_arch, loss, precision, n_critic, diffaug), atol, r
 def mirrored_results(tmp_path_factory):
     """{case id: result} of distributed_check.py, run once for every case of MIRRORED_CASES (one fresh process
     saves a TF start-up per case)."""
-    cases = {name: [str(a) for a in args] for name, (args, _, _) in MIRRORED_CASES.items()}
+    cases = {name: args for name, (args, _, _) in MIRRORED_CASES.items()}
     out = subprocess.run([sys.executable, os.path.join(HERE, "distributed_check.py"),
                           str(tmp_path_factory.mktemp("mirrored")), json.dumps(cases)],
                          capture_output=True, text=True, timeout=600, check=False)
