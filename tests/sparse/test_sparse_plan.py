@@ -21,7 +21,7 @@ from tfgan_eff.config import presets
 from tfgan_eff.config.validate import ConfigError, validate
 from tfgan_eff.inference import find_run_dir
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
-from tfgan_eff.sparse.plan import run_config, run_plan, trainer_factory
+from tfgan_eff.sparse.plan import run_config, sub_run_kinds, trainer_factory
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.train_lib import run as run_method
 from tfgan_eff.training import evaluator, experiment
@@ -137,7 +137,7 @@ def test_masks_identical_on_two_replicas_through_training_and_updates(runner_res
 def test_run_plan_trains_dense_before_prune_and_rejects_bad_comparisons():
     cfg = presets.get("sparse")
     cfg.sparse.comparisons = "prune,static,dynamic_gd"
-    assert run_plan(cfg) == [("sparse", "dynamic_g"), ("static", "static"), ("dynamic_gd", "dynamic_gd"),
+    assert sub_run_kinds(cfg) == [("sparse", "dynamic_g"), ("static", "static"), ("dynamic_gd", "dynamic_gd"),
                              ("dense", "dense"), ("prune", "prune")]
     cfg.sparse.comparisons = "dense,dynamic_g,pruned"
     with pytest.raises(ConfigError, match="'pruned' is not one of.*\n.*'dynamic_g' repeats sparse.mode"):

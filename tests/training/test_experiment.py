@@ -1,6 +1,7 @@
 """The experiment executor: work-dir ownership, skipping finished sub-runs, the summary and table (no training:
 sub-runs here are custom steps; the methods' own tests run real plans through it)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -23,10 +24,10 @@ class _StepPlan:
     def __init__(self):
         self.calls = []
 
-    def step(self, cfg, path, strategy):
-        del strategy
+    def step(self, cfg, path, strategy, data):
+        del strategy, data
         self.calls.append(path)
-        return None, dict(steps=cfg.train.steps, value=len(self.calls))
+        return experiment.SubRunResult(None, dict(steps=cfg.train.steps, value=len(self.calls)))
 
     def plan(self, cfg, workdir):
         del workdir
@@ -57,7 +58,7 @@ def test_plan_runs_once_then_is_read_back(tmp_path, capsys):
 
 def test_a_sub_run_missing_its_evaluation_or_export_is_not_finished(tmp_path):
     cfg = _cfg()
-    sub = experiment.SubRun("a", cfg, step=lambda *args: (None, {}))
+    sub = experiment.SubRun("a", cfg, step=lambda *args: experiment.SubRunResult(None, {}))
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "summary.json").write_text(json.dumps(dict(steps=4)))
     assert experiment._finished(str(tmp_path / "a"), sub) == {"steps": 4}  # pylint: disable=protected-access
@@ -70,7 +71,7 @@ def test_a_sub_run_missing_its_evaluation_or_export_is_not_finished(tmp_path):
 def test_a_sub_runs_wall_time_counts_its_training_once(tmp_path):
     """The sub-run's wall time is measured around training, evaluation and export; the loop's own time is kept
     beside it (it was once added on top, doubling the training time)."""
-    sub = experiment.SubRun("a", _cfg(), step=lambda *args: (None, dict(steps=4, wall_time_s=1000.0)))
+    sub = experiment.SubRun("a", _cfg(), step=lambda *args: experiment.SubRunResult(None, dict(steps=4, wall_time_s=1000.0)))
     summary = experiment.run_sub(sub, str(tmp_path), None)
     assert summary["train_wall_time_s"] == 1000.0 and 0 <= summary["wall_time_s"] < 100
 
@@ -94,3 +95,53 @@ def test_a_workdir_of_another_method_is_refused_and_left_alone(tmp_path, existin
 def test_format_table_aligns_the_union_of_columns():
     text = experiment.format_table([dict(run="a", fid=1.23456), dict(run="bb", kid=None, note="x")])
     assert text.splitlines() == ["run  fid    kid  note", "a    1.235  -    -   ", "bb   -      -    x   "]
+
+
+def test_a_sub_run_that_yields_no_generator_cannot_evaluate_or_export(tmp_path):
+    cfg = _cfg()
+    cfg.export.enabled = True
+    sub = experiment.SubRun("a", cfg, step=lambda *args: experiment.SubRunResult(None, dict(steps=4)))
+    with pytest.raises(ValueError, match="sub-run 'a' yields no generator but is set to evaluate or export"):
+        experiment.run_sub(sub, str(tmp_path), None)
+    assert not (tmp_path / "a" / "summary.json").exists()
+
+
+def test_prepare_runs_before_any_sub_run_and_its_error_trains_nothing(tmp_path):
+    method = _StepPlan()
+    plan = method.plan
+
+    def refusing_plan(cfg, workdir):
+        def prepare(strategy):
+            del strategy
+            raise experiment.WorkdirMismatchError("refused")
+        return dataclasses.replace(plan(cfg, workdir), prepare=prepare)
+
+    method.plan = refusing_plan
+    with pytest.raises(experiment.WorkdirMismatchError, match="refused"):
+        experiment.execute(method, _cfg(), str(tmp_path), None)
+    assert not method.calls
+
+
+def test_the_plan_gets_one_resolved_config_and_the_images_are_loaded_once(tmp_path, monkeypatch):
+    loads = []
+    real_load = experiment.sources.load_images
+    monkeypatch.setattr(experiment.sources, "load_images", lambda data_cfg: loads.append(1) or real_load(data_cfg))
+    cfg = _cfg()
+    cfg.data.conditional = True
+    cfg.eval.at_end = True
+    seen = []
+
+    class _Method(_StepPlan):
+        def step(self, cfg, path, strategy, data):
+            data.load(cfg)
+            return super().step(cfg, path, strategy, data)
+
+        def plan(self, cfg, workdir):
+            seen.append(cfg)
+            base = super().plan(cfg, workdir)
+            return dataclasses.replace(base, runs=[dataclasses.replace(sub, evaluate=False) for sub in base.runs])
+
+    experiment.execute(_Method(), cfg, str(tmp_path), None)
+    assert len(seen) == 1 and len(loads) == 1
+    assert seen[0].data.num_classes == 10 and cfg.data.num_classes == 0  # the caller's config is not changed
+    assert seen[0].eval.ref_stats == str(tmp_path / "ref_stats.npz") and (tmp_path / "ref_stats.npz").exists()

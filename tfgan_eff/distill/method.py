@@ -1,4 +1,4 @@
-"""Registers DGL-GAN (`--method=dgl`): its config section, preset, smoke shrink and checks (see specs/dgl.md).
+"""Registers DGL-GAN (`--method=dgl`): its config section, preset, smoke shrink and checks.
 
 The sub-runs (teacher, stage 1, stage 2, baselines) are in distill/plan.py.
 """
@@ -57,6 +57,11 @@ def smoke(c):
     return c
 
 
+def teacher_exists(path):
+    """Whether a teacher path names something: a file or dir, or a checkpoint prefix (its .index exists)."""
+    return os.path.exists(path) or os.path.exists(path + ".index")
+
+
 def discriminator_format(path):
     """"keras" for a `.keras` file, "saved_model" for a SavedModel directory, else None (a work dir or checkpoint)."""
     if path.endswith(".keras") and os.path.isfile(path):
@@ -81,7 +86,7 @@ def checks(cfg):
         return []
     dgl = cfg.dgl
     p = []
-    if dgl.teacher_workdir and not os.path.exists(dgl.teacher_workdir):
+    if dgl.teacher_workdir and not teacher_exists(dgl.teacher_workdir):
         p.append(f"dgl.teacher_workdir {dgl.teacher_workdir!r} does not exist (omit it to train a teacher)")
     if not 0 < dgl.student_g_width <= 1 or not 0 < dgl.student_d_width <= 1:
         p.append("dgl.student_g_width and dgl.student_d_width must be in (0, 1]")

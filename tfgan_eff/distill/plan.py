@@ -19,7 +19,7 @@ from tfgan_eff.distill.teacher import TeacherError, load_teacher
 from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
 from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
-from tfgan_eff.training.experiment import Plan, SubRun
+from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult
 from tfgan_eff.training.loop import count_params
 
 ROW_NAMES = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
@@ -72,14 +72,14 @@ class TeacherSource:
         """L1DistillTrainer(..., teacher=G_T): a trainer_factory."""
         return L1DistillTrainer(*args, teacher=self.teacher.generator, weight=weight, switch_step=switch, **kwargs)
 
-    def evaluation_step(self, cfg, path, strategy):
+    def evaluation_step(self, cfg, path, strategy, data):
         """The teacher_eval sub-run's step: the external teacher's generator, evaluated and exported as a run."""
-        del path
+        del path, data
         with strategy.scope():
             teacher = self.teacher
-        return teacher.generator, dict(checkpoint=teacher.checkpoint, steps=cfg.train.steps,
-                                       params=dict(generator=count_params(teacher.generator),
-                                                   discriminator=count_params(teacher.discriminator)))
+        return SubRunResult(generator=teacher.generator, summary=dict(
+            checkpoint=teacher.checkpoint, steps=cfg.train.steps,
+            params=dict(generator=count_params(teacher.generator), discriminator=count_params(teacher.discriminator))))
 
 
 def _costs(cfg, g_width=1.0, d_width=1.0):
@@ -170,6 +170,12 @@ def plan(cfg, workdir):
                     lambda_teacher=cfg.dgl.lambda_teacher, teacher_workdir=source.path, teacher=teacher_facts,
                     student=dict(costs("student"), g_width=gw, d_width=dw), export=results["dgl"].get("export"))
 
-    return Plan(runs=runs, main_run="dgl", table=table, summarize=summarize,
+    def prepare(strategy):
+        """Loads an external teacher and checks it against this run's data before anything trains."""
+        if cfg.dgl.teacher_workdir:
+            with strategy.scope():
+                source.teacher  # pylint: disable=pointless-statement  (loading is the check)
+
+    return Plan(runs=runs, main_run="dgl", table=table, summarize=summarize, prepare=prepare,
                 title=f"DGL-GAN ({cfg.name}, {total} steps, stage 2 from step {switch}, "
                       f"lambda {cfg.dgl.lambda_teacher})")

@@ -9,6 +9,7 @@ refused unless it takes this run's images (resolution, channels) and labels (cla
 
 import dataclasses
 import os
+import zipfile
 
 import keras
 import ml_collections
@@ -17,11 +18,16 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.config.schema import config_from_json
-from tfgan_eff.distill.method import discriminator_format
+from tfgan_eff.distill.method import discriminator_format, teacher_exists
 from tfgan_eff.errors import UserError
 from tfgan_eff.files import read_json
 from tfgan_eff.models import registry
+from tfgan_eff.models.base import Discriminator
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
+
+
+SOURCES = ("a work dir written by `python -m tfgan_eff.train` (config.json + checkpoints/), a checkpoint prefix "
+           "(.../checkpoints/ckpt-N), or a teacher discriminator as a SavedModel dir or a .keras file")
 
 
 class TeacherError(UserError, ValueError):
@@ -51,11 +57,13 @@ def freeze(model):
 def locate(path):
     """(checkpoint prefix, config.json path or None) of a teacher given as a work dir, a checkpoint dir or a
     checkpoint prefix."""
-    if not path or not (os.path.exists(path) or os.path.exists(path + ".index")):
-        raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=PATH with a work dir "
-                           "written by train_gan (config.json + checkpoints/), a checkpoint path, or a teacher "
-                           "discriminator as a SavedModel dir or .keras file, or leave it empty to train a teacher")
+    if not path or not teacher_exists(path):
+        raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=PATH with {SOURCES}, "
+                           "or leave it empty to train a teacher")
     path = os.path.abspath(path[:-len(".index")] if path.endswith(".index") else path)
+    if os.path.isfile(path) and not os.path.isfile(path + ".index"):
+        raise TeacherError(f"teacher {path!r} is a file but neither a checkpoint (ckpt-N with ckpt-N.index beside it) "
+                           f"nor a .keras discriminator: pass {SOURCES}")
     if os.path.isdir(os.path.join(path, "checkpoints")):
         ckpt_dir, run_dir = os.path.join(path, "checkpoints"), path
         prefix = next(iter(checkpoints_in(ckpt_dir)), None)
@@ -110,7 +118,13 @@ class FileDiscriminator(keras.layers.Layer):
 
 def _keras_discriminator(path):
     """(FileDiscriminator, {input name: (shape, dtype)}, rows of its label embeddings) of a `.keras` file."""
-    model = keras.saving.load_model(path, compile=False)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except (ValueError, OSError, KeyError, TypeError, zipfile.BadZipFile) as err:  # empty, damaged or foreign
+        raise TeacherError(f"teacher discriminator {path} is not a readable .keras model ({_first_line(err)}): "
+                           "pass a file written by model.save(path) with path ending in .keras") from err
+    if isinstance(model, Discriminator):  # this package's own D, saved whole: called with its own signature
+        return _package_discriminator(model)
     if not getattr(model, "inputs", None):
         raise TeacherError(f"teacher discriminator {path} is a subclassed model with no declared inputs: save a "
                            "functional or Sequential model, or export a SavedModel with model.export(path)")
@@ -124,10 +138,28 @@ def _keras_discriminator(path):
     return FileDiscriminator(fn, image_key, label_key, model=model), specs, classes
 
 
+def _package_discriminator(model):
+    """(FileDiscriminator, input specs, rows of its label embeddings) of a tfgan_eff Discriminator."""
+    specs = {"images": ((None, model.resolution, model.resolution, model.channels), "float32")}
+    if model.num_classes:
+        specs["labels"] = ((None,), "int32")
+    fn = lambda inputs: model(inputs["images"], inputs.get("labels"), training=False)  # noqa: E731
+    return (FileDiscriminator(fn, "images", "labels" if model.num_classes else None, model=model), specs,
+            [model.num_classes] if model.num_classes else [])
+
+
+def _first_line(err):
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+
+
 def _saved_model_discriminator(path):
     """(FileDiscriminator, {input name: (shape, dtype)}, rows of its label embeddings) of a SavedModel's serving
     signature."""
-    loaded = tf.saved_model.load(path)
+    try:
+        loaded = tf.saved_model.load(path)
+    except (OSError, ValueError, tf.errors.OpError) as err:  # a damaged or foreign saved_model.pb
+        raise TeacherError(f"teacher discriminator {path} is not a readable SavedModel ({_first_line(err)}): export "
+                           "it with model.export(path)") from err
     names = [n for n in ("serving_default", "serve") if n in loaded.signatures]
     if not names:
         raise TeacherError(f"teacher discriminator {path} has no serving_default or serve signature "

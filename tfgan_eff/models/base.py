@@ -50,13 +50,25 @@ class Generator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.M
 
 
 class Discriminator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.Model):
-    """images [B, H, W, C] (+ labels [B]) -> logits [B]."""
+    """images [B, H, W, C] (+ labels [B]) -> logits [B].
 
-    def __init__(self, resolution, channels=3, num_classes=0, **kwargs):
+    Saved whole as a `.keras` file (a teacher D for DGL-GAN): subclasses pass their constructor arguments as
+    `arguments`, which `get_config` returns, and `from_config` builds the variables before Keras loads the weights.
+    """
+
+    def __init__(self, resolution, channels=3, num_classes=0, arguments=None, **kwargs):
         super().__init__(**kwargs)
         self.resolution = resolution
         self.channels = channels
         self.num_classes = num_classes
+        self._arguments = dict(arguments or {}, resolution=resolution, channels=channels, num_classes=num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config).build_for_inputs()
 
     def build_for_inputs(self):
         """Creates every variable by one call on a dummy batch; returns self."""

@@ -32,11 +32,13 @@ class DCGANGenerator(Generator):
         return ops.tanh(self.head(h, training=training))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_eff")
 class DCGANDiscriminator(Discriminator):
     """n x [conv 4x4 s2, LeakyReLU 0.2] down to 4x4 (or 6x6) -> flatten -> Dense(1)."""
 
     def __init__(self, resolution, channels=3, ch=64, spectral_norm=True, **kwargs):
-        super().__init__(resolution, channels, **kwargs)
+        kwargs.pop("num_classes", 0)  # unconditional: in the saved config only
+        super().__init__(resolution, channels, arguments=dict(ch=ch, spectral_norm=spectral_norm), **kwargs)
         n_down = num_upsamplings(resolution)
         self.convs = [maybe_sn(keras.layers.Conv2D(ch * 2 ** i, 4, strides=2, padding="same"), spectral_norm)
                       for i in range(n_down)]

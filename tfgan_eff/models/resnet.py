@@ -31,6 +31,7 @@ class ResNetGenerator(Generator):
         return ops.tanh(self.head(h, training=training))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_eff")
 class ResNetDiscriminator(Discriminator):
     """OptimizedDisBlock (down) -> down blocks to 8x8 -> 2 blocks -> ReLU -> global sum pool -> Dense(1, no bias).
 
@@ -39,7 +40,8 @@ class ResNetDiscriminator(Discriminator):
     """
 
     def __init__(self, resolution, channels=3, ch=128, num_classes=0, spectral_norm=True, **kwargs):
-        super().__init__(resolution, channels, num_classes, **kwargs)
+        super().__init__(resolution, channels, num_classes, arguments=dict(ch=ch, spectral_norm=spectral_norm),
+                         **kwargs)
         n_down = max(1, num_upsamplings(resolution) - 1)
         self.blocks = [DiscriminatorBlock(ch, downsample=True, optimized=True, spectral_norm=spectral_norm)]
         self.blocks += [DiscriminatorBlock(ch, downsample=True, spectral_norm=spectral_norm) for _ in range(n_down - 1)]

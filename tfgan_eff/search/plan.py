@@ -11,21 +11,21 @@ import os
 import keras
 from absl import logging
 
-from tfgan_eff.data.sources import load_images
 from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search.method import search_config
 from tfgan_eff.search.searcher import Searcher
-from tfgan_eff.training.experiment import Plan, SubRun
+from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult
 
 
-def search_step(cfg, path, strategy):
-    """The search sub-run: runs (or resumes) the rounds on cfg.data at search.resolution in `path`; returns (None,
-    the search summary: genotype, its path, DG history)."""
+def search_step(cfg, path, strategy, data):
+    """The search sub-run: runs (or resumes) the rounds on cfg.data at search.resolution in `path`; its result has
+    no generator and the search summary (genotype, its path, DG history)."""
     cfg = search_config(cfg)
-    images, _ = load_images(cfg.data)
+    images, _ = data.load(cfg)
     keras.utils.set_random_seed(cfg.seed)
     summary = Searcher(cfg, images, strategy).search(os.path.dirname(path))  # it writes <workdir>/search
-    return None, dict(summary, steps=cfg.search.rounds)  # the executor adds the sub-run's wall_time_s
+    # The executor adds the sub-run's wall_time_s.
+    return SubRunResult(generator=None, summary=dict(summary, steps=cfg.search.rounds))
 
 
 def retrain_config(cfg, genotype_ref):

@@ -33,7 +33,7 @@ NOTE = ("Sparsity here is unstructured zeros inside dense kernels. TensorFlow an
         "sparse kernel library runs the model.")
 
 
-def run_plan(cfg):
+def sub_run_kinds(cfg):
     """[(run name, kind)] in training order: the sparse run, then the comparisons (dense before prune; the pruned
     run starts from the trained dense run, which is added when missing)."""
     names = comma_list(cfg.sparse.comparisons)
@@ -102,10 +102,10 @@ def zero_check(g_masks, generator, report):
     return check
 
 
-def export_run(run, workdir, cfg):
+def export_run(result, workdir, cfg):
     """Exports the run's sampling generator (masks stripped) with a sparsity report; returns the export summary."""
-    generator = run.sampling_generator
-    sparse = isinstance(run.trainer, SparseTrainer)
+    generator, trainer = result.generator, result.trainer
+    sparse = isinstance(trainer, SparseTrainer)
     if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
         strip_masks(generator)
     modes = tuple(m for m in cfg.export.modes.split(",") if m)
@@ -118,18 +118,18 @@ def export_run(run, workdir, cfg):
                "artifacts": {key: {k: entry.get(k) for k in ("size_bytes", "gzip_bytes", "latency_ms_per_image",
                                                              "applied", "error") if k in entry}
                              for key, entry in report["artifacts"].items()}}
-    if sparse and run.trainer.g_masks is not None:
-        summary["zero_check"] = zero_check(run.trainer.g_masks, generator, report)
+    if sparse and trainer.g_masks is not None:
+        summary["zero_check"] = zero_check(trainer.g_masks, generator, report)
     return {"export": summary}
 
 
-def run_report(run, workdir, kind):
+def run_report(result, workdir, kind):
     """Summary fields of a trained run: its kind and, for a sparse one, the masks' densities and diagnostics."""
     if kind == "dense":
         return {"kind": kind}
     history = read_diagnostics(workdir)
     return {"kind": kind,
-            "sparsity": {"g": mask_report(run.trainer.g_masks), "d": mask_report(run.trainer.d_masks),
+            "sparsity": {"g": mask_report(result.trainer.g_masks), "d": mask_report(result.trainer.d_masks),
                          "final": history[-1] if history else None, "history": history}}
 
 
@@ -166,7 +166,7 @@ def plan(cfg, workdir):
     runs = [SubRun(name, run_config(cfg, name, kind), trainer_factory=trainer_factory(cfg, kind, workdir),
                    callbacks=(sparsity_callback,) if kind != "dense" else (),
                    report=functools.partial(run_report, kind=kind), exporter=export_run)
-            for name, kind in run_plan(cfg)]
+            for name, kind in sub_run_kinds(cfg)]
 
     def table(results):
         return [table_row(name, results[name]) for name in results]

@@ -3,10 +3,13 @@
 A method describes its work as a `Plan` of `SubRun`s (each an ordinary resumable GAN run in `<workdir>/<name>`, or a
 custom step such as alphaGAN's search). The executor, for every method alike:
 - refuses a work dir that holds another method's or config's run;
+- loads the training images once and counts the classes of conditional data before the plan copies the config;
 - computes the reference statistics once, in `<workdir>/ref_stats.npz`, for every sub-run it evaluates;
+- runs the plan's `prepare` check before any sub-run trains;
 - skips sub-runs that finished earlier (their summary.json reports the final step and, where asked, metrics and an
   export), so re-running a finished command is nearly free and a killed one resumes where it stopped;
-- trains, evaluates and exports each sub-run, writing `<sub-run>/summary.json`;
+- trains (or runs the custom step of) each sub-run, which yields one `SubRunResult`, then evaluates and exports
+  that result's generator, writing `<sub-run>/summary.json`;
 - prints the method's table and writes `<workdir>/summary.json`.
 """
 
@@ -18,14 +21,30 @@ from typing import Callable, Optional
 from absl import logging
 
 from tfgan_eff.errors import UserError
+from tfgan_eff.data import sources
 from tfgan_eff.export.pipeline import export_generator
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.training import evaluator
-from tfgan_eff.training.loop import load_data, train_gan
+from tfgan_eff.training.loop import train_gan
 
 
 class WorkdirMismatchError(UserError, ValueError):
     """The work dir holds a run of another method or config."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SubRunResult:
+    """What every sub-run hands the executor.
+
+    Attributes:
+      generator: the generator to evaluate and export (the EMA copy of a trained run), or None for work that yields
+        none (e.g. the architecture search); a sub-run that evaluates or exports must yield one.
+      summary: its summary fields (`steps` at least).
+      trainer: the trainer that trained it (None for a custom step): reports and exporters read masks etc. from it.
+    """
+    generator: object
+    summary: dict
+    trainer: object = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,11 +58,12 @@ class SubRun:
         GANTrainer).
       init_from: the sub-run whose last checkpoint starts this one (G, D, EMA and step; fresh optimizers).
       callbacks: fns(run) -> keras callback, added to training.
-      evaluate: evaluate the sampling generator at the end (when cfg.eval.at_end).
+      evaluate: evaluate the result's generator at the end (when cfg.eval.at_end).
       export: export it (when cfg.export.enabled).
-      exporter: fn(run, path, cfg) -> export summary fields, instead of the plain export.
-      report: fn(run, path) -> summary fields added after training (e.g. mask statistics).
-      step: fn(cfg, path, strategy) -> (generator or None, summary): a sub-run that is not a GAN training.
+      exporter: fn(result, path, cfg) -> export summary fields, instead of the plain export.
+      report: fn(result, path) -> summary fields added after training (e.g. mask statistics).
+      step: fn(cfg, path, strategy, data) -> SubRunResult: a sub-run that is not a GAN training (`data` is the
+        executor's DataCache).
       steps: the `steps` its finished summary reports (default cfg.train.steps).
     """
     name: str
@@ -84,11 +104,14 @@ class Plan:
       summarize: fn({name: summary}) -> extra summary fields (e.g. costs of teacher and student).
       title: the line printed above the table.
       note: a line printed under the table and saved in the summary.
+      prepare: fn(strategy) run before any sub-run trains, to refuse bad inputs early (e.g. load and check an
+        external teacher).
     """
     runs: list
     main_run: str = ""
     table: Optional[Callable] = None
     summarize: Optional[Callable] = None
+    prepare: Optional[Callable] = None
     title: str = ""
     note: str = ""
 
@@ -138,26 +161,34 @@ def _finished(path, sub):
     return summary
 
 
-def _default_export(run, path, cfg):
+def _default_export(result, path, cfg):
     modes = tuple(m for m in cfg.export.modes.split(",") if m)
-    report = export_generator(run.sampling_generator, os.path.join(path, "export"), modes=modes, seed=cfg.seed)
+    report = export_generator(result.generator, os.path.join(path, "export"), modes=modes, seed=cfg.seed)
     return {"export": os.path.join(path, "export", "report.json"),
             "tflite_bytes": {k: v.get("size_bytes") for k, v in report.get("artifacts", {}).items()
                              if isinstance(v, dict)}}
 
 
-class _Data:
-    """Training images per data config, loaded once."""
+class DataCache:
+    """Training images and labels per data config, loaded once for every sub-run that uses them."""
 
     def __init__(self):
         self._cache = {}
 
-    def images(self, cfg):
-        """cfg's training images (also fills cfg.data.num_classes of conditional data, as load_data does)."""
+    def load(self, cfg):
+        """(images, labels) of cfg.data."""
         key = tuple(sorted((k, v) for k, v in cfg.data.items() if k != "num_classes"))
         if key not in self._cache:
-            self._cache[key] = load_data(cfg)[0]
+            self._cache[key] = sources.load_images(cfg.data)
         return self._cache[key]
+
+
+def _train(sub, path, workdir, strategy, data):
+    """A GAN training sub-run as a SubRunResult."""
+    init_from = os.path.join(workdir, sub.init_from, "checkpoints") if sub.init_from else ""
+    run, summary = train_gan(sub.cfg, path, strategy, trainer_factory=sub.trainer_factory, init_from=init_from,
+                             extra_callbacks=sub.callbacks, data=data.load(sub.cfg))
+    return SubRunResult(generator=run.sampling_generator, summary=summary, trainer=run.trainer)
 
 
 def run_sub(sub, workdir, strategy, data=None):
@@ -167,22 +198,19 @@ def run_sub(sub, workdir, strategy, data=None):
     if summary is not None:
         logging.info("%s: finished earlier (step %d), not run again", path, summary["steps"])
         return summary
-    data = data or _Data()
+    data = data or DataCache()
     t0 = time.time()
-    if sub.step is not None:
-        generator, summary = sub.step(sub.cfg, path, strategy)
-        run = None
-    else:
-        init_from = os.path.join(workdir, sub.init_from, "checkpoints") if sub.init_from else ""
-        run, summary = train_gan(sub.cfg, path, strategy, trainer_factory=sub.trainer_factory, init_from=init_from,
-                                 extra_callbacks=sub.callbacks)
-        generator = run.sampling_generator
-        if sub.report is not None:
-            summary.update(sub.report(run, path))
+    result = sub.step(sub.cfg, path, strategy, data) if sub.step is not None else \
+        _train(sub, path, workdir, strategy, data)
+    if result.generator is None and (sub.evaluates or sub.exports):
+        raise ValueError(f"sub-run {sub.name!r} yields no generator but is set to evaluate or export")
+    summary = dict(result.summary)
+    if sub.report is not None:
+        summary.update(sub.report(result, path))
     if sub.evaluates:
-        summary["metrics"] = evaluator.evaluate_run(sub.cfg, generator, data.images(sub.cfg), path)
+        summary["metrics"] = evaluator.evaluate_run(sub.cfg, result.generator, data.load(sub.cfg)[0], path)
     if sub.exports:
-        summary.update((sub.exporter or _default_export)(run, path, sub.cfg))
+        summary.update((sub.exporter or _default_export)(result, path, sub.cfg))
     if "wall_time_s" in summary:  # the training loop's own time, a part of the sub-run's
         summary["train_wall_time_s"] = summary.pop("wall_time_s")
     summary["wall_time_s"] = round(time.time() - t0, 2)  # training, evaluation and export
@@ -190,13 +218,18 @@ def run_sub(sub, workdir, strategy, data=None):
     return summary
 
 
-def _shared_reference(cfg, workdir, data):
-    """cfg with eval.ref_stats pointing at <workdir>/ref_stats.npz, computed once for every sub-run."""
-    if cfg.eval.ref_stats or not cfg.eval.at_end:
-        return cfg
-    evaluator.reference_stats(cfg, evaluator.build_extractor(cfg), data.images(cfg), workdir)
+def resolve_config(cfg, workdir, data):
+    """A copy of `cfg` that every sub-run can copy as it is: data.num_classes of conditional data counted from the
+    labels, and eval.ref_stats pointing at <workdir>/ref_stats.npz (computed here once) when the run evaluates
+    and names no reference statistics."""
     cfg = cfg.copy_and_resolve_references()
-    cfg.eval.ref_stats = os.path.join(workdir, "ref_stats.npz")
+    images, labels = data.load(cfg)
+    with cfg.unlocked():
+        if cfg.data.conditional:
+            cfg.data.num_classes = int(labels.max()) + 1
+        if cfg.eval.at_end and not cfg.eval.ref_stats:
+            evaluator.reference_stats(cfg, evaluator.build_extractor(cfg), images, workdir)
+            cfg.eval.ref_stats = os.path.join(os.path.abspath(workdir), "ref_stats.npz")
     return cfg
 
 
@@ -204,12 +237,10 @@ def execute(method, cfg, workdir, strategy):
     """Runs `method`'s plan for `cfg` in `workdir` (resuming whatever is there); returns the summary dict."""
     t0 = time.time()
     claim_workdir(cfg, workdir)
-    data = _Data()
-    data.images(cfg)  # fills cfg.data.num_classes of conditional data before the plan copies cfg
-    plan = method.plan(cfg, workdir)
-    if any(sub.name for sub in plan.runs):
-        # Sub-runs in sub-dirs share <workdir>/ref_stats.npz; a run in the work dir itself finds it there anyway.
-        plan = method.plan(_shared_reference(cfg, workdir, data), workdir)
+    data = DataCache()
+    plan = method.plan(resolve_config(cfg, workdir, data), workdir)
+    if plan.prepare is not None:
+        plan.prepare(strategy)
     results = {}
     for sub in plan.runs:
         logging.info("%s: sub-run %r", cfg.method, sub.name or workdir)

@@ -89,19 +89,20 @@ class Run:
         return self.step
 
 
-def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from="", extra_callbacks=()):
+def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from="", extra_callbacks=(), data=None):
     """Trains (or resumes) the GAN of `cfg` in `workdir` up to cfg.train.steps generator steps.
 
     Writes config.json, checkpoints, samples, TensorBoard logs (and periodic evaluations when cfg.eval.every);
     `init_from` names a checkpoint that starts a fresh run (see Run.restore); `extra_callbacks` are fns(run) ->
-    keras callback. Returns (run, summary dict of the training).
+    keras callback; `data` is cfg's (images, labels) when the caller holds them already (then cfg.data.num_classes
+    must be filled), else they are loaded here. Returns (run, summary dict of the training).
     """
     t0 = time.time()
     strategy = strategy or get_strategy(cfg.train.strategy)
     workdir = worker_workdir(workdir, strategy)
     os.makedirs(workdir, exist_ok=True)
     write_json(os.path.join(workdir, "config.json"), json.loads(cfg.to_json_best_effort()))
-    images, labels = load_data(cfg)
+    images, labels = data if data is not None else load_data(cfg)
     run = Run(cfg, workdir, strategy, trainer_factory)
     start = run.restore(init_from)
     total = cfg.train.steps
