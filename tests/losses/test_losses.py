@@ -37,10 +37,6 @@ def test_dgl_boost_by_hand_and_its_weight_is_a_constant():
     np.testing.assert_allclose(tape.gradient(term, logits), [-2.0 / (1.0 + np.exp(-2.0)), 0.0, 0.0], rtol=1e-6)
 
 
-def test_hinge_value_is_minus_mean_hinge():
-    assert float(adversarial.hinge_value(REAL, FAKE)) == pytest.approx(-(0 + 0.5 + 2) / 3 - (0 + 1.3 + 2.5) / 3)
-
-
 def test_unknown_loss():
     with pytest.raises(ValueError, match="unknown loss"):
         adversarial.get("lsgan")

@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.losses.adversarial import hinge_value
 from tfgan_eff.models.resnet import ResNetDiscriminator
-from tfgan_eff.search.architect import Architect, duality_gap_terms
+from tfgan_eff.search.architect import Architect, duality_gap_terms, value
 from tfgan_eff.search.searcher import copy_variables
 from tfgan_eff.search.supernet import SupernetGenerator
 
@@ -33,9 +32,21 @@ def nets():
     return _nets()
 
 
+def _hinge_value(real_logits, fake_logits):
+    """V(G, D) = -E relu(1 - D(x)) - E relu(1 + D(G(z))), written out."""
+    real_logits, fake_logits = np.asarray(real_logits), np.asarray(fake_logits)
+    return -np.maximum(1.0 - real_logits, 0).mean() - np.maximum(1.0 + fake_logits, 0).mean()
+
+
+def test_value_is_minus_the_mean_hinge():
+    real, fake = [2.0, 0.5, -1.0], [-1.0, 0.3, 1.5]
+    assert float(value(tf.constant(real), tf.constant(fake))) == pytest.approx(-(0 + 0.5 + 2) / 3 - (0 + 1.3 + 2.5) / 3)
+    assert float(value(tf.constant(real), tf.constant(fake))) == pytest.approx(_hinge_value(real, fake))
+
+
 def _manual_terms(g, g_worst, d, d_worst, real, z, z_worst):
-    minmax = hinge_value(d_worst(real), d_worst(g(z, training=True)))
-    maxmin = hinge_value(d(real), d(g_worst(z_worst, training=True)))
+    minmax = _hinge_value(d_worst(real), d_worst(g(z, training=True)))
+    maxmin = _hinge_value(d(real), d(g_worst(z_worst, training=True)))
     return float(minmax), float(maxmin)
 
 
@@ -79,7 +90,7 @@ def test_arch_gradient_is_gradient_of_first_term_only(nets):
 
 
 def _search_cfg():
-    from tfgan_eff.config.schema import base_config  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.config.schema import base_config
     return base_config().search
 
 

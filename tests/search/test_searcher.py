@@ -96,7 +96,7 @@ def test_search_says_when_its_first_round_traces_first(tiny_cfg, tiny_images, tm
     def stop(r):
         raise _Stop(r)
     monkeypatch.setattr(searcher, "run_round", stop)
-    with caplog.at_level("INFO"), pytest.raises(_Stop):
+    with caplog.at_level("INFO", logger="absl"), pytest.raises(_Stop):
         searcher.search(str(tmp_path))
     assert ("round 1 of 1 starts by tracing its 5 step functions" in caplog.text) != eager
 

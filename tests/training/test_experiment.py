@@ -145,3 +145,12 @@ def test_the_plan_gets_one_resolved_config_and_the_images_are_loaded_once(tmp_pa
     assert len(seen) == 1 and len(loads) == 1
     assert seen[0].data.num_classes == 10 and cfg.data.num_classes == 0  # the caller's config is not changed
     assert seen[0].eval.ref_stats == str(tmp_path / "ref_stats.npz") and (tmp_path / "ref_stats.npz").exists()
+
+
+def test_sub_config_names_the_copy_and_applies_dotted_changes():
+    cfg = _cfg()
+    sub = experiment.sub_config(cfg, "stage1", {"train.steps": 9, "model.g.width": 0.5, "method": "dgl"})
+    assert (sub.name, sub.train.steps, sub.model.g.width, sub.method) == ("baseline_digits/stage1", 9, 0.5, "dgl")
+    assert (cfg.name, cfg.train.steps, cfg.model.g.width, cfg.method) == ("baseline_digits", 4, 1.0, "baseline")
+    with pytest.raises(KeyError, match="the config has no key 'train.stepz'"):
+        experiment.sub_config(cfg, "x", {"train.stepz": 1})

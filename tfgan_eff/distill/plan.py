@@ -14,31 +14,28 @@ Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
 import functools
 import os
 
+from tfgan_eff.config.checks import comma_list
 from tfgan_eff.distill.method import discriminator_format, stages
 from tfgan_eff.distill.teacher import TeacherError, load_teacher
 from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
 from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
-from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult
+from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult, sub_config
 from tfgan_eff.training.loop import count_params
 
 ROW_NAMES = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
              "boost": "boost (full G)"}
 
 
-def sub_config(cfg, name, steps, method=None, export_modes=None, g_width=1.0, d_width=1.0):
-    """A copy of `cfg` for one sub-run: its name, step count, width multipliers and (optionally) method and export
-    modes."""
-    sub = cfg.copy_and_resolve_references()
-    sub.name = f"{cfg.name}/{name}"
-    sub.train.steps = int(steps)
-    sub.model.g.width *= g_width
-    sub.model.d.width *= d_width
+def run_config(cfg, name, steps, method=None, export_modes=None, g_width=1.0, d_width=1.0):
+    """The config of one sub-run: its step count, width multipliers and (optionally) method and export modes."""
+    changes = {"train.steps": int(steps), "model.g.width": cfg.model.g.width * g_width,
+               "model.d.width": cfg.model.d.width * d_width}
     if method:
-        sub.method = method
+        changes["method"] = method
     if export_modes is not None:
-        sub.export.modes = export_modes
-    return sub
+        changes["export.modes"] = export_modes
+    return sub_config(cfg, name, changes)
 
 
 def _check_compatible(teacher_cfg, cfg):
@@ -59,6 +56,7 @@ class TeacherSource:
 
     @functools.cached_property
     def teacher(self):
+        """The restored teacher, checked against this run's config."""
         teacher = load_teacher(self.path, fallback_cfg=self.cfg, num_classes=self.cfg.data.num_classes)
         _check_compatible(teacher.cfg, self.cfg)
         return teacher
@@ -101,15 +99,15 @@ def _student_runs(cfg, source, switch, total):
         init_from = ""
         if switch > 0:
             if stage1_name not in [run.name for run in runs]:
-                stage1 = sub_config(cfg, stage1_name, switch, g_width=g_width, d_width=d_width)
+                stage1 = run_config(cfg, stage1_name, switch, g_width=g_width, d_width=d_width)
                 stage1.eval.every = 0
                 runs.append(SubRun(stage1_name, stage1, evaluate=False, export=False))
             init_from = stage1_name
-        runs.append(SubRun(name, sub_config(cfg, name, total, export_modes=export_modes, g_width=g_width,
+        runs.append(SubRun(name, run_config(cfg, name, total, export_modes=export_modes, g_width=g_width,
                                             d_width=d_width), trainer_factory=factory, init_from=init_from))
 
     lam = dict(weight=cfg.dgl.lambda_teacher, switch=switch, teacher_diffaug=cfg.dgl.teacher_diffaug)
-    baselines = cfg.dgl.baselines.split(",")
+    baselines = comma_list(cfg.dgl.baselines)
     two_stage("dgl", functools.partial(source.d_trainer, trainer=DGLTrainer, **lam), gw, dw, "stage1",
               export_modes=cfg.export.modes)
     if "plain" in baselines:
@@ -131,11 +129,11 @@ def plan(cfg, workdir):
     if cfg.dgl.teacher_workdir:
         source = TeacherSource(cfg, cfg.dgl.teacher_workdir)
         if not d_only:  # a teacher discriminator alone has no generator to evaluate
-            runs.append(SubRun("teacher_eval", sub_config(cfg, "teacher_eval", cfg.train.steps,
+            runs.append(SubRun("teacher_eval", run_config(cfg, "teacher_eval", cfg.train.steps,
                                                           export_modes="float32"), step=source.evaluation_step))
     else:
         source = TeacherSource(cfg, os.path.join(workdir, "teacher"))
-        teacher_cfg = sub_config(cfg, "teacher", cfg.dgl.teacher_steps or cfg.train.steps, method="baseline",
+        teacher_cfg = run_config(cfg, "teacher", cfg.dgl.teacher_steps or cfg.train.steps, method="baseline",
                                  export_modes="float32")
         runs.append(SubRun("teacher", teacher_cfg))
     runs += _student_runs(cfg, source, switch, total)
@@ -174,7 +172,7 @@ def plan(cfg, workdir):
         """Loads an external teacher and checks it against this run's data before anything trains."""
         if cfg.dgl.teacher_workdir:
             with strategy.scope():
-                source.teacher  # pylint: disable=pointless-statement  (loading is the check)
+                source.teacher  # pylint: disable=pointless-statement  # loading is the check
 
     return Plan(runs=runs, main_run="dgl", table=table, summarize=summarize, prepare=prepare,
                 title=f"DGL-GAN ({cfg.name}, {total} steps, stage 2 from step {switch}, "

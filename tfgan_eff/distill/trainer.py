@@ -12,8 +12,8 @@ gradients flow through it into G_S. lambda(step) is 0 before `switch_step`.
 `BoostTrainer` is the official StyleGAN2 "boost" recipe (a full-width G guided by D_T): the teacher term is
 `adversarial.dgl_boost_g`, softplus(-D_T) weighted per example by stop_gradient(-D_T) * 1[D_T < 0].
 
-`L1DistillTrainer` is the usual output-distillation baseline through the same hook: the teacher term is the mean
-|G_S(z) - G_T(z)| on the same z (and labels).
+`L1DistillTrainer` is the usual output-distillation baseline (not DGL: its teacher is G_T) through the same hook,
+`TeacherGuidedTrainer`: the teacher term is the mean |G_S(z) - G_T(z)| on the same z (and labels).
 """
 
 import tensorflow as tf
@@ -23,24 +23,41 @@ from tfgan_eff.losses import adversarial
 from tfgan_eff.training.trainer import GANTrainer
 
 
-class DGLTrainer(GANTrainer):
-    """GANTrainer whose generator loss adds `weight * teacher_term` from step `switch_step` on.
+class TeacherGuidedTrainer(GANTrainer):
+    """GANTrainer whose generator loss adds `weight * teacher_term` from step `switch_step` on; subclasses define
+    the per-example `teacher_term(fake, batch)`.
 
-    `teacher` is the frozen model the term reads: D_T here, G_T in `L1DistillTrainer`. It is frozen on the way in
-    and always called with training=False; it is not part of `checkpoint_items` (it is reloaded from its own run).
+    `teacher` is the frozen model the term reads (D_T or G_T). It is frozen on the way in and always called with
+    training=False; it is not part of `checkpoint_items` (it is reloaded from its own run).
     """
 
-    def __init__(self, generator, discriminator, train_cfg, *, teacher, weight=0.1, switch_step=0,
-                 teacher_diffaug=False, **kwargs):
+    def __init__(self, generator, discriminator, train_cfg, *, teacher, weight=0.1, switch_step=0, **kwargs):
         super().__init__(generator, discriminator, train_cfg, **kwargs)
         self.teacher = freeze(teacher)
         self.weight = float(weight)
         self.switch_step = int(switch_step)
-        self.teacher_diffaug = bool(teacher_diffaug)
 
     def teacher_weight(self):
         """lambda at the current step: `weight` from `switch_step` on, else 0 (an in-graph condition)."""
         return tf.where(self.step >= self.switch_step, self.weight, 0.0)
+
+    def teacher_term(self, fake, batch):
+        """Per-example teacher term [B]."""
+        raise NotImplementedError
+
+    def extra_generator_loss(self, fake, batch):
+        term = self._global_mean(self.teacher_term(fake, batch), self.g_batch_size)
+        loss = self.teacher_weight() * term
+        # Both logs are this replica's share of a global mean (the trainer sums them over replicas).
+        return loss, {"teacher_term": term, "teacher_loss": loss}
+
+
+class DGLTrainer(TeacherGuidedTrainer):
+    """DGL-GAN's student trainer: the teacher is D_T and the term is the run's G loss of D_T's logits."""
+
+    def __init__(self, *args, teacher_diffaug=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teacher_diffaug = bool(teacher_diffaug)
 
     def teacher_logits(self, fake, batch):
         """D_T's logits of the fake batch (with its labels): as generated, or as D_S saw it with teacher_diffaug."""
@@ -51,12 +68,6 @@ class DGLTrainer(GANTrainer):
         """Per-example teacher term: the run's G loss of D_T's logits."""
         return self.g_loss_fn(self.teacher_logits(fake, batch))
 
-    def extra_generator_loss(self, fake, batch):
-        term = self._global_mean(self.teacher_term(fake, batch), self.g_batch_size)
-        loss = self.teacher_weight() * term
-        # Both logs are this replica's share of a global mean (the trainer sums them over replicas).
-        return loss, {"teacher_term": term, "teacher_loss": loss}
-
 
 class BoostTrainer(DGLTrainer):
     """DGL-GAN's "boost" recipe of the official StyleGAN2 code: teacher term = `adversarial.dgl_boost_g` of D_T's
@@ -66,7 +77,7 @@ class BoostTrainer(DGLTrainer):
         return adversarial.dgl_boost_g(self.teacher_logits(fake, batch))
 
 
-class L1DistillTrainer(DGLTrainer):
+class L1DistillTrainer(TeacherGuidedTrainer):
     """The L1 knowledge-distillation baseline (`teacher` = G_T): teacher term = mean |G_S(z) - G_T(z)| per example,
     on the same z and labels."""
 

@@ -57,8 +57,3 @@ def get(name):
     if name not in _LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose one of {sorted(_LOSSES)}")
     return _LOSSES[name]
-
-
-def hinge_value(real_logits, fake_logits):
-    """alphaGAN's minimax value V(G, D) = -E relu(1 - D(x)) - E relu(1 + D(G(z))) (a scalar, mean over the batch)."""
-    return -tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) - tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))

@@ -22,15 +22,18 @@ def value(real_logits, fake_logits, global_batch_size=None):
     return -tf.nn.compute_average_loss(hinge_d(real_logits, fake_logits), global_batch_size=global_batch_size)
 
 
-def duality_gap_terms(g, d, g_worst, d_worst, real, z, z_worst, global_batch_size=None):
-    """(minmax, maxmin) = (V(G, D_worst), V(G_worst, D)) on real images `real` and latents z / z_worst.
+def duality_gap_terms(g, d, g_worst, d_worst, real, z, z_worst, *, global_batch_size=None):
+    """(V(G, D_worst), V(G_worst, D)) on real images `real` and latents z / z_worst: the duality gap's two terms,
+    which the search's history calls `minmax` and `maxmin` (DG = minmax - maxmin).
 
     Generators run with training=True (BN on batch statistics, as in the search), discriminators with
     training=False (spectral-norm vectors are left as they are).
     """
-    minmax = value(d_worst(real, training=False), d_worst(g(z, training=True), training=False), global_batch_size)
-    maxmin = value(d(real, training=False), d(g_worst(z_worst, training=True), training=False), global_batch_size)
-    return minmax, maxmin
+    g_vs_worst_d = value(d_worst(real, training=False), d_worst(g(z, training=True), training=False),
+                         global_batch_size)
+    worst_g_vs_d = value(d(real, training=False), d(g_worst(z_worst, training=True), training=False),
+                         global_batch_size)
+    return g_vs_worst_d, worst_g_vs_d
 
 
 @keras.saving.register_keras_serializable(package="tfgan_eff")
@@ -84,13 +87,13 @@ class Architect:
         self.optimizer.apply_gradients(zip(grads, self.supernet.arch_variables))
 
     def step(self, d, g_worst, d_worst, real, z, z_worst, global_batch_size=None):
-        """One architecture update (replica function). Returns this replica's (dg, minmax, maxmin)."""
+        """One architecture update (replica function). Returns this replica's (DG, V(G, D_worst), V(G_worst, D))."""
         # Watch the backing tf.Variables: GradientTape.watch rejects Keras variables.
         alphas = [a.value for a in self.supernet.arch_variables]
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(alphas)
             # Only V(G_alpha, D_worst) touches a watched variable, so only it is recorded for the gradient.
-            minmax, maxmin = duality_gap_terms(self.supernet, d, g_worst, d_worst, real, z, z_worst,
-                                               global_batch_size)
-        self.apply_gradients(tape.gradient(minmax, alphas))
-        return minmax - maxmin, minmax, maxmin
+            g_vs_worst_d, worst_g_vs_d = duality_gap_terms(self.supernet, d, g_worst, d_worst, real, z, z_worst,
+                                                           global_batch_size=global_batch_size)
+        self.apply_gradients(tape.gradient(g_vs_worst_d, alphas))
+        return g_vs_worst_d - worst_g_vs_d, g_vs_worst_d, worst_g_vs_d

@@ -14,7 +14,7 @@ from absl import logging
 from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search.method import search_config
 from tfgan_eff.search.searcher import Searcher
-from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult
+from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult, sub_config
 
 
 def search_step(cfg, path, strategy, data):
@@ -29,15 +29,12 @@ def search_step(cfg, path, strategy, data):
 
 
 def retrain_config(cfg, genotype_ref):
-    """A copy of `cfg` that trains the genotype `genotype_ref` (path or published name) as a plain GAN run."""
-    retrain = cfg.copy_and_resolve_references()
-    retrain.method = "baseline"
-    retrain.model.g.arch = "genotype"
-    retrain.model.g.genotype = genotype_ref
-    retrain.retrain.genotype = genotype_ref
+    """The retrain sub-run's config: trains the genotype `genotype_ref` (path or published name) as a plain GAN run."""
+    changes = {"method": "baseline", "model.g.arch": "genotype", "model.g.genotype": genotype_ref,
+               "retrain.genotype": genotype_ref}
     if cfg.retrain.steps:
-        retrain.train.steps = cfg.retrain.steps
-    return retrain
+        changes["train.steps"] = cfg.retrain.steps
+    return sub_config(cfg, "retrain", changes)
 
 
 def plan(cfg, workdir):

@@ -22,7 +22,7 @@ from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
 from tfgan_eff.sparse.trainer import SparseTrainer
 from tfgan_eff.training import checkpoint
-from tfgan_eff.training.experiment import Plan, SubRun
+from tfgan_eff.training.experiment import Plan, SubRun, sub_config
 
 MAIN_RUN = "sparse"
 _CONV_OPS = ("CONV_2D", "TRANSPOSE_CONV")
@@ -45,13 +45,10 @@ def sub_run_kinds(cfg):
 
 def run_config(cfg, name, kind):
     """The config of one run: `cfg` with its name, the dense run as a plain GAN, the prune run's finetune steps."""
-    sub = cfg.copy_and_resolve_references()
-    sub.name = f"{cfg.name}/{name}"
-    if kind == "dense":
-        sub.method = "baseline"
+    changes = {"method": "baseline"} if kind == "dense" else {}
     if kind == "prune" and cfg.sparse.finetune_steps:
-        sub.train.steps = cfg.sparse.finetune_steps
-    return sub
+        changes["train.steps"] = cfg.sparse.finetune_steps
+    return sub_config(cfg, name, changes)
 
 
 def _pruned_trainer(generator, discriminator, train_cfg, *, dense_dir, sparse_cfg, seed, ema_generator=None,

@@ -16,7 +16,7 @@ custom step such as alphaGAN's search). The executor, for every method alike:
 import dataclasses
 import os
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from absl import logging
 
@@ -67,7 +67,7 @@ class SubRun:
       steps: the `steps` its finished summary reports (default cfg.train.steps).
     """
     name: str
-    cfg: object
+    cfg: Any  # a locked ml_collections.ConfigDict
     trainer_factory: Optional[Callable] = None
     init_from: str = ""
     callbacks: tuple = ()
@@ -114,6 +114,22 @@ class Plan:
     prepare: Optional[Callable] = None
     title: str = ""
     note: str = ""
+
+
+def sub_config(cfg, name, changes=None):
+    """A copy of `cfg` for the sub-run `name`: named `<cfg.name>/<name>`, with `changes` ({"section.key": value})
+    applied; a key the config does not have is a KeyError, locked or not."""
+    sub = cfg.copy_and_resolve_references()
+    sub.name = f"{cfg.name}/{name}"
+    for key, value in (changes or {}).items():
+        *parents, leaf = key.split(".")
+        target = sub
+        for part in parents:
+            target = target[part]
+        if leaf not in target:
+            raise KeyError(f"sub-run {name!r}: the config has no key {key!r}")
+        target[leaf] = value
+    return sub
 
 
 def format_table(rows):
