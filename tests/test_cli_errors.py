@@ -1,12 +1,17 @@
 """Every expected user error of the train command: one line `error: ...` naming the problem and the fix, exit code 2,
-no traceback (unless --debug), and nothing already in the work dir lost. In-process through train.main (the same
-flags parser and main the command runs) so the cases share one TF import."""
+no traceback (unless --debug), and nothing already in the work dir lost; a write that fails mid-run (disk full,
+read-only) says so in one line and the rerun resumes. In-process through train.main (the same flags parser and main
+the command runs) so the cases share one TF import. (evaluate and export: tests/reliability/test_user_mistakes.py.)"""
 
+import errno
+import logging
 import os
 import re
 import sys
+import tempfile
 
 import pytest
+import tensorflow as tf
 from absl import flags
 
 from tfgan_eff import cli, train
@@ -74,6 +79,17 @@ CASES = {
     "NaN stop": (lambda t: ["--config.train.g_opt.lr=1e30", "--config.train.d_opt.lr=1e30"],
                  r"a loss became NaN/Inf in .*/w \(non-finite .* loss.*\)\. The last good checkpoint is none yet\. "
                  r"Lower the learning rates and rerun"),
+    "unknown eval metric": (lambda t: ["--config.eval.metrics=fid,bogus"],  # refused before training, not after
+                            r"eval.metrics item='bogus' is not one of \['fid', 'kid', 'is', 'pr', 'dc'\]"),
+    "no export mode": (lambda t: ["--config.export.enabled=True", "--config.export.modes="],
+                       r"export.modes is empty: list one or more of float32, dynamic_int8, full_int8, or set "
+                       r"export.enabled=False"),
+    "no TPU": (lambda t: ["--strategy=tpu"], r"--strategy=tpu but no TPU was found \(.*\): run on a TPU VM, or pass "
+                                             r"--strategy=auto"),
+    "multi_worker without TF_CONFIG": (lambda t: ["--strategy=multi_worker"],  # the test unsets TF_CONFIG
+                                       r"--strategy=multi_worker: TF_CONFIG is not set\. Set TF_CONFIG='\{\"cluster"),
+    "extra positional argument": (lambda t: ["extra"], r"unexpected argument\(s\) 'extra': every option is a "
+                                                       r"--flag=value \(see --help\)"),
 }
 
 
@@ -86,27 +102,32 @@ def _train(argv, capsys, monkeypatch):
         delattr(flags.FLAGS, name)  # the previous parse's override flags; config_flags defines them per parse
     flags.FLAGS.unparse_flags()
     try:
-        train.parse_flags(["train", *argv])
-        train.main(["train"])
+        train.main(train.parse_flags(["train", *argv]))  # positional arguments reach main, as under app.run
         code = 0
     except SystemExit as exit_:
         code = exit_.code
     return code, capsys.readouterr().err
 
 
+def _one_error_line(code, err, message):
+    """Asserts exit code 2 and one `error: ...` (its problems may follow on their own lines) matching `message`."""
+    assert code == cli.EXIT_USER_ERROR, err
+    assert err.count("error: ") == 1 and "Traceback" not in err and "USAGE" not in err, err
+    text = err[err.index("error: "):]  # one line; a config error lists each problem on its own line
+    assert re.search(message, text), text
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_user_error_is_one_line(case, tmp_path, capsys, monkeypatch):
     setup, message = CASES[case]
+    monkeypatch.delenv("TF_CONFIG", raising=False)
     extra = setup(str(tmp_path))
     # A --config file registers its own --config.* overrides, so a file that fails to load gets none.
     base = ["--smoke"] if any(arg.startswith("--config=") for arg in extra) else SMOKE
     argv = [*base, f"--workdir={tmp_path}/w", *extra]
     before = _snapshot(tmp_path)
     code, err = _train(argv, capsys, monkeypatch)
-    assert code == cli.EXIT_USER_ERROR, err
-    assert err.count("error: ") == 1 and "Traceback" not in err, err
-    text = err[err.index("error: "):]  # one line; a config error lists each problem on its own line
-    assert re.search(message, text), text
+    _one_error_line(code, err, message)
     after = _snapshot(tmp_path)
     assert {k: after.get(k) for k in before} == before  # nothing lost or changed
 
@@ -115,3 +136,78 @@ def test_debug_flag_shows_the_traceback(tmp_path, capsys, monkeypatch):
     _write(f"{tmp_path}/w", "keep me")
     with pytest.raises(WorkdirError, match="is a file, not a directory"):
         _train([*SMOKE, f"--workdir={tmp_path}/w", "--debug"], capsys, monkeypatch)
+
+
+def _disk_full_at_checkpoint(step):
+    """tf.train.Checkpoint.write failing as TF does on a full disk, for the checkpoint of `step`."""
+    write = tf.train.Checkpoint.write
+
+    def failing_write(self, file_prefix, *args, **kwargs):
+        if os.path.basename(file_prefix) == f"ckpt-{step}":
+            raise tf.errors.ResourceExhaustedError(None, None, (  # TF's message (tfgan_eff/training/workdir.py)
+                f"{{{{function_node __wrapped__SaveV2_dtypes_2_device_/job:localhost/replica:0/task:0/device:CPU:0}}}} "
+                f"{file_prefix}_temp/part-00000-of-00001.data-00000-of-00001.tempstate1; No space left on device "
+                "[Op:SaveV2]"))
+        return write(self, file_prefix, *args, **kwargs)
+
+    return {(tf.train.Checkpoint, "write"): failing_write}
+
+
+def _read_only_after_checkpoint(step):
+    """The work dir `w` read-only once its `ckpt-<step>` exists: no temp file or dir can be created in it and its lock
+    cannot be removed (OSError EROFS, as on a read-only mount; as root, chmod would not stop the writes)."""
+    real = {"mkdtemp": tempfile.mkdtemp, "mkstemp": tempfile.mkstemp, "remove": os.remove}
+
+    def read_only(path):
+        parts = os.path.abspath(path).split(os.sep)
+        workdir = os.sep.join(parts[:parts.index("w") + 1]) if "w" in parts else None
+        return workdir is not None and os.path.exists(os.path.join(workdir, "checkpoints", f"ckpt-{step}.index"))
+
+    def refuse(path):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+
+    def make_temp(kind):
+        def make(*args, dir=None, prefix=None, **kwargs):  # pylint: disable=redefined-builtin  # tempfile's name
+            if dir is not None and read_only(dir):
+                refuse(os.path.join(dir, prefix or "tmp"))
+            return real[kind](*args, dir=dir, prefix=prefix, **kwargs)
+        return make
+
+    def remove(path, **kwargs):
+        if str(path).endswith(".lock") and read_only(path):
+            refuse(path)
+        return real["remove"](path, **kwargs)
+
+    return {(tempfile, "mkdtemp"): make_temp("mkdtemp"), (tempfile, "mkstemp"): make_temp("mkstemp"),
+            (os, "remove"): remove}
+
+
+def _train_with(patches, argv, capsys, monkeypatch):
+    """_train with `patches` ({(owner, name): replacement}) in place."""
+    with monkeypatch.context() as patched:
+        for (owner, name), replacement in patches.items():
+            patched.setattr(owner, name, replacement)
+        return _train(argv, capsys, monkeypatch)
+
+
+def test_a_failed_write_is_one_line_and_the_rerun_resumes(tmp_path, capsys, monkeypatch, caplog):
+    """The disk fills up at the checkpoint of step 4; the rerun finds the work dir read-only; the next rerun resumes
+    from step 2. The failed runs keep what was saved (a rerun after a kill at the same point matches an uninterrupted
+    run bit for bit: tests/reliability/test_kill_resume.py)."""
+    argv = [*SMOKE, "--config.train.steps=4", "--config.train.ckpt_every=2", f"--workdir={tmp_path}/w"]
+    resumes = r"rerun the same command; it resumes from step 2 \(the last saved checkpoint, .*/w/checkpoints/ckpt-2\)$"
+    _one_error_line(*_train_with(_disk_full_at_checkpoint(4), argv, capsys, monkeypatch),
+                    r"cannot write .*/w/checkpoints/\.saving-\w+/ckpt-4_temp/\S+: No space left on device\. Everything "
+                    r"saved before is kept: free disk space and " + resumes)
+    assert {"ckpt-2.index", "ckpt-2.data-00000-of-00001"} <= set(os.listdir(tmp_path / "w" / "checkpoints"))
+    assert "could not remove the lock" not in caplog.text
+    _one_error_line(*_train_with(_read_only_after_checkpoint(2), argv, capsys, monkeypatch),
+                    r"cannot write .*/w/\S+: Read-only file system\. Everything saved before is kept: make .*/w writable "
+                    r"and " + resumes)
+    # The lock that could not be removed is one warning line, not a second traceback; the next run takes it over.
+    assert "could not remove the lock" in caplog.text and os.path.exists(tmp_path / "w" / ".lock")
+    with caplog.at_level(logging.INFO):
+        assert _train(argv, capsys, monkeypatch)[0] == 0
+    assert f"resuming at step 2 from {tmp_path}/w/checkpoints/ckpt-2" in caplog.text
+    assert os.path.exists(tmp_path / "w" / "checkpoints" / "ckpt-4.index") and not os.path.exists(tmp_path / "w" /
+                                                                                                    ".lock")

@@ -29,3 +29,26 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp_file(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         files.atomic_write(str(path), half_then_fail)
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["image.png"]
+
+
+def _half_then_fail(tmp_dir):
+    with open(os.path.join(tmp_dir, "a"), "w", encoding="utf-8") as f:
+        f.write("ne")
+    raise OSError("disk full")
+
+
+def test_a_directory_is_swapped_in_whole_with_the_umask_mode(tmp_path):
+    def write(content):
+        def fill(tmp_dir):
+            with open(os.path.join(tmp_dir, "a"), "w", encoding="utf-8") as f:
+                f.write(content)
+        return fill
+
+    path = tmp_path / "d"
+    assert files.atomic_write_dir(str(path), write("old")) == str(path)
+    assert os.stat(path).st_mode & 0o777 == files.DIR_MODE  # not mkdtemp's 0700: shared work dirs stay readable
+    with pytest.raises(OSError, match="disk full"):
+        files.atomic_write_dir(str(path), _half_then_fail)
+    assert (path / "a").read_text() == "old" and os.listdir(tmp_path) == ["d"]  # the failed write left no trace
+    files.atomic_write_dir(str(path), write("new"))
+    assert (path / "a").read_text() == "new" and os.listdir(tmp_path) == ["d"]  # the old tree removed

@@ -7,7 +7,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tfgan_eff"
 
 # Low to high. A module may import its own package's modules and the packages of lower layers only.
 LAYERS = [
-    ("errors", "files"),  # tfgan_eff/errors.py (the UserError base), files.py (atomic writes): import nothing
+    ("errors", "files", "tf_logs"),  # errors.py (the UserError base), files.py (atomic writes), tf_logs.py (TF's log
+    # settings): import nothing from the package
     ("data", "ops", "losses"),
     ("metrics", "export", "config"),
     ("models",),
@@ -30,6 +31,8 @@ LAZY = {
     ("tfgan_eff.evaluate", "tfgan_eff.training.evaluator"),
     ("tfgan_eff.export.__main__", "tfgan_eff.inference"),
     ("tfgan_eff.export.__main__", "tfgan_eff.export"),
+    ("tfgan_eff.export.__main__", "tfgan_eff.training.workdir"),
+    ("tfgan_eff.evaluate", "tfgan_eff.training.workdir"),
     ("tfgan_eff.data.sources", "tensorflow_datasets"),
     ("tfgan_eff.data.offline", "sklearn.datasets"),
     ("tfgan_eff.tf_logs", "tensorflow"),  # imported with stderr silenced: the import is the point

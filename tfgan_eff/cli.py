@@ -22,6 +22,12 @@ def fail(message):
     sys.exit(EXIT_USER_ERROR)
 
 
+def no_positional_arguments(argv):
+    """Ends the process through `fail` when argv (absl's, the program first) holds anything but flags."""
+    if len(argv) > 1:
+        fail(f"unexpected argument(s) {' '.join(argv[1:])!r}: every option is a --flag=value (see --help)")
+
+
 @contextlib.contextmanager
 def user_errors():
     """The body of a CLI's main(): TF's logs are silenced unless --tf_logs (enter it before TF is imported), and a

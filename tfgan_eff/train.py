@@ -58,7 +58,8 @@ def build_config():
     if config_file != _DEFAULT_CONFIG:
         cfg = _CONFIG.value
         if _METHOD.value and _METHOD.value != cfg.method:
-            raise app.UsageError(f"--method={_METHOD.value} but {config_file} is a {cfg.method} config")
+            raise ConfigError(f"--method={_METHOD.value} but {config_file} is a {cfg.method} config: drop --method "
+                              f"or pass --method={cfg.method}")
     else:
         cfg = presets.get(_METHOD.value or "baseline")
     cfg.unlock()
@@ -71,19 +72,20 @@ def build_config():
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    cli.no_positional_arguments(argv)
     logging.set_verbosity(logging.INFO)
     with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
         try:
             cfg = build_config()
-        except Exception as err:  # pylint: disable=broad-except  (the --config file is user code)
+        except ConfigError:
+            raise
+        except Exception as err:  # pylint: disable=broad-exception-caught  # the --config file is user code
             raise ConfigError(
                 f"cannot build the config from {config_flags.get_config_filename(flags.FLAGS['config'])}: "
                 f"{type(err).__name__}: {' '.join(str(err).split())}. Its get_config() must return an "
                 "ml_collections.ConfigDict built on tfgan_eff.config.schema.base_config()") from err
         workdir = _WORKDIR.value or os.path.join("runs", cfg.name + ("_smoke" if _SMOKE.value else ""))
-        from tfgan_eff import train_lib  # pylint: disable=import-outside-toplevel  (TF loads after flag parsing)
+        from tfgan_eff import train_lib  # TF loads after flag parsing
         train_lib.run(cfg, workdir)
     logging.info("done: %s", os.path.join(workdir, "summary.json"))
 
@@ -96,7 +98,7 @@ def parse_flags(argv):
         _bad_override(err)
     except flags.Error:
         raise  # absl reports its own flag errors in one line
-    except Exception as err:  # pylint: disable=broad-except  (the --config file is user code, run while parsing)
+    except Exception as err:  # pylint: disable=broad-exception-caught  # the --config file is user code
         cli.fail(f"cannot load the --config file: {type(err).__name__}: {' '.join(str(err).split())}")
 
 

@@ -48,7 +48,10 @@ def test_each_teacher_source_runs_a_dgl_run_with_evaluation_and_export(teacher_s
         assert "max_abs_diff" in report["artifacts"]["float32"], report["artifacts"]
         assert (tmp_path / name / "export" / "generator_float32.tflite").stat().st_size > 0
         assert read_json(tmp_path / name / "summary.json")["metrics"]["fid"] > 0
+        assert report["generator"]["source"]["step"] == read_json(tmp_path / name / "eval.json")["generator"]["step"]
     assert summary["teacher"]["checkpoint"].endswith("ckpt-2") or not has_generator
+    scored = read_json(tmp_path / "dgl" / "eval.json")["generator"]  # which weights the metrics are of
+    assert scored == {"step": 4, "checkpoint": str(tmp_path / "dgl" / "checkpoints" / "ckpt-4")}
 
 
 def test_a_teacher_that_does_not_fit_is_refused_before_anything_trains(teacher_sources, tmp_path):

@@ -65,6 +65,7 @@ def build_generator(num_classes=0, activation="relu", seed=0, kernel_sparsity=0.
 
 
 def eval_batch(num_classes, n=4, seed=123):
+    """n latents (and labels when conditional) from a fixed seed."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, LATENT_DIM)).astype(np.float32)
     labels = rng.integers(0, num_classes, size=(n,)).astype(np.int32) if num_classes else None

@@ -9,6 +9,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from tfgan_eff.export import pipeline
 from tfgan_eff.export.pipeline import export_generator
+from tfgan_eff.export.tflite import ExportModeError
 
 NUM_CLASSES = 5
 ARTIFACT_FIELDS = {
@@ -39,13 +40,14 @@ FAST = dict(num_representative=16, num_eval=4, num_runs=3)
 
 @pytest.fixture(scope="module")
 def conditional_export(tmp_path_factory, cond_generator):
+    """(export dir, report) of the conditional generator, exported once for the module."""
     out_dir = tmp_path_factory.mktemp("export") / "cond"
     return out_dir, export_generator(cond_generator, out_dir, seed=7, **FAST)
 
 
 def test_report_file_has_all_fields(conditional_export):
     out_dir, report = conditional_export
-    with open(out_dir / "report.json") as f:
+    with open(out_dir / "report.json", encoding="utf-8") as f:
         assert json.load(f) == report
     # embedding 5x4; dense (8+4)x128+128; conv-transpose 4x4x8x8+8; conv 3x3x8x8+8; to_rgb 3x3x8x3+3; 2 BN x 4x8
     trainable = 5 * 4 + 12 * 128 + 128 + 4 * 4 * 8 * 8 + 8 + 3 * 3 * 8 * 8 + 8 + 3 * 3 * 8 * 3 + 3 + 2 * 2 * 8
@@ -107,21 +109,31 @@ def test_failing_mode_is_reported_and_others_run(tmp_path, uncond_generator, mon
             raise RuntimeError("converter exploded")
         return real_convert(saved_model_path, mode, **kwargs)
 
-    stale = tmp_path / "generator_dynamic_int8.tflite"
-    stale.write_bytes(b"old")
+    stale = [tmp_path / name for name in ("generator_dynamic_int8.tflite", "generator_full_int8.tflite")]
+    for path in stale:
+        path.write_bytes(b"old")
     monkeypatch.setattr(pipeline, "convert_to_tflite", convert)
     report = export_generator(uncond_generator, tmp_path, modes=("dynamic_int8", "float32"), **FAST)
     failed = report["artifacts"]["dynamic_int8"]
     assert failed["error"] == "RuntimeError: converter exploded"
-    assert not stale.exists()  # a stale file from an earlier export must not look like a result
+    # Files of an earlier export, of a failed mode or of a mode not exported now, must not look like results.
+    assert not any(path.exists() for path in stale)
+    assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".tflite")) == ["generator_float32.tflite"]
     assert report["artifacts"]["float32"]["max_abs_diff"] < 1e-4
-    with open(tmp_path / "report.json") as f:
+    with open(tmp_path / "report.json", encoding="utf-8") as f:
         assert json.load(f)["artifacts"]["dynamic_int8"]["error"] == "RuntimeError: converter exploded"
 
 
-def test_unknown_mode_fails_before_writing(tmp_path, uncond_generator):
-    with pytest.raises(ValueError, match="unknown TFLite mode"):
-        export_generator(uncond_generator, tmp_path / "out", modes=("float32", "float16"))
+@pytest.mark.parametrize("modes,message", [
+    (("float32", "float16"), r"unknown TFLite mode\(s\) 'float16': pass one or more of float32, dynamic_int8, "
+                             r"full_int8"),
+    ("float32,bogus", r"unknown TFLite mode\(s\) 'bogus'"),
+    ((), r"no TFLite mode given: pass one or more of float32, dynamic_int8, full_int8"),
+    ("", r"no TFLite mode given"),
+])
+def test_no_or_unknown_mode_fails_before_writing(tmp_path, uncond_generator, modes, message):
+    with pytest.raises(ExportModeError, match=message):
+        export_generator(uncond_generator, tmp_path / "out", modes=modes)
     assert not (tmp_path / "out").exists()
 
 
@@ -140,8 +152,8 @@ def test_sparsity_report(tmp_path, make_generator):
 
 
 def test_derived_genotype_generator_exports_like_any_other(tmp_path):
-    from tfgan_eff.inference import load_generator  # pylint: disable=import-outside-toplevel
-    from tfgan_eff.search.genotype_generator import GenotypeGenerator  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.inference import load_generator
+    from tfgan_eff.search.genotype_generator import GenotypeGenerator
 
     generator = GenotypeGenerator(latent_dim=8, resolution=16, genotype="alphagan_s", ch=8).build_for_inputs()
     report = export_generator(generator, str(tmp_path), modes=("float32",))

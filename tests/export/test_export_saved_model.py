@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.export.saved_model import export_saved_model, read_export_metadata
+from tfgan_eff import files
+from tfgan_eff.export.saved_model import NotAGeneratorExportError, export_saved_model, read_export_metadata
 
 NUM_CLASSES = 5
 
@@ -56,6 +57,37 @@ def test_metadata_is_written(saved_models):
     meta = read_export_metadata(saved_models[NUM_CLASSES])
     assert (meta["latent_dim"], meta["num_classes"], meta["resolution"], meta["channels"]) == (8, NUM_CLASSES, 16, 3)
     assert read_export_metadata(saved_models[0])["num_classes"] == 0
+
+
+def test_metadata_records_the_source_when_given(tmp_path, uncond_generator):
+    path = export_saved_model(uncond_generator, tmp_path / "sm", source={"step": 7, "checkpoint": "run/ckpt-7"})
+    assert read_export_metadata(path)["source"] == {"step": 7, "checkpoint": "run/ckpt-7"}
+
+
+def test_saved_model_has_the_umask_modes_like_other_files(saved_models):
+    """Another user can load it: the directory (made by mkdtemp, 0700) gets the umask's mode as os.makedirs would;
+    tests/reliability/test_user_mistakes.py runs the export command under another umask."""
+    for root, _, names in os.walk(saved_models[0]):
+        assert os.stat(root).st_mode & 0o777 == files.DIR_MODE, root
+        for name in names:
+            assert os.stat(os.path.join(root, name)).st_mode & 0o777 == files.FILE_MODE, name
+
+
+@pytest.mark.parametrize("damage,reason", [
+    ({}, r"it has no assets.extra/generator.json"),
+    ({"generator.json": "{not json"}, r"its assets.extra/generator.json is unreadable"),
+    ({"generator.json": '{"latent_dim": 8}'}, r"its assets.extra/generator.json lacks num_classes, resolution"),
+])
+def test_metadata_of_another_model_is_a_clear_error(tmp_path, damage, reason):
+    """A discriminator's or any other SavedModel: the error names what to pass, not arguments nothing accepts."""
+    tf.saved_model.save(tf.Module(), str(tmp_path / "other"))
+    if damage:
+        os.makedirs(tmp_path / "other" / "assets.extra")
+        (tmp_path / "other" / "assets.extra" / "generator.json").write_text(damage["generator.json"])
+    with pytest.raises(NotAGeneratorExportError, match=reason + r".*: export the run with `python -m "
+                       r"tfgan_eff.export --workdir=RUN_DIR` and pass RUN_DIR/export/saved_model") as error:
+        read_export_metadata(tmp_path / "other")
+    assert "latent_dim/" not in str(error.value)
 
 
 def test_reexport_replaces_previous_export(tmp_path, make_generator, make_eval_batch):

@@ -1,3 +1,5 @@
+"""Puts the kill helpers of killed_run.py on the path of this folder's tests."""
+
 import os
 import sys
 

@@ -12,8 +12,8 @@ from tfgan_eff.training.strategy import split_cpu
 
 split_cpu(2)
 
-from tfgan_eff.config import presets  # pylint: disable=wrong-import-position
-from tfgan_eff.training.loop import Run, train_gan  # pylint: disable=wrong-import-position
+from tfgan_eff.config import presets
+from tfgan_eff.training.loop import Run, train_gan
 
 
 def _config(g_arch, loss, precision, n_critic, diffaug):

@@ -25,11 +25,13 @@ class _StepPlan:
         self.calls = []
 
     def step(self, cfg, path, strategy, data):
+        """A custom step that records its call."""
         del strategy, data
         self.calls.append(path)
         return experiment.SubRunResult(None, dict(steps=cfg.train.steps, value=len(self.calls)))
 
     def plan(self, cfg, workdir):
+        """Two custom steps; the second is the main run."""
         del workdir
         runs = [experiment.SubRun(name, cfg, step=self.step) for name in ("first", "second")]
         return experiment.Plan(runs=runs, main_run="second", title="two steps",
@@ -71,7 +73,8 @@ def test_a_sub_run_missing_its_evaluation_or_export_is_not_finished(tmp_path):
 def test_a_sub_runs_wall_time_counts_its_training_once(tmp_path):
     """The sub-run's wall time is measured around training, evaluation and export; the loop's own time is kept
     beside it (it was once added on top, doubling the training time)."""
-    sub = experiment.SubRun("a", _cfg(), step=lambda *args: experiment.SubRunResult(None, dict(steps=4, wall_time_s=1000.0)))
+    sub = experiment.SubRun("a", _cfg(),
+                            step=lambda *args: experiment.SubRunResult(None, dict(steps=4, wall_time_s=1000.0)))
     summary = experiment.run_sub(sub, str(tmp_path), None)
     assert summary["train_wall_time_s"] == 1000.0 and 0 <= summary["wall_time_s"] < 100
 
@@ -154,3 +157,38 @@ def test_sub_config_names_the_copy_and_applies_dotted_changes():
     assert (cfg.name, cfg.train.steps, cfg.model.g.width, cfg.method) == ("baseline_digits", 4, 1.0, "baseline")
     with pytest.raises(KeyError, match="the config has no key 'train.stepz'"):
         experiment.sub_config(cfg, "x", {"train.stepz": 1})
+
+
+def test_train_subruns_runs_only_the_named_sub_runs_and_summarises_when_all_finished(tmp_path):
+    method = _StepPlan()
+    cfg = _cfg()
+    cfg.train.subruns = "second"
+    partial = experiment.execute(method, cfg, str(tmp_path), None)
+    assert [p.rsplit("/", 1)[1] for p in method.calls] == ["second"]
+    assert partial["unfinished"] == ["first"] and not (tmp_path / "summary.json").exists()
+    cfg.train.subruns = "first"
+    summary = experiment.execute(method, cfg, str(tmp_path), None)
+    assert [p.rsplit("/", 1)[1] for p in method.calls] == ["second", "first"]
+    assert summary["total"] == 3 and (tmp_path / "summary.json").exists()  # both read back for the summary
+
+
+@pytest.mark.parametrize("subruns,message", [
+    ("third", r"train.subruns names \['third'\], which this baseline plan does not have; its sub-runs are "
+              r"\['first', 'second'\]"),
+    ("second", "sub-run 'second' starts from 'first', which has not finished in .*: run "
+               "--config.train.subruns=first first"),
+])
+def test_train_subruns_refuses_unknown_names_and_a_missing_starting_point(tmp_path, subruns, message):
+    method = _StepPlan()
+    plan = method.plan
+
+    def chained(cfg, workdir):
+        base = plan(cfg, workdir)
+        return dataclasses.replace(base, runs=[base.runs[0], dataclasses.replace(base.runs[1], init_from="first")])
+
+    method.plan = chained
+    cfg = _cfg()
+    cfg.train.subruns = subruns
+    with pytest.raises(experiment.SubRunSelectionError, match=message):
+        experiment.execute(method, cfg, str(tmp_path), None)
+    assert not method.calls

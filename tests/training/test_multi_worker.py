@@ -1,3 +1,5 @@
+"""MultiWorkerMirroredStrategy: two worker processes on this machine end with identical weights."""
+
 import json
 import os
 import socket
@@ -23,7 +25,8 @@ def test_two_workers_on_localhost_end_identical(tmp_path):
     for index in range(2):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
                    TF_CONFIG=json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
-        procs.append(subprocess.Popen([sys.executable, os.path.join(HERE, "multi_worker_check.py"), str(tmp_path)],
+        # The two workers run side by side.
+        procs.append(subprocess.Popen([sys.executable, os.path.join(HERE, "multi_worker_check.py"), str(tmp_path)],  # pylint: disable=consider-using-with
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
     outputs = []
     for proc in procs:

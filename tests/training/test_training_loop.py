@@ -1,3 +1,5 @@
+"""train_gan: resume, locks, NaN handling, thread settings and the training loop's files."""
+
 import json
 import os
 import subprocess
@@ -145,7 +147,7 @@ def test_corrupted_latest_checkpoint_falls_back(smoke_cfg, tmp_path):
 
 
 def test_workdir_lock(tmp_path):
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # pylint: disable=consider-using-with
     try:
         (tmp_path / ".lock").write_text(str(sleeper.pid))
         with pytest.raises(WorkdirLockedError, match=f"in use by process {sleeper.pid}.*delete {tmp_path}/.lock"):
@@ -170,7 +172,8 @@ def test_workdir_lock_never_exposes_an_empty_lock(tmp_path, monkeypatch):
     real_link = os.link
 
     def link(src, dst):
-        seen.append(open(src, encoding="utf-8").read())
+        with open(src, encoding="utf-8") as f:
+            seen.append(f.read())
         return real_link(src, dst)
 
     monkeypatch.setattr(os, "link", link)

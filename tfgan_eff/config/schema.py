@@ -73,6 +73,10 @@ def base_config():
         # "Threads"). TF fixes them when it starts: a later run in the same process keeps them (with a warning).
         intra_op_threads=0,       # threads one op may use
         inter_op_threads=0,       # ops that may run at once
+        # Comma list of the method's sub-runs to run in this process (empty = all, in plan order), e.g. to run
+        # independent sub-runs as separate processes; the others are read back when finished, and the method's
+        # summary is written once every sub-run has finished.
+        subruns="",
         # float32 | mixed_bfloat16 (bfloat16 compute, float32 variables): 1.2-1.6x faster DCGAN/SNGAN/DGL steps on
         # CPUs with AVX512_BF16/AMX (README "Speed"), but slower for alphaGAN's supernet and wherever bfloat16 is
         # emulated. Exports and load_generator run float32 either way.

@@ -15,6 +15,10 @@ RESOLUTIONS = (8, 16, 32, 48, 64, 96, 128)  # data.resolution values the model b
 # A loaded run's generator base width above this is refused before building (the shipped configs use <= 256; layers
 # are up to 16x wider, so 4096 already means a multi-GB generator).
 MAX_G_BASE_CHANNELS = 4096
+# The names eval.metrics and export.modes may list: those of metrics/suite.py ALL_METRICS and export/tflite.py MODES,
+# restated here because the config layer imports neither (tests/config check that they match).
+EVAL_METRICS = ("fid", "kid", "is", "pr", "dc")
+EXPORT_MODES = ("float32", "dynamic_int8", "full_int8")
 
 
 class ConfigError(UserError, ValueError):
@@ -78,11 +82,7 @@ def _value_problems(cfg):
         opt = cfg.train[name]
         if not (0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1):
             p.append(f"train.{name} betas must be in [0, 1), got ({opt.beta1}, {opt.beta2})")
-    source = cfg.data.source
-    if source.startswith("folder:") and not os.path.isdir(source[7:]):
-        p.append(f"data.source folder {source[7:]!r} {folder_problem(source[7:])}")
-    elif not (source in ("digits", "shapes") or source.startswith(("tfds:", "folder:"))):
-        p.append(f"data.source={source!r}: use digits, shapes, tfds:NAME (with data.tfds_data_dir) or folder:PATH")
+    p += source_problems(cfg.data.source)
     if cfg.data.tfds_data_dir and not os.path.isdir(cfg.data.tfds_data_dir):
         p.append(f"data.tfds_data_dir {cfg.data.tfds_data_dir!r} does not exist")
     if cfg.data.diffaug:
@@ -94,12 +94,25 @@ def _value_problems(cfg):
     if cfg.eval.ref_stats and not os.path.isfile(cfg.eval.ref_stats):
         p.append(f"eval.ref_stats {cfg.eval.ref_stats!r} does not exist (make it with tools/compute_ref_stats.py)")
     for mode in filter(None, cfg.export.modes.split(",")):
-        p += choice(mode, "export.modes item", ("float32", "dynamic_int8", "full_int8"))
+        p += choice(mode, "export.modes item", EXPORT_MODES)
+    if cfg.export.enabled and not any(cfg.export.modes.split(",")):
+        p.append(f"export.modes is empty: list one or more of {', '.join(EXPORT_MODES)}, or set export.enabled=False")
+    for metric in filter(None, cfg.eval.metrics.split(",")):
+        p += choice(metric, "eval.metrics item", EVAL_METRICS)
     if cfg.data.conditional and cfg.model.g.arch == "dcgan":
         p.append("data.conditional=True needs model.g.arch sngan or biggan (DCGAN is unconditional)")
     for method in registry.methods():
         p += method.checks(cfg)
     return p
+
+
+def source_problems(source, key="data.source"):
+    """Problems of a data source name (`key` names the setting in the messages: a config key or a flag)."""
+    if source.startswith("folder:") and not os.path.isdir(source[7:]):
+        return [f"{key} folder {source[7:]!r} {folder_problem(source[7:])}"]
+    if not (source in OFFLINE_DATASETS or source.startswith(("tfds:", "folder:"))):
+        return [f"{key}={source!r}: use digits, shapes, tfds:NAME (with data.tfds_data_dir) or folder:PATH"]
+    return []
 
 
 def _eval_problems(cfg):

@@ -1,5 +1,7 @@
 """`python -m tfgan_eff.export --workdir=DIR`: SavedModel + TFLite (float32, dynamic-range int8, full int8) of a
-run's generator (EMA weights, masks stripped), each verified against Keras; report in `<out>/report.json`."""
+run's generator (EMA weights, masks stripped), each verified against Keras; report in `<out>/report.json`, which
+records the step and checkpoint exported. The work dir that holds the output is locked while it is written, so a
+live training of that work dir refuses the command."""
 
 import os
 
@@ -16,19 +18,20 @@ _SPARSITY = flags.DEFINE_bool("sparsity_report", False, "Also try the converter'
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    cli.no_positional_arguments(argv)
     logging.set_verbosity(logging.INFO)
     with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
-        from tfgan_eff import inference  # pylint: disable=import-outside-toplevel
-        from tfgan_eff.export import export_generator  # pylint: disable=import-outside-toplevel
+        from tfgan_eff import inference
+        from tfgan_eff.export import check_modes, export_generator
+        from tfgan_eff.training import workdir
 
-        generator, cfg = inference.restore_generator(_WORKDIR.value)
-        run_dir = inference.find_run_dir(_WORKDIR.value) if os.path.isdir(_WORKDIR.value) else \
-            os.path.dirname(os.path.dirname(_WORKDIR.value))
-        out = _OUT.value or os.path.join(run_dir, "export")
-        report = export_generator(generator, out, modes=tuple(_MODES.value), seed=cfg.seed,
-                                  sparsity_report=_SPARSITY.value)
+        modes = check_modes(_MODES.value)
+        run_dir = inference.run_dir_of(_WORKDIR.value)  # checked before anything is written, --out or not
+        out = os.path.abspath(_OUT.value or os.path.join(run_dir, "export"))
+        with workdir.writing_into(out):  # a live training of that work dir refuses this
+            restored = inference.restore_run(_WORKDIR.value)
+            report = export_generator(restored.generator, out, modes=modes, seed=restored.cfg.seed,
+                                      sparsity_report=_SPARSITY.value, source=restored.source)
     for name, entry in report["artifacts"].items():
         if "error" in entry:
             logging.error("%s: %s", name, entry["error"])

@@ -12,7 +12,7 @@ from absl import logging
 
 from tfgan_eff import files
 from tfgan_eff.export.saved_model import export_saved_model, generator_metadata
-from tfgan_eff.export.tflite import MODES, check_mode, convert_to_tflite, representative_inputs
+from tfgan_eff.export.tflite import MODES, check_modes, convert_to_tflite, representative_inputs
 from tfgan_eff.export.verify import (
     count_sparse_tensors,
     eval_inputs,
@@ -32,8 +32,17 @@ def tflite_filename(mode, sparsify=False):
     return f"generator_{mode}{'_sparse' if sparsify else ''}.tflite"
 
 
-def _generator_summary(generator, sparsity_report):
+def _remove_earlier_tflite(out_dir):
+    """Removes the .tflite files an earlier export left (any mode): out_dir holds what its report.json lists."""
+    for name in (tflite_filename(mode, sparse) for mode in MODES for sparse in (False, True)):
+        if os.path.exists(os.path.join(out_dir, name)):
+            os.remove(os.path.join(out_dir, name))
+
+
+def _generator_summary(generator, sparsity_report, source):
     summary = generator_metadata(generator)
+    if source is not None:
+        summary["source"] = source
     summary["params_total"] = int(sum(int(np.prod(v.shape)) for v in generator.variables))
     summary["params_trainable"] = int(sum(int(np.prod(v.shape)) for v in generator.trainable_variables))
     if sparsity_report:
@@ -66,17 +75,20 @@ def export_generator(
     num_runs=10,
     num_threads=1,
     sparsity_report=False,
+    source=None,
 ):
     """Exports `generator` and verifies every artifact against it.
 
-    Writes out_dir/saved_model, out_dir/generator_<mode>.tflite per mode and out_dir/report.json.
+    Writes out_dir/saved_model, out_dir/generator_<mode>.tflite per mode and out_dir/report.json; the .tflite
+    files of an earlier export there (any mode) are removed, so the directory holds what report.json lists.
     A mode whose conversion or LiteRT run fails is recorded in the report as {"error": ...} and the
-    other modes still run. Unknown mode names are a ValueError before anything is written.
+    other modes still run. No mode, or an unknown mode name, is an ExportModeError (a ValueError) before anything
+    is written.
 
     Args:
       generator: a generator keras.Model (tfgan_eff.models.base.Generator).
       out_dir: export directory (created).
-      modes: subset of ("float32", "dynamic_int8", "full_int8").
+      modes: a non-empty subset of ("float32", "dynamic_int8", "full_int8"), or them comma-separated.
       num_representative: calibration examples for full_int8, drawn with seed + 1 (not the eval z).
       seed: seed of the eval z (and labels) all artifacts are compared on.
       num_eval: number of eval z; must be a multiple of batch_size.
@@ -87,30 +99,29 @@ def export_generator(
         also convert with EXPERIMENTAL_SPARSITY, recording whether the converter applied it (any
         sparse-encoded tensor); when it did, the file is written as generator_<mode>_sparse.tflite
         and verified like the others.
+      source: what the generator holds, e.g. {"step": 400, "checkpoint": ".../ckpt-400"}; recorded as the
+        report's generator.source and in the SavedModel's assets.extra/generator.json.
 
     Returns:
       The report dict (also written to out_dir/report.json).
     """
-    modes = (modes,) if isinstance(modes, str) else tuple(modes)
-    for mode in modes:
-        check_mode(mode)
+    modes = check_modes(modes)
     out_dir = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
     with compute_in(generator, "float32"):  # a mixed_bfloat16 run's float32 variables, served in float32
         return _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
-                                num_threads, sparsity_report)
+                                num_threads, sparsity_report, source=source)
 
 
 def _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
-                     num_threads, sparsity_report):
+                     num_threads, sparsity_report, *, source):
     """export_generator's work on a prepared, float32 generator."""
     meta = generator_metadata(generator)
     latent_dim, num_classes = meta["latent_dim"], meta["num_classes"]
     z, labels = eval_inputs(latent_dim, num_classes, num_eval, seed)
     reference = reference_images(generator, z, labels)  # also builds an unbuilt generator
-    summary = _generator_summary(generator, sparsity_report)
     report = {
-        "generator": summary,
+        "generator": _generator_summary(generator, sparsity_report, source),
         "settings": {
             "modes": list(modes),
             "num_eval": num_eval,
@@ -132,20 +143,19 @@ def _export_prepared(generator, out_dir, modes, num_representative, seed, num_ev
     }
 
     logging.info("Exporting SavedModel to %s", os.path.join(out_dir, SAVED_MODEL_DIR))
-    saved_model_path = export_saved_model(generator, os.path.join(out_dir, SAVED_MODEL_DIR))
+    saved_model_path = export_saved_model(generator, os.path.join(out_dir, SAVED_MODEL_DIR), source=source)
     entry = verify_saved_model(saved_model_path, z, labels, reference, num_runs=num_runs)
     entry["path"] = SAVED_MODEL_DIR
     report["artifacts"]["saved_model"] = entry
     logging.info("SavedModel: max abs diff %.3g, %d bytes", entry["max_abs_diff"], entry["size_bytes"])
 
+    _remove_earlier_tflite(out_dir)
     representative = representative_inputs(latent_dim, num_classes, num_representative, batch_size or 1, seed + 1)
     verify_kwargs = dict(num_runs=num_runs, num_threads=num_threads, sparsity_report=sparsity_report)
     for mode in modes:
         for sparsify in (False, True) if sparsity_report else (False,):
             key = f"{mode}_sparse" if sparsify else mode
             name = tflite_filename(mode, sparsify)
-            if os.path.exists(os.path.join(out_dir, name)):  # a stale file must not outlive a failed mode
-                os.remove(os.path.join(out_dir, name))
             logging.info("Converting TFLite %s", key)
             try:
                 model_bytes, seconds = _convert(mode, sparsify, saved_model_path, representative, batch_size)
@@ -167,7 +177,8 @@ def _export_prepared(generator, out_dir, modes, num_representative, seed, num_ev
                         entry["size_bytes"],
                         entry["latency_ms_per_image"],
                     )
-            except Exception as err:  # one failing mode must not stop the others; it is reported
+            # One failing mode must not stop the others; it is reported.
+            except Exception as err:  # pylint: disable=broad-exception-caught
                 entry = _error_entry(mode, sparsify, err)
             report["artifacts"][key] = entry
 

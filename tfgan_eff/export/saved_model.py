@@ -2,18 +2,20 @@
 
 import json
 import os
-import shutil
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from tfgan_eff.errors import UserError
+from tfgan_eff.files import atomic_write_dir
 
 SIGNATURE_KEY = "serve"
 OUTPUT_KEY = "images"
 # Sidecar read by the TFLite converter (representative labels) and by loaders; assets.extra is the
 # SavedModel convention for files TF itself ignores.
 METADATA_RELPATH = os.path.join("assets.extra", "generator.json")
+_SERVING_KEYS = ("latent_dim", "num_classes", "resolution", "channels")  # what a loader needs from the metadata
 
 
 def generator_metadata(generator):
@@ -67,36 +69,24 @@ def _serve_fn(generator, conditional):
     return serve
 
 
-def _replace_dir(tmp_path, path):
-    """Moves tmp_path to path; an existing target is swapped out first so readers never see a half write."""
-    if not os.path.exists(path):
-        os.replace(tmp_path, path)
-        return
-    old = tempfile.mkdtemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.old-")
-    os.rmdir(old)
-    os.replace(path, old)
-    os.replace(tmp_path, path)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def export_saved_model(generator, path):
+def export_saved_model(generator, path, source=None):
     """Exports `generator` as a SavedModel with signature `serve` (also aliased as `serving_default`).
 
     Inputs: `z` float32 [None, latent_dim] and, when `generator.num_classes > 0`, `y` int32 [None].
     Output: {"images": float32 [None, H, W, C] in [-1, 1]} computed with `training=False`.
-    Also writes `assets.extra/generator.json` (latent_dim, num_classes, resolution, channels).
+    Also writes `assets.extra/generator.json` (latent_dim, num_classes, resolution, channels, and `source`, what the
+    generator holds, e.g. {"step": N, "checkpoint": prefix}, when given).
     The directory is written next to `path` and renamed into place, so `path` is never half-written.
 
     Returns:
       The absolute path of the SavedModel directory.
     """
-    path = os.path.abspath(os.fspath(path))
     meta = generator_metadata(generator)
     _ensure_built(generator, meta)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp_path = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.tmp-")
-    try:
+    if source is not None:
+        meta["source"] = source
+
+    def write(tmp_path):
         archive = keras.export.ExportArchive()
         # No archive.track(generator): endpoint variables are tracked automatically, and tracking a
         # subclassed model makes TF trace Keras' default `serving_default(inputs)`, which fails for
@@ -108,22 +98,33 @@ def export_saved_model(generator, path):
         )
         archive.write_out(tmp_path, verbose=False)
         os.makedirs(os.path.join(tmp_path, "assets.extra"), exist_ok=True)
-        with open(os.path.join(tmp_path, METADATA_RELPATH), "w") as f:
+        with open(os.path.join(tmp_path, METADATA_RELPATH), "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
-        _replace_dir(tmp_path, path)
-    except BaseException:
-        shutil.rmtree(tmp_path, ignore_errors=True)
-        raise
-    return path
+
+    return atomic_write_dir(path, write)
+
+
+class NotAGeneratorExportError(UserError, FileNotFoundError):
+    """A SavedModel that `export_saved_model` did not write (a discriminator's, another model's) or a damaged one."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path} is not a generator SavedModel exported by tfgan_eff ({reason}): export the run with "
+                         "`python -m tfgan_eff.export --workdir=RUN_DIR` and pass RUN_DIR/export/saved_model, or "
+                         "pass the run's work dir itself")
 
 
 def read_export_metadata(saved_model_path):
-    """Reads the generator metadata written by `export_saved_model` (a dict, see `generator_metadata`)."""
+    """Reads the generator metadata written by `export_saved_model` (a dict, see `generator_metadata`); raises
+    NotAGeneratorExportError when `saved_model_path` has none (another model's SavedModel) or it is damaged."""
     meta_path = os.path.join(os.fspath(saved_model_path), METADATA_RELPATH)
-    if not os.path.exists(meta_path):
-        raise FileNotFoundError(
-            f"{meta_path} not found: {saved_model_path} was not written by export_saved_model; "
-            "pass latent_dim/num_classes explicitly."
-        )
-    with open(meta_path) as f:
-        return json.load(f)
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+        missing = [key for key in _SERVING_KEYS if not isinstance(meta.get(key), int)]
+    except FileNotFoundError as err:
+        raise NotAGeneratorExportError(saved_model_path, f"it has no {METADATA_RELPATH}") from err
+    except (OSError, ValueError, AttributeError) as err:  # unreadable, not JSON, or not a JSON object
+        raise NotAGeneratorExportError(saved_model_path, f"its {METADATA_RELPATH} is unreadable ({err})") from err
+    if missing:
+        raise NotAGeneratorExportError(saved_model_path, f"its {METADATA_RELPATH} lacks {', '.join(missing)}")
+    return meta

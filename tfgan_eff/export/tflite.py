@@ -18,15 +18,30 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tfgan_eff.errors import UserError
 from tfgan_eff.export.saved_model import SIGNATURE_KEY, read_export_metadata, serving_input_signature
 
 MODES = ("float32", "dynamic_int8", "full_int8")
 
 
+class ExportModeError(UserError, ValueError):
+    """Export modes that are not TFLite modes, or none at all."""
+
+
 def check_mode(mode):
-    """Raises ValueError unless `mode` is one of MODES."""
-    if mode not in MODES:
-        raise ValueError(f"unknown TFLite mode {mode!r}; pass one of {MODES}.")
+    """Raises ExportModeError unless `mode` is one of MODES."""
+    check_modes((mode,))
+
+
+def check_modes(modes):
+    """`modes` (a sequence of names, or one comma-separated string) as a tuple; raises ExportModeError naming the
+    valid modes when it is empty or holds another name."""
+    modes = tuple(m.strip() for m in modes.split(",") if m.strip()) if isinstance(modes, str) else tuple(modes)
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        problem = f"unknown TFLite mode(s) {', '.join(map(repr, unknown))}" if unknown else "no TFLite mode given"
+        raise ExportModeError(f"{problem}: pass one or more of {', '.join(MODES)} (e.g. --modes={','.join(MODES)})")
+    return modes
 
 
 def representative_inputs(latent_dim, num_classes, num_examples, batch_size=1, seed=1):
@@ -123,4 +138,3 @@ def convert_to_tflite(
             converter.inference_input_type = tf.float32
             converter.inference_output_type = tf.float32
         return converter.convert()
-

@@ -12,6 +12,7 @@ import tensorflow as tf
 from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+from tfgan_eff import tf_logs
 from tfgan_eff.export.files import artifact_sizes
 from tfgan_eff.export.saved_model import OUTPUT_KEY, SIGNATURE_KEY
 
@@ -112,14 +113,17 @@ class _LiteRTRunner:
         for detail in self.inputs.values():
             if detail["shape_signature"][0] < 0:
                 self.interpreter.resize_tensor_input(detail["index"], [self.batch, *detail["shape"][1:]])
-        self.interpreter.allocate_tensors()
+        with tf_logs.native_lines_hidden():  # LiteRT prints its delegate line here, whatever the log level
+            self.interpreter.allocate_tensors()
 
     def set_inputs(self, zb, yb):
+        """Feeds one batch of z (and labels, when the model takes them) to the interpreter."""
         self.interpreter.set_tensor(self.inputs["z"]["index"], zb)
         if "y" in self.inputs:
             self.interpreter.set_tensor(self.inputs["y"]["index"], yb)
 
     def run(self, z, labels):
+        """The model's outputs for z (and labels), run a TFLite batch at a time."""
         if len(z) % self.batch:
             raise ValueError(f"number of eval z ({len(z)}) must be a multiple of the TFLite batch ({self.batch}).")
         outputs = []
@@ -131,6 +135,7 @@ class _LiteRTRunner:
         return np.concatenate(outputs)
 
     def io_details(self):
+        """Shapes (-1: any) and dtypes of the model's inputs and output."""
         def describe(d):
             return {"shape": [int(s) for s in d["shape_signature"]], "dtype": np.dtype(d["dtype"]).name}
 

@@ -9,7 +9,7 @@ ALL_METRICS = ("fid", "kid", "is", "pr", "dc")
 _NEEDS_FEATURE_SUBSET = ("kid", "pr", "dc")
 
 
-def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_samples, batch_size=64,
+def evaluate_generator(sample_fn, extractor, real_stats_or_real_batches, num_samples, *, batch_size=64,
                        metrics=ALL_METRICS, max_features=10000, kid_subsets=100, kid_subset_size=1000,
                        is_splits=10, pr_k=3, dc_k=5, seed=0, collapse_threshold=COLLAPSE_THRESHOLD):
     """Computes FID / KID / IS / precision-recall / density-coverage of generated samples, and always how much of

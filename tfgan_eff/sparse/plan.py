@@ -22,7 +22,7 @@ from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
 from tfgan_eff.sparse.trainer import SparseTrainer
 from tfgan_eff.training import checkpoint
-from tfgan_eff.training.experiment import Plan, SubRun, sub_config
+from tfgan_eff.training.experiment import Plan, SubRun, generator_source, sub_config
 
 MAIN_RUN = "sparse"
 _CONV_OPS = ("CONV_2D", "TRANSPOSE_CONV")
@@ -105,9 +105,8 @@ def export_run(result, workdir, cfg):
     sparse = isinstance(trainer, SparseTrainer)
     if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
         strip_masks(generator)
-    modes = tuple(m for m in cfg.export.modes.split(",") if m)
-    report = export_generator(generator, os.path.join(workdir, "export"), modes=modes, seed=cfg.seed,
-                              sparsity_report=sparse)
+    report = export_generator(generator, os.path.join(workdir, "export"), modes=comma_list(cfg.export.modes),
+                              seed=cfg.seed, sparsity_report=sparse, source=generator_source(result.summary))
     values = [v.numpy() for v in generator.trainable_variables]
     summary = {"report": os.path.join(workdir, "export", "report.json"),
                "g_params": int(sum(v.size for v in values)),

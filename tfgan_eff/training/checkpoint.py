@@ -42,6 +42,13 @@ def _index_readable(directory):
         return False
 
 
+def checkpoint_step(prefix):
+    """The step in a checkpoint prefix's name (`.../ckpt-400` -> 400; Checkpointer names checkpoints by step), or
+    None for a name without one."""
+    found = _CKPT_FILE.match(os.path.basename(prefix) + ".index")
+    return int(found["number"]) if found else None
+
+
 def checkpoints_in(directory):
     """Path prefixes of the checkpoints in `directory` (every `<name>-N.index` file present, whatever the index file
     lists), newest (highest N) first."""
@@ -50,6 +57,24 @@ def checkpoints_in(directory):
     found = {os.path.join(directory, m["prefix"]): int(m["number"])
              for m in map(_CKPT_FILE.match, os.listdir(directory)) if m}
     return sorted(found, key=lambda p: (found[p], p), reverse=True)
+
+
+def resume_point(workdir):
+    """(run dir, its newest checkpoint prefix or None) of the run under `workdir` that a rerun of the training
+    command continues: of the run dirs (holding a config.json) in `workdir` and below, the one written last (its
+    config.json, rewritten whenever it starts, or its newest checkpoint). `best/` and other workers' copies are not
+    runs."""
+    found = []
+    for folder, subdirs, names in os.walk(workdir):
+        subdirs[:] = [d for d in subdirs if d not in ("best", "workers", "checkpoints")]
+        if "config.json" in names:
+            newest = next(iter(checkpoints_in(os.path.join(folder, "checkpoints"))), None)
+            stamps = [os.path.join(folder, "config.json")] + ([newest + ".index"] if newest else [])
+            found.append((max(map(os.path.getmtime, stamps)), folder, newest))
+    if not found:
+        return workdir, None
+    _, run_dir, newest = max(found, key=lambda entry: entry[0])
+    return run_dir, newest
 
 
 def _restore_newest_readable(candidates, restore_one, where):
@@ -112,7 +137,8 @@ class Checkpointer:
         prefix = os.path.join(self.directory, name)
         os.makedirs(self.directory, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=_STAGING, dir=self.directory)
-        self.checkpoint.save_counter.assign_add(1)  # counts saves, as tf.train.CheckpointManager did
+        # Counts saves, as tf.train.CheckpointManager did (a tf.Variable behind TF's NoDependency wrapper).
+        self.checkpoint.save_counter.assign_add(1)  # pylint: disable=no-member
         self.checkpoint.write(os.path.join(staging, name))
         _remove(prefix)  # an older checkpoint of this step: unpublished before its data files are replaced
         for file in sorted(os.listdir(staging), key=lambda f: f.endswith(".index")):

@@ -48,7 +48,7 @@ def reference_stats(cfg, extractor, images, workdir):
     return stats
 
 
-def sampler(generator, cfg, seed):
+def sampler(generator, seed):
     """fn(n) -> n samples in [-1, 1]; noise (and labels) from a fixed seed so evaluations are repeatable."""
     rng = np.random.default_rng(seed)
 
@@ -60,15 +60,18 @@ def sampler(generator, cfg, seed):
     return sample
 
 
-def evaluate_run(cfg, generator, images, workdir, name="eval.json"):
-    """Computes the configured metrics of `generator`; writes <workdir>/<name>; returns the float metrics."""
+def evaluate_run(cfg, generator, images, workdir, name="eval.json", source=None):
+    """Computes the configured metrics of `generator`; writes <workdir>/<name>; returns the float metrics.
+
+    `source` says what `generator` holds, e.g. {"step": 400, "checkpoint": ".../ckpt-400"}: the file records it as
+    `generator` (null when not given) next to the metrics and their `protocol`."""
     extractor = build_extractor(cfg)
     real = reference_stats(cfg, extractor, images, workdir)
     results = evaluate_generator(
-        sampler(generator, cfg, seed=cfg.seed + 12345), extractor, real, cfg.eval.num_samples,
+        sampler(generator, seed=cfg.seed + 12345), extractor, real, cfg.eval.num_samples,
         batch_size=cfg.eval.batch_size, metrics=tuple(m for m in cfg.eval.metrics.split(",") if m),
         kid_subsets=cfg.eval.kid_subsets, seed=cfg.seed)
-    write_json(os.path.join(workdir, name), results)
+    write_json(os.path.join(workdir, name), {**results, "generator": source})
     metrics = {k: v for k, v in results.items() if k != "protocol"}
     logging.info("%s: %s", workdir, "  ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
     if metrics["collapsed"]:
@@ -90,7 +93,7 @@ class PeriodicEvaluator:
 
     def __call__(self, step):
         metrics = evaluate_run(self.cfg, self.run.sampling_generator, self.images, self.workdir,
-                               name=os.path.join("evals", f"step_{step:07d}.json"))
+                               name=os.path.join("evals", f"step_{step:07d}.json"), source={"step": int(step)})
         with self.writer.as_default(step=step):
             for key, value in metrics.items():
                 tf.summary.scalar(f"eval/{key}", value)

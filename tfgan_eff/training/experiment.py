@@ -21,15 +21,21 @@ from typing import Any, Callable, Optional
 from absl import logging
 
 from tfgan_eff.errors import UserError
+from tfgan_eff.config.checks import comma_list
 from tfgan_eff.data import sources
 from tfgan_eff.export.pipeline import export_generator
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.training import evaluator
 from tfgan_eff.training.loop import train_gan
+from tfgan_eff.training.workdir import CLAIM_FILE
 
 
 class WorkdirMismatchError(UserError, ValueError):
     """The work dir holds a run of another method or config."""
+
+
+class SubRunSelectionError(UserError, ValueError):
+    """train.subruns names a sub-run the plan does not have, or one whose starting point has not finished."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +48,7 @@ class SubRunResult:
       summary: its summary fields (`steps` at least).
       trainer: the trainer that trained it (None for a custom step): reports and exporters read masks etc. from it.
     """
-    generator: object
+    generator: Any
     summary: dict
     trainer: object = None
 
@@ -151,7 +157,7 @@ def format_table(rows):
 def claim_workdir(cfg, workdir):
     """Records that `workdir` belongs to cfg's method and config name; refuses one that holds another's run."""
     owner = dict(method=cfg.method, config=cfg.name)
-    marker = os.path.join(workdir, "experiment.json")
+    marker = os.path.join(workdir, CLAIM_FILE)
     for path, keys in ((marker, ("method", "config")), (os.path.join(workdir, "summary.json"), ("method", "config")),
                        (os.path.join(workdir, "config.json"), ("method", "name"))):
         if os.path.isfile(path):
@@ -177,9 +183,14 @@ def _finished(path, sub):
     return summary
 
 
+def generator_source(summary):
+    """What a sub-run's generator holds ({"step", "checkpoint"}), recorded in its eval.json and export report."""
+    return dict(step=summary.get("steps"), checkpoint=summary.get("checkpoint"))
+
+
 def _default_export(result, path, cfg):
-    modes = tuple(m for m in cfg.export.modes.split(",") if m)
-    report = export_generator(result.generator, os.path.join(path, "export"), modes=modes, seed=cfg.seed)
+    report = export_generator(result.generator, os.path.join(path, "export"), modes=comma_list(cfg.export.modes),
+                              seed=cfg.seed, source=generator_source(result.summary))
     return {"export": os.path.join(path, "export", "report.json"),
             "tflite_bytes": {k: v.get("size_bytes") for k, v in report.get("artifacts", {}).items()
                              if isinstance(v, dict)}}
@@ -224,7 +235,8 @@ def run_sub(sub, workdir, strategy, data=None):
     if sub.report is not None:
         summary.update(sub.report(result, path))
     if sub.evaluates:
-        summary["metrics"] = evaluator.evaluate_run(sub.cfg, result.generator, data.load(sub.cfg)[0], path)
+        summary["metrics"] = evaluator.evaluate_run(sub.cfg, result.generator, data.load(sub.cfg)[0], path,
+                                                    source=generator_source(summary))
     if sub.exports:
         summary.update((sub.exporter or _default_export)(result, path, sub.cfg))
     if "wall_time_s" in summary:  # the training loop's own time, a part of the sub-run's
@@ -249,18 +261,49 @@ def resolve_config(cfg, workdir, data):
     return cfg
 
 
+def _selected(plan, cfg, workdir):
+    """The names of the sub-runs that train.subruns asks for (all when empty), checked against the plan and the
+    order its sub-runs start from each other."""
+    wanted = comma_list(cfg.train.subruns)
+    runs = {sub.name: sub for sub in plan.runs}
+    unknown = [name for name in wanted if name not in runs]
+    if unknown:
+        raise SubRunSelectionError(f"train.subruns names {unknown}, which this {cfg.method} plan does not have; its "
+                                   f"sub-runs are {list(runs)}")
+    selected = {name for name in runs if not wanted or name in wanted}
+    for name in selected:
+        parent = runs.get(runs[name].init_from)
+        if parent is not None and parent.name not in selected and \
+                _finished(os.path.join(workdir, parent.name), parent) is None:
+            raise SubRunSelectionError(f"sub-run {name!r} starts from {parent.name!r}, which has not finished in "
+                                       f"{workdir}: run --config.train.subruns={parent.name} first (or both)")
+    return selected
+
+
 def execute(method, cfg, workdir, strategy):
-    """Runs `method`'s plan for `cfg` in `workdir` (resuming whatever is there); returns the summary dict."""
+    """Runs `method`'s plan for `cfg` in `workdir` (resuming whatever is there); returns the summary dict (only the
+    sub-runs' summaries while a train.subruns selection leaves some unfinished)."""
     t0 = time.time()
     claim_workdir(cfg, workdir)
     data = DataCache()
     plan = method.plan(resolve_config(cfg, workdir, data), workdir)
+    selected = _selected(plan, cfg, workdir)
     if plan.prepare is not None:
         plan.prepare(strategy)
     results = {}
     for sub in plan.runs:
-        logging.info("%s: sub-run %r", cfg.method, sub.name or workdir)
-        results[sub.name] = run_sub(sub, workdir, strategy, data)
+        if sub.name in selected:
+            logging.info("%s: sub-run %r", cfg.method, sub.name or workdir)
+            results[sub.name] = run_sub(sub, workdir, strategy, data)
+        else:
+            finished = _finished(os.path.join(workdir, sub.name), sub)
+            if finished is not None:
+                results[sub.name] = finished
+    if len(results) < len(plan.runs):
+        missing = [sub.name for sub in plan.runs if sub.name not in results]
+        logging.info("%s: sub-runs %s not finished yet: the method's summary is written when they are",
+                     cfg.method, missing)
+        return dict(method=cfg.method, config=cfg.name, workdir=workdir, runs=results, unfinished=missing)
     if len(plan.runs) == 1 and not plan.runs[0].name:  # a single run in the work dir: its summary is the summary
         return results[""]
     summary = dict(method=cfg.method, config=cfg.name, workdir=workdir, generator_workdir=plan.main_run,

@@ -7,6 +7,7 @@ import json
 import os
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -50,7 +51,7 @@ class Run:
     def __init__(self, cfg, workdir, strategy, trainer_factory=None):
         self.cfg, self.workdir, self.strategy = cfg, workdir, strategy
         keras_seed = cfg.seed
-        tf.keras.utils.set_random_seed(keras_seed)
+        keras.utils.set_random_seed(keras_seed)
         with strategy.scope():
             self.generator = registry.build_generator(cfg)
             self.discriminator = registry.build_discriminator(cfg)
@@ -148,7 +149,8 @@ class NonFiniteError(UserError, FloatingPointError):
 
     def __init__(self, workdir, last_checkpoint, err):
         text = str(err)  # "Graph execution error: ... non-finite G loss : Tensor had NaN values ..."
-        reason = text[text.index("non-finite"):].split("]")[0].splitlines()[0] if "non-finite" in text else text
+        reason = (text[text.index("non-finite"):].split("]", maxsplit=1)[0].splitlines()[0] if "non-finite" in text
+                  else text)
         super().__init__(f"a loss became NaN/Inf in {workdir} ({reason}). The last good checkpoint is "
                          f"{last_checkpoint or 'none yet'}. Lower the learning rates and rerun (the config's values "
                          "apply on resume), or set --config.train.nan_policy=skip to skip such steps (at most "

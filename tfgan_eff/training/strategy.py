@@ -6,6 +6,36 @@ import os
 import tensorflow as tf
 from absl import logging
 
+from tfgan_eff.errors import UserError
+
+_TF_CONFIG_EXAMPLE = ('TF_CONFIG=\'{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", '
+                      '"index": 0}}\' on each worker, its own index on each (see docs/distribution.md)')
+
+
+class StrategyError(UserError, ValueError):
+    """The requested strategy cannot run here (no TPU, no or a malformed TF_CONFIG)."""
+
+
+def _tf_config_problem(text):
+    """Why TF_CONFIG (a JSON string, or None when unset) cannot describe a multi-worker cluster; None when it can."""
+    if text is None:
+        return "TF_CONFIG is not set"
+    try:
+        config = json.loads(text)
+    except ValueError as err:
+        return f"TF_CONFIG is not JSON ({err})"
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if not (isinstance(cluster, dict) and cluster and all(
+            isinstance(hosts, list) and hosts and all(isinstance(h, str) for h in hosts)
+            for hosts in cluster.values())):
+        return f"TF_CONFIG needs \"cluster\": {{job name: [\"host:port\", ...]}}, got {text!r}"
+    if not (isinstance(task, dict) and task.get("type") in cluster and isinstance(task.get("index"), int)
+            and 0 <= task["index"] < len(cluster[task["type"]])):
+        return (f"TF_CONFIG needs \"task\": {{\"type\": one of {sorted(cluster)}, \"index\": this process's "
+                f"place in that job's list}}, got {text!r}")
+    return None
+
 
 def split_cpu(num_devices):
     """Splits the host CPU into `num_devices` logical devices (must run before TF initialises its devices)."""
@@ -52,10 +82,10 @@ def get_strategy(name="auto"):
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multi_worker":
-        if "TF_CONFIG" not in os.environ:
-            raise ValueError("strategy=multi_worker needs TF_CONFIG, e.g. "
-                             '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", '
-                             '"index": 0}} on each worker (see README: several machines)')
+        problem = _tf_config_problem(os.environ.get("TF_CONFIG"))
+        if problem:
+            raise StrategyError(f"--strategy=multi_worker: {problem}. Set {_TF_CONFIG_EXAMPLE}, or pass "
+                                "--strategy=auto on one machine")
         logging.info("TF_CONFIG: %s", json.loads(os.environ["TF_CONFIG"]))
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
@@ -64,10 +94,10 @@ def get_strategy(name="auto"):
             tf.config.experimental_connect_to_cluster(resolver)
             tf.tpu.experimental.initialize_tpu_system(resolver)
         except (ValueError, tf.errors.NotFoundError, RuntimeError) as err:
-            raise RuntimeError(f"strategy=tpu but no TPU was found ({err}); run on a TPU VM or pick "
-                               "--strategy=auto") from err
+            raise StrategyError(f"--strategy=tpu but no TPU was found ({' '.join(str(err).split())}): run on a TPU "
+                                "VM, or pass --strategy=auto") from err
         return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(f"unknown strategy {name!r}; choose auto, cpu, mirrored, multi_worker or tpu")
+    raise StrategyError(f"unknown strategy {name!r}: pass --strategy=auto, cpu, mirrored, multi_worker or tpu")
 
 
 def is_chief(strategy):

@@ -1,9 +1,22 @@
-"""Work dirs: created with clear errors, and a lock so two runs never write the same work dir."""
+"""Work dirs: created with clear errors, a lock so two commands never write the same work dir at once, and failed
+writes (disk full, read-only) reported in one line."""
 
+import contextlib
 import errno
 import os
+import re
+
+import tensorflow as tf
+from absl import logging
 
 from tfgan_eff.errors import UserError
+from tfgan_eff.training.checkpoint import checkpoint_step, resume_point
+
+CLAIM_FILE = "experiment.json"  # what the training command writes in the work dir it locks (training/experiment.py)
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
+# TF's file errors: "... {{function_node ...}} /path/of/the/file; No space left on device [Op:SaveV2]"
+_TF_PATH_AND_REASON = re.compile(r"(\S+); ([^;\[\n]+?)\s*(?:\[Op:|$)", re.MULTILINE)
 
 
 class WorkdirLockedError(UserError, RuntimeError):
@@ -12,6 +25,10 @@ class WorkdirLockedError(UserError, RuntimeError):
 
 class WorkdirError(UserError, OSError):
     """The work dir cannot be created or written (a file is in the way, or no permission)."""
+
+
+class WorkdirWriteError(UserError, OSError):
+    """A write into the work dir failed (disk full, no permission, read-only file system); what was saved is kept."""
 
 
 def _alive(pid):
@@ -97,5 +114,87 @@ class WorkdirLock:
         os.remove(aside)
 
     def __exit__(self, *exc):
-        if _owner(self.path) == os.getpid():
-            os.remove(self.path)
+        try:
+            if _owner(self.path) == os.getpid():
+                os.remove(self.path)
+        except OSError as err:  # e.g. the work dir became read-only: a lock of a dead process is taken over anyway
+            logging.warning("could not remove the lock %s (%s); the next command takes it over", self.path,
+                            err.strerror)
+
+
+def claimed_workdir(path):
+    """The work dir a training command locks that holds `path`: the nearest of `path` and its parents with a
+    CLAIM_FILE (a method's sub-run belongs to its method's work dir); None when no training claims one."""
+    folder = os.path.abspath(os.fspath(path))
+    while not os.path.isfile(os.path.join(folder, CLAIM_FILE)):
+        if os.path.dirname(folder) == folder:
+            return None
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def _inside(path, root):
+    real_path, real_root = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([real_path, real_root]) == real_root
+
+
+def _failed_write(err, workdir):
+    """(path or None, reason, disk full?) when `err` is a write under `workdir` that failed for lack of space or
+    permission, else None (any other error keeps its traceback)."""
+    if isinstance(err, OSError) and err.errno in _DISK_FULL + _NOT_WRITABLE:
+        path, reason, full = err.filename, err.strerror, err.errno in _DISK_FULL
+    elif isinstance(err, (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError)):
+        found = _TF_PATH_AND_REASON.search(err.message)  # no path: e.g. out of memory, not a write
+        if not found:
+            return None
+        (path, reason), full = found.groups(), isinstance(err, tf.errors.ResourceExhaustedError)
+    else:
+        return None
+    if path is not None and not _inside(path, workdir):
+        return None
+    return path, reason, full
+
+
+def _resume_text(workdir):
+    """Where a rerun of the training in `workdir` starts, for the message of a failed write."""
+    run_dir, prefix = resume_point(workdir)
+    where = "" if os.path.samefile(run_dir, workdir) else f" of {os.path.relpath(run_dir, workdir)}"
+    if prefix is None:
+        return f"no checkpoint{where} was saved yet, so it starts at step 0"
+    return f"it resumes from step {checkpoint_step(prefix)}{where} (the last saved checkpoint, {prefix})"
+
+
+@contextlib.contextmanager
+def _failed_writes_reported(workdir, resumes):
+    """A write under `workdir` that fails for lack of space or permission (OSError ENOSPC, EDQUOT, EACCES, EPERM or
+    EROFS, or TF's ResourceExhaustedError / PermissionDeniedError naming a file there) ends as one WorkdirWriteError
+    saying what happened and what to do; with `resumes` (training) also the step a rerun resumes from."""
+    try:
+        yield
+    except (OSError, tf.errors.OpError) as err:
+        failure = _failed_write(err, workdir)
+        if failure is None:
+            raise
+        path, reason, full = failure
+        fix = "free disk space" if full else f"make {workdir} writable"
+        after = f"; {_resume_text(workdir)}" if resumes else ""
+        raise WorkdirWriteError(f"cannot write {path or 'in ' + workdir}: {reason}. Everything saved before is kept: "
+                                f"{fix} and rerun the same command{after}") from err
+
+
+@contextlib.contextmanager
+def writing(workdir, resumes=False):
+    """Holds `workdir`'s WorkdirLock while the body writes into it (the train command); a write there that fails for
+    lack of space or permission ends as one WorkdirWriteError (see _failed_writes_reported)."""
+    with WorkdirLock(workdir), _failed_writes_reported(workdir, resumes):
+        yield
+
+
+@contextlib.contextmanager
+def writing_into(path):
+    """For a command that writes into `path` (evaluate, export): holds the lock of the work dir a training claimed
+    there (see claimed_workdir), so a live training refuses the command; failed writes are reported as by writing.
+    Nothing is locked where no training writes."""
+    owner = claimed_workdir(path)
+    with writing(owner) if owner else _failed_writes_reported(os.path.abspath(path), resumes=False):
+        yield
