@@ -1,15 +1,16 @@
 """PNG plots of the reproduction (matplotlib, optional extra `bench`): mean over seeds with a +-1 std band."""
 
 import os
+import textwrap
 
 import numpy as np
 
 
 def _pyplot():
-    import matplotlib  # pylint: disable=import-outside-toplevel
+    import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    import matplotlib.pyplot as plt
     return plt
 
 
@@ -62,9 +63,8 @@ def sparse_plot(seeds, path):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for mode, label in (("dynamic", "dynamic G (STU-GAN)"), ("static", "static masks"),
-                        ("reset/dynamic", "dynamic G, Adam moments reset (RigL)")):
-        _band(ax, [[(p["target_density"], p["fid"]) for p in s["points"] if p["mode"].startswith(mode)]
-                   for s in seeds], label)
+                        ("pruned", "dense, pruned once, retrained"), ("reset", "dynamic G, Adam moments reset (RigL)")):
+        _band(ax, [[(p["target_density"], p["fid"]) for p in s["points"] if p["mode"] == mode] for s in seeds], label)
     dense = [p["fid"] for s in seeds for p in s["points"] if p["mode"] == "dense" and p["fid"] is not None]
     if dense:
         ax.axhline(np.mean(dense), color="black", linestyle="--", label=f"dense (mean of {len(dense)})")
@@ -88,7 +88,7 @@ def search_plot(seeds, path):
     groups = (("derived", [s.get("retrain_fid") for s in seeds]),
               ("random", [f for s in seeds for f in s.get("random_fids", [])]),
               ("SNGAN G", [s.get("sngan_fid") for s in seeds]))
-    for i, (label, fids) in enumerate(groups):
+    for i, (_, fids) in enumerate(groups):
         fids = [f for f in fids if f is not None]
         if fids:
             ax3.bar(i, np.mean(fids), yerr=np.std(fids), color=f"C{i}", alpha=0.7, capsize=4)
@@ -96,6 +96,34 @@ def search_plot(seeds, path):
     ax3.set_xticks(range(len(groups)), [g[0] for g in groups])
     ax3.set(ylabel="FID after retraining (offline features)", title="retrained with the same recipe")
     return _save(fig, path)
+
+
+def claim_curves_plot(claims, path):
+    """One panel per claim that compares two runs along their FID curves: each run's FID vs G steps (mean over
+    seeds, +-1 std band), so that the gap's evolution is visible next to the verdict."""
+    plt = _pyplot()
+    rows = [c for c in claims if c.get("curves")]
+    cols = min(3, len(rows))
+    lines = (len(rows) + cols - 1) // cols
+    fig, axes = plt.subplots(lines, cols, figsize=(5.2 * cols, 3.8 * lines), squeeze=False)
+    for ax, row in zip(axes.flat, rows):
+        for (label, per_seed), style in zip(row["curves"].items(), ("-", "--")):
+            _band(ax, [curve for curve in per_seed.values() if curve], label, linestyle=style)
+        holds = f"{row['holds_in']}/{row['seeds']}" if row["seeds"] else "-"
+        ax.set_title(textwrap.fill(f"{row['claim']} (holds in {holds})", 70), fontsize=8)
+        ax.set(xlabel="generator steps", ylabel="FID (offline features)")
+        if ax.get_legend_handles_labels()[0]:  # a claim whose runs are not measured yet has no curve
+            ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(rows):]:
+        ax.set_visible(False)
+    return _save(fig, path)
+
+
+def plot_claim_curves(part, claims, out_dir):
+    """Writes <part>_claim_curves.png into `out_dir`; returns its path (None when no claim has curves)."""
+    if not any(c.get("curves") for c in claims):
+        return None
+    return claim_curves_plot(claims, os.path.join(out_dir, f"{part}_claim_curves.png"))
 
 
 PLOTS = {"dgl": ("dgl_fid_vs_steps.png", dgl_plot), "sparse": ("sparse_fid_vs_density.png", sparse_plot),

@@ -1,19 +1,22 @@
-"""Small-scale reproduction of each paper's claim on the built-in offline data, via `tfgan_eff.train_lib.run` on the
-methods' presets, over several seeds.
+"""Reproduction of the three papers' claims on the built-in offline data, over several seeds: every run a job of its
+own (`python -m tfgan_eff.train` in its own work dir, benchmarks.scheduler), then an FID-curve job per run, then
+the per-seed results read back from the work dirs and turned into claim rows (benchmarks.claims).
 
-Parts (each resumable: a finished run is read back, a killed one resumes from its checkpoints):
-  dgl     DGL-GAN preset (teacher, student stage 1, DGL stage 2, plain student). Claim: at the same size and
-          steps, the DGL student's FID beats the plain student's and approaches the teacher's. FID vs steps from
-          every kept checkpoint of every sub-run (EMA generator). With dgl_finetune_steps > 0 the same claim is
-          also measured under the fine-tune schedule (dgl.finetune_steps), against the same seed's teacher.
-  sparse  STU-GAN preset at several G densities (dynamic G vs static masks; one dense run). Claim: dynamic
-          sparse-to-sparse training beats static masks at the same density and gets close to dense. With
-          sparse_reset_arm, dynamic G is also run with the regrown weights' Adam moments reset (RigL; the official
-          code keeps them, our default) to settle that choice per density.
-  search  alphaGAN preset (search + retraining). Claims: the duality gap shrinks and the architecture settles
-          (softmax entropy falls) over the rounds (mean of the last TREND_WINDOW rounds vs the first); the derived
-          genotype retrains to a better FID than random genotypes of the same space and than a hand-designed
-          SNGAN-ResNet G of about its size (same recipe).
+Parts, per seed (work dirs under <root>/<part>/seed_<s>/):
+  dgl     teacher/     the full-width teacher (a plain GAN of the DGL preset, dgl.teacher_steps)
+          two_stage/   DGL-GAN against that teacher: stage 1, DGL stage 2, the plain student (same stage 1)
+          from_step_0/ DGL with the teacher term from step 0 (dgl.switch_step=0)
+          full_width/  as two_stage with a student as wide as the teacher (an uncompressed G)
+          finetune/    with dgl_finetune_steps > 0: the fine-tune schedule (dgl.finetune_steps)
+  sparse  dense/       the dense run (a plain GAN of the STU-GAN preset, same steps)
+          density_<d>/dynamic, static, prune (and reset with sparse_reset_arm): the sparse run (dynamic G), static
+                       masks, and a dense run of PRUNE_DENSE_SHARE of the steps pruned once by magnitude to the
+                       densities and retrained with static masks for the other steps (sparse.comparisons=prune: the
+                       same total G steps). The first density's prune job trains that dense run; the others link it.
+  search  search/      the search and the retraining of its derived genotype
+          random_<i>/  random genotypes of the same space retrained with the same recipe
+          sngan/       an SNGAN-ResNet G of about the derived G's size, same recipe
+Every run keeps a checkpoint every steps / curve_points steps; its FID curve is computed from them afterwards.
 """
 
 import copy
@@ -22,188 +25,345 @@ import datetime
 import functools
 import json
 import os
-import re
-import statistics
+import sys
 
 import numpy as np
-import tensorflow as tf
 
-from tfgan_eff import train_lib
+from benchmarks import claims as claims_lib
+from benchmarks import curves as curves_lib
+from benchmarks import scales, scheduler
 from tfgan_eff.config import presets
 from tfgan_eff.files import read_json, write_json
-from tfgan_eff.inference import restore_generator
-from tfgan_eff.models.registry import build_generator
-from tfgan_eff.search import genotype as genotype_lib
-from tfgan_eff.training.evaluator import evaluate_run
-from tfgan_eff.training.loop import count_params, load_data
 
 PARTS = ("dgl", "sparse", "search")
-CURVE_FILE = "fid_curve.json"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JOB_FILE = "reproduce_job.json"  # in each job's work dir: the command it was started with (threads aside)
+# Left out of a job record: threads change the speed only (and numbers only up to float rounding).
+THREAD_FLAGS = ("--config.train.intra_op_threads=", "--config.train.inter_op_threads=")
+# The pruned pipeline of the sparse part: a dense run of this share of the sparse run's steps, pruned once, then
+# retrained with static masks for the rest, so that it gets the same total G steps as the sparse run.
+PRUNE_DENSE_SHARE = 0.5
 
 
 @dataclasses.dataclass
 class Options:
-    """What to run: seeds, sizes (quick = presets.smoke), sparse densities, FID points per DGL run."""
+    """What to run: seeds, scale (benchmarks.scales), sparse densities, FID points per run, extra arms; threads:
+    TensorFlow threads per run (0 = TF's default), not part of the protocol (it changes speed only)."""
     seeds: tuple = (0, 1, 2)
-    quick: bool = False
+    scale: str = "preset"
     densities: tuple = (0.1, 0.2, 0.5)
-    curve_points: int = 8
-    search_rounds: int = 0  # 0 = the preset's
+    curve_points: int = scales.CURVE_POINTS
+    search_rounds: int = 0  # 0 = the scale's
     random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
     dgl_finetune_steps: int = 0  # > 0: the dgl part also runs the fine-tune schedule with this many stage-2 steps
     sparse_reset_arm: bool = False  # the sparse part also runs dynamic G with sparse.reset_optimizer_state=True
+    threads: int = 0
+
+
+def scale_of(opts):
+    """The Scale the options ask for (with opts.search_rounds, when set, as its search rounds)."""
+    scale = scales.get(opts.scale)
+    return dataclasses.replace(scale, search_rounds=opts.search_rounds) if opts.search_rounds else scale
 
 
 def method_config(method, seed, opts):
-    """The method's preset for `seed`: export off (the benchmark measures it), every checkpoint kept for curves."""
-    cfg = presets.get(method)
-    cfg.seed = seed
-    if opts.quick:
-        presets.smoke(cfg)
-        cfg.search.update(batch_size=8, rounds=2)  # two rounds, so there is a trend to draw
-    cfg.export.enabled = False
-    cfg.train.keep_checkpoints = 1000
-    cfg.train.ckpt_every = max(1, cfg.train.steps // opts.curve_points)
-    if opts.search_rounds:
-        cfg.search.rounds = opts.search_rounds
-    return cfg
+    """The preset of `method` for `seed` at the options' scale (benchmarks.scales.method_config)."""
+    return scales.method_config(method, seed, scale_of(opts), opts.curve_points)
+
+
+# --------------------------------------------------------------------------------------------------------- jobs
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainRun:
+    """One training job: `python -m tfgan_eff.train --method=<preset>` of `config` in `workdir`.
+
+    Attributes:
+      name: the job's name (<part>/s<seed>/<run>).
+      preset: the method whose preset `config` was built from (the CLI's --method; the rest are overrides).
+      workdir: its own work dir.
+      config: its config, or fn() -> config when it is sized from an earlier job's result.
+      curves: its run dirs ("" = the work dir itself, else a sub-run) whose FID curves are measured after it.
+      after: the jobs it needs.
+      links: (name in the work dir, target) symlinks to earlier jobs' finished runs it builds on.
+      prepare: fn() run right before it starts (e.g. writes the genotype it retrains).
+    """
+    name: str
+    preset: str
+    workdir: str
+    config: object
+    curves: tuple = ()
+    after: tuple = ()
+    links: tuple = ()
+    prepare: object = None
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def config_overrides(cfg, base):
+    """{key: value} of every leaf where `cfg` differs from `base` (what --config.key=value must set)."""
+    ours, theirs = _flat(cfg.to_dict()), _flat(base.to_dict())
+    return {k: v for k, v in ours.items() if theirs.get(k) != v or type(theirs.get(k)) is not type(v)}
+
+
+def _flag_value(value):
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def train_command(run, scale, threads):
+    """(argv, fingerprint) of a TrainRun: the training CLI on the run's preset with the overrides that make its
+    config, on `threads` TF threads where the config leaves TF's default; the fingerprint is what identifies the
+    run's config (the argv without the thread flags)."""
+    cfg = run.config() if callable(run.config) else run.config
+    cfg = cfg.copy_and_resolve_references()
+    if threads:
+        for key in ("intra_op_threads", "inter_op_threads"):
+            cfg.train[key] = cfg.train[key] or threads
+    base = presets.get(run.preset)
+    if scale.smoke:
+        presets.smoke(base)
+    overrides = config_overrides(cfg, base)
+    flags = [f"--method={run.preset}"] + (["--smoke"] if scale.smoke else []) + [f"--workdir={run.workdir}"]
+    flags += [f"--config.{k}={_flag_value(v)}" for k, v in sorted(overrides.items())]
+    fingerprint = dict(flags=[f for f in flags if not f.startswith(THREAD_FLAGS)],
+                       links=[list(link) for link in run.links])
+    return [sys.executable, "-m", "tfgan_eff.train"] + flags, fingerprint
+
+
+def _trained(run, scale):
+    """Whether `run` finished with the config it is asked for now (its summary.json, and the same command)."""
+    if not os.path.isfile(os.path.join(run.workdir, "summary.json")):
+        return False
+    job_path = os.path.join(run.workdir, JOB_FILE)
+    try:
+        _, fingerprint = train_command(run, scale, 0)
+    except (OSError, KeyError, TypeError, ValueError):  # sized from an earlier result that is not there
+        return False
+    return os.path.isfile(job_path) and read_json(job_path) == json.loads(json.dumps(fingerprint))
+
+
+def _start(run, scale, threads):
+    """Prepares `run` (links, files, the job record) and returns its command."""
+    os.makedirs(run.workdir, exist_ok=True)
+    for name, target in run.links:
+        link = os.path.join(run.workdir, name)
+        if not os.path.lexists(link):
+            os.symlink(target, link)
+    if run.prepare is not None:
+        run.prepare()
+    argv, fingerprint = train_command(run, scale, threads)
+    write_json(os.path.join(run.workdir, JOB_FILE), fingerprint)
+    return argv
+
+
+def run_dirs(run):
+    """The run dirs of `run` whose FID curves are measured."""
+    return [os.path.join(run.workdir, sub) if sub else run.workdir for sub in run.curves]
+
+
+def _curves_done(dirs):
+    return all(curves_lib.complete(d) for d in dirs)
+
+
+def jobs_of(runs, opts):
+    """The scheduler's jobs of TrainRuns: each run, and per seed of a part (runs named <part>/s<seed>/...) one job
+    that measures the FID curves of all its runs after them (one process: TensorFlow starts once)."""
+    scale = scale_of(opts)
+    jobs, seeds = [], {}
+    for run in runs:
+        jobs.append(scheduler.Job(run.name, functools.partial(_start, run, scale, opts.threads),
+                                  functools.partial(_trained, run, scale), tuple(run.after)))
+        if run.curves:
+            seeds.setdefault("/".join(run.name.split("/")[:2]), []).append(run)
+    for seed, seed_runs in seeds.items():
+        dirs = [d for run in seed_runs for d in run_dirs(run)]
+        jobs.append(scheduler.Job(
+            f"{seed}/curves", [sys.executable, "-m", "benchmarks.curves", f"--threads={opts.threads}", *dirs],
+            functools.partial(_curves_done, dirs), tuple(run.name for run in seed_runs)))
+    return jobs
 
 
 # ---------------------------------------------------------------------------------------------------------- DGL
-def checkpoint_steps(run_dir):
-    """[(step, checkpoint prefix)] of every checkpoint kept in <run_dir>/checkpoints, by step."""
-    state = tf.train.get_checkpoint_state(os.path.join(run_dir, "checkpoints"))
-    paths = list(state.all_model_checkpoint_paths) if state else []
-    found = []
-    for path in paths:
-        match = re.search(r"ckpt-(\d+)$", path)
-        if match:
-            found.append((int(match.group(1)), path if os.path.isabs(path) else os.path.join(run_dir, "checkpoints",
-                                                                                            path)))
-    return sorted(found)
+def dgl_runs(seed, root, opts):
+    """The DGL part's runs of one seed: the teacher, then (against it) the two-stage schedule with its plain
+    student, DGL from step 0, the full-width student (and the fine-tune schedule with opts.dgl_finetune_steps)."""
+    base, name = os.path.join(root, "dgl", f"seed_{seed}"), f"dgl/s{seed}"
+    cfg = method_config("dgl", seed, opts)
+    teacher_dir = os.path.join(base, "teacher")
+    teacher = cfg.copy_and_resolve_references()
+    teacher.method = "baseline"
+    teacher.train.steps = cfg.dgl.teacher_steps or cfg.train.steps
+    scales.set_curve_points(teacher, opts.curve_points)
+
+    def student(job, curves=("stage1", "dgl", "plain"), **dgl_keys):
+        student_cfg = cfg.copy_and_resolve_references()
+        student_cfg.dgl.update(teacher_workdir=teacher_dir, **dgl_keys)
+        return TrainRun(f"{name}/{job}", "dgl", os.path.join(base, job), student_cfg, curves, (f"{name}/teacher",))
+
+    runs = [TrainRun(f"{name}/teacher", "dgl", teacher_dir, teacher, ("",)),
+            student("two_stage"), student("from_step_0", ("dgl",), switch_step=0, baselines=""),
+            student("full_width", student_g_width=1.0, student_d_width=1.0)]
+    if opts.dgl_finetune_steps:
+        runs.append(student("finetune", (), finetune_steps=opts.dgl_finetune_steps))
+    return runs
 
 
-def fid_curve(run_dir):
-    """[(step, FID)] of the EMA generator at each kept checkpoint of a train_gan run (cached in fid_curve.json)."""
+def summary_of(workdir):
+    """A finished job's summary.json ({} when there is none)."""
+    path = os.path.join(workdir, "summary.json")
+    return read_json(path) if os.path.isfile(path) else {}
 
-    cache_path = os.path.join(run_dir, CURVE_FILE)
-    cached = {int(k): v for k, v in read_json(cache_path).items()} if os.path.exists(cache_path) else {}
-    todo = [(s, p) for s, p in checkpoint_steps(run_dir) if s not in cached]
-    if todo:
-        images = None
-        for step, prefix in todo:
-            generator, cfg = restore_generator(prefix)
-            if images is None:
-                images, _ = load_data(cfg)
-            metrics = evaluate_run(cfg, generator, images, os.path.join(run_dir, "curve_eval"),
-                                   name=f"eval_{step:07d}.json")
-            cached[step] = metrics["fid"]
-        write_json(cache_path, {str(k): v for k, v in sorted(cached.items())})
-    return sorted(cached.items())
+
+def _two_stage_curves(workdir):
+    """{dgl, plain}: stage 1's FID curve followed by each stage-2 run's."""
+    stage1 = curves_lib.read_curve(os.path.join(workdir, "stage1"))
+    return {key: sorted(dict(stage1 + curves_lib.read_curve(os.path.join(workdir, key))).items())
+            for key in ("dgl", "plain")}
+
+
+def _final_fids(summary):
+    return {row["run"]: row["fid"] for row in summary.get("table", [])}
 
 
 def dgl_seed(seed, root, opts):
-    """One seed of the DGL part: final FIDs and FID-vs-steps curves of teacher, plain student and DGL student (and,
-    with opts.dgl_finetune_steps, the final FIDs of the fine-tune schedule trained against the same teacher)."""
-    workdir = os.path.join(root, "dgl", f"seed_{seed}")
-    summary = train_lib.run(method_config("dgl", seed, opts), workdir)
-    final = {row["run"]: row["fid"] for row in summary["table"]}
-    curves = {"teacher": fid_curve(os.path.join(workdir, "teacher"))}
-    stage1 = fid_curve(os.path.join(workdir, "stage1")) if os.path.isdir(os.path.join(workdir, "stage1")) else []
-    for name in ("plain", "dgl"):
-        if os.path.isdir(os.path.join(workdir, name)):
-            curves[name] = stage1 + fid_curve(os.path.join(workdir, name))
-    result = dict(seed=seed, workdir=workdir, final_fid=final, curves=curves, switch_step=summary.get("switch_step"),
-                  teacher_g_params=summary["teacher"]["g_params"], student_g_params=summary["student"]["g_params"])
+    """One seed of the DGL part from its work dirs: final FIDs and FID curves of the teacher, the two students, DGL
+    from step 0 and the full-width pair (and the fine-tune schedule's final FIDs)."""
+    base = os.path.join(root, "dgl", f"seed_{seed}")
+    two = summary_of(os.path.join(base, "two_stage"))
+    curves = dict(_two_stage_curves(os.path.join(base, "two_stage")),
+                  teacher=curves_lib.read_curve(os.path.join(base, "teacher")))
+    zero_dir, wide_dir = os.path.join(base, "from_step_0"), os.path.join(base, "full_width")
+    wide = summary_of(wide_dir)
+    result = dict(seed=seed, workdir=base, final_fid=_final_fids(two), curves=curves,
+                  switch_step=two.get("switch_step"), teacher_g_params=two.get("teacher", {}).get("g_params"),
+                  student_g_params=two.get("student", {}).get("g_params"),
+                  from_zero=dict(fid=_final_fids(summary_of(zero_dir)).get("DGL student"),
+                                 curve=curves_lib.read_curve(os.path.join(zero_dir, "dgl"))),
+                  full_width=dict(final_fid=_final_fids(wide), curves=_two_stage_curves(wide_dir),
+                                  g_params=wide.get("student", {}).get("g_params")))
     if opts.dgl_finetune_steps:
-        cfg = method_config("dgl", seed, opts)
-        cfg.dgl.update(finetune_steps=opts.dgl_finetune_steps, teacher_workdir=os.path.join(workdir, "teacher"))
-        tuned = train_lib.run(cfg, os.path.join(root, "dgl_finetune", f"seed_{seed}"))
         result.update(finetune_steps=opts.dgl_finetune_steps,
-                      finetune_fid={row["run"]: row["fid"] for row in tuned["table"]})
+                      finetune_fid=_final_fids(summary_of(os.path.join(base, "finetune"))))
     return result
 
 
 # ------------------------------------------------------------------------------------------------------- sparse
-RESET_PREFIX = "reset/"  # mode prefix of the sparse_reset_arm's runs
+def prune_steps(steps):
+    """(dense steps, retraining steps) of the pruned pipeline for a sparse run of `steps` G steps."""
+    dense = int(round(steps * PRUNE_DENSE_SHARE))
+    return dense, steps - dense
+
+
+def sparse_runs(seed, root, opts):
+    """The sparse part's runs of one seed: the dense run, and per G density the sparse run (dynamic G), static
+    masks and the pruned pipeline (and dynamic G with reset Adam moments with opts.sparse_reset_arm)."""
+    base, name = os.path.join(root, "sparse", f"seed_{seed}"), f"sparse/s{seed}"
+    cfg = method_config("sparse", seed, opts)
+    dense_steps, retrain_steps = prune_steps(cfg.train.steps)
+    dense = cfg.copy_and_resolve_references()
+    dense.method = "baseline"
+    runs = [TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense, ("",))]
+    first_prune = None
+    for density in opts.densities:
+        def sparse(job, curves=("sparse",), steps=0, density=density, **keys):
+            """The kwargs of a TrainRun of the STU-GAN preset at `density` alone (no comparison runs)."""
+            sparse_cfg = cfg.copy_and_resolve_references()
+            sparse_cfg.sparse.update(dict(dict(g_density=float(density), comparisons=""), **keys))
+            sparse_cfg.train.steps = steps or sparse_cfg.train.steps
+            return dict(name=f"{name}/d{density}/{job}", preset="sparse", config=sparse_cfg, curves=curves,
+                        workdir=os.path.join(base, f"density_{density}", job))
+
+        runs += [TrainRun(**sparse("dynamic")), TrainRun(**sparse("static", mode="static"))]
+        # train.steps is the pruned dense run's (its checkpoints stay every steps / curve_points: the first half of
+        # the pipeline's curve). The plan's sparse run trains too, at those steps, and is not used.
+        prune = dict(steps=dense_steps, comparisons="prune", finetune_steps=retrain_steps)
+        if first_prune is None:  # trains the dense run the other densities' prune jobs prune as well (linked)
+            first_prune = TrainRun(**sparse("prune", ("dense", "prune"), **prune))
+            runs.append(first_prune)
+        else:
+            runs.append(TrainRun(**sparse("prune", ("prune",), **prune), after=(first_prune.name,),
+                                 links=(("dense", os.path.join(first_prune.workdir, "dense")),)))
+        if opts.sparse_reset_arm:
+            runs.append(TrainRun(**sparse("reset", reset_optimizer_state=True)))
+    return runs
+
+
+def _table_row(summary, run):
+    return next((row for row in summary.get("table", []) if row["run"] == run), {})
 
 
 def sparse_seed(seed, root, opts):
-    """One seed of the sparse part: final FID of dynamic and static masks per G density, and of the dense run (and
-    of dynamic G with reset Adam moments, mode 'reset/dynamic_g', with opts.sparse_reset_arm)."""
-    points = []
-
-    def run(cfg, workdir, density, prefix=""):
-        summary = train_lib.run(cfg, workdir)
-        for row in summary["table"]:
-            points.append(dict(mode=prefix + row["mode"], run=row["run"], g_density=row["d_G"],
-                               target_density=float(density), d_density=row["d_D"], fid=row["FID"]))
-
-    for i, density in enumerate(opts.densities):
-        cfg = method_config("sparse", seed, opts)
-        cfg.sparse.g_density = float(density)
-        cfg.sparse.comparisons = "dense,static" if i == 0 else "static"
-        workdir = os.path.join(root, "sparse", f"seed_{seed}", f"density_{density}")
-        run(cfg, workdir, density)
-        if opts.sparse_reset_arm:
-            reset = cfg.copy_and_resolve_references()
-            reset.sparse.update(comparisons="", reset_optimizer_state=True)
-            run(reset, workdir + "_reset", density, RESET_PREFIX)
+    """One seed of the sparse part from its work dirs: a point (mode, densities, final FID, FID curve) per run;
+    modes dense, dynamic, static, pruned (its curve: the pruned dense run's, then the retraining's after it) and
+    reset."""
+    base = os.path.join(root, "sparse", f"seed_{seed}")
+    dense_dir = os.path.join(base, "dense")
+    points = [dict(mode="dense", run="dense", g_density=1.0, target_density=1.0, d_density=1.0,
+                   fid=summary_of(dense_dir).get("metrics", {}).get("fid"), curve=curves_lib.read_curve(dense_dir))]
+    half_dir = os.path.join(base, f"density_{opts.densities[0]}", "prune", "dense") if opts.densities else ""
+    half_curve, half_steps = curves_lib.read_curve(half_dir), summary_of(half_dir).get("steps", 0)
+    for density in opts.densities:
+        for job, mode, run in (("dynamic", "dynamic", "sparse"), ("static", "static", "sparse"),
+                               ("reset", "reset", "sparse"), ("prune", "pruned", "prune")):
+            workdir = os.path.join(base, f"density_{density}", job)
+            row = _table_row(summary_of(workdir), run)
+            if not row:
+                continue
+            curve = curves_lib.read_curve(os.path.join(workdir, run))
+            if mode == "pruned":
+                curve = half_curve + [(half_steps + step, fid) for step, fid in curve]
+            points.append(dict(mode=mode, run=run, run_mode=row["mode"], g_density=row["d_G"],
+                               target_density=float(density), d_density=row["d_D"], fid=row["FID"], curve=curve))
     return dict(seed=seed, points=points)
 
 
 # ------------------------------------------------------------------------------------------------------- search
-def search_seed(seed, root, opts):
-    """One seed of the search part: DG and architecture entropy per round, genotype, retrained FID, and the FIDs
-    of the baselines retrained with the same recipe (random genotypes, an SNGAN-ResNet G of similar size)."""
-    workdir = os.path.join(root, "search", f"seed_{seed}")
+def search_runs(seed, root, opts):
+    """The search part's runs of one seed: the search (and its retraining), random genotypes of the same space, and
+    (after the search, sized to its derived G) an SNGAN-ResNet G, all retrained with the same recipe."""
+    base, name = os.path.join(root, "search", f"seed_{seed}"), f"search/s{seed}"
     cfg = method_config("search", seed, opts)
-    summary = train_lib.run(cfg, workdir)
-    history_path = os.path.join(workdir, "search", "history.json")
-    history = read_json(history_path) if os.path.exists(history_path) else []
-    retrain = summary.get("retrain", {})
-    derived_params = retrain.get("params", {}).get("generator")
-    result = dict(seed=seed, workdir=workdir, dg=[h["dg"] for h in history],
-                  entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
-                  genotype=summary.get("genotype"), retrain_fid=retrain.get("metrics", {}).get("fid"),
-                  derived_g_params=derived_params)
-    result.update(random_genotype_runs(cfg, workdir, seed, opts.random_genotypes))
-    if derived_params:
-        result.update(sngan_run(cfg, os.path.join(workdir, "sngan"), derived_params))
-    return result
+    search_dir = os.path.join(base, "search")
+    runs = [TrainRun(f"{name}/search", "search", search_dir, cfg, ("retrain",))]
+    for i in range(opts.random_genotypes):
+        workdir = os.path.join(base, f"random_{i}")
+        random_cfg = cfg.copy_and_resolve_references()
+        random_cfg.retrain.genotype = os.path.join(workdir, "genotype.json")  # skips the search
+        runs.append(TrainRun(f"{name}/random_{i}", "search", workdir, random_cfg, ("retrain",),
+                             prepare=functools.partial(write_random_genotype, cfg, seed, i,
+                                                       random_cfg.retrain.genotype)))
+    runs.append(TrainRun(f"{name}/sngan", "search", os.path.join(base, "sngan"),
+                         functools.partial(sngan_config, cfg, search_dir), ("",), (f"{name}/search",)))
+    return runs
 
 
-def random_genotype_runs(cfg, workdir, seed, count):
-    """Retrains `count` uniformly random genotypes of the search space (its op set) with the search preset's
-    recipe."""
+def write_random_genotype(cfg, seed, index, path):
+    """Writes the index-th uniformly random genotype of seed `seed` of cfg's search space (op set, padding)."""
+    from tfgan_eff.search import genotype as genotype_lib
 
-    fids, params, genotypes = [], [], []
-    for i in range(count):
-        run_dir = os.path.join(workdir, f"random_{i}")
-        path = os.path.join(run_dir, "genotype.json")
-        genotype = genotype_lib.sample(np.random.default_rng([seed, i]), cfg.search.op_set, cfg.search.padding)
-        genotype_lib.save(genotype, path)
-        random_cfg = copy.deepcopy(cfg)
-        random_cfg.retrain.genotype = path  # skips the search
-        retrain = train_lib.run(random_cfg, run_dir).get("retrain", {})
-        fids.append(retrain.get("metrics", {}).get("fid"))
-        params.append(retrain.get("params", {}).get("generator"))
-        genotypes.append(genotype.to_dict())
-    return dict(random_fids=fids, random_g_params=params, random_genotypes=genotypes)
+    genotype_lib.save(genotype_lib.sample(np.random.default_rng([seed, index]), cfg.search.op_set,
+                                          cfg.search.padding), path)
 
 
-def sngan_run(cfg, workdir, target_params):
-    """Trains an SNGAN-ResNet G (BN, no SN) whose size is closest to `target_params`, with the same recipe."""
+def sngan_config(cfg, search_dir):
+    """cfg for an SNGAN-ResNet G (BN, no SN) of about the size of the G derived in `search_dir`, same recipe."""
+    target = summary_of(search_dir)["retrain"]["params"]["generator"]
     sngan_cfg = copy.deepcopy(cfg)
     sngan_cfg.method, sngan_cfg.name = "baseline", "search_sngan_baseline"
-    sngan_cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(sngan_cfg, target_params))
-    summary = train_lib.run(sngan_cfg, workdir)
-    return dict(sngan_fid=summary.get("metrics", {}).get("fid"), sngan_ch=sngan_cfg.model.g.ch,
-                sngan_g_params=summary.get("params", {}).get("generator"))
+    sngan_cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(sngan_cfg, target))
+    return sngan_cfg
 
 
 def sngan_width(cfg, target_params):
     """The channel width of cfg's SNGAN-ResNet G whose parameter count is closest to `target_params`."""
+    from tfgan_eff.models.registry import build_generator
+    from tfgan_eff.training.loop import count_params
 
     @functools.lru_cache(maxsize=None)
     def params(ch):
@@ -222,142 +382,80 @@ def sngan_width(cfg, target_params):
     return min((lo, lo + 1), key=lambda ch: abs(params(ch) - target_params))
 
 
-SEED_RUNNERS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
+def search_seed(seed, root, opts):
+    """One seed of the search part from its work dirs: DG and architecture entropy per round, genotype, retrained
+    FID and curve, wall times of the search and of the retraining, and the baselines' FIDs and curves."""
+    base = os.path.join(root, "search", f"seed_{seed}")
+    search_dir = os.path.join(base, "search")
+    summary = summary_of(search_dir)
+    history_path = os.path.join(search_dir, "search", "history.json")
+    history = read_json(history_path) if os.path.exists(history_path) else []
+    retrain = summary.get("retrain", {})
+    result = dict(seed=seed, workdir=base, dg=[h["dg"] for h in history],
+                  entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
+                  genotype=summary.get("genotype"), retrain_fid=retrain.get("metrics", {}).get("fid"),
+                  retrain_curve=curves_lib.read_curve(os.path.join(search_dir, "retrain")),
+                  derived_g_params=retrain.get("params", {}).get("generator"),
+                  search_wall_s=summary.get("search", {}).get("wall_time_s"),
+                  retrain_wall_s=retrain.get("train_wall_time_s"))
+    randoms = [os.path.join(base, f"random_{i}") for i in range(opts.random_genotypes)]
+    random_retrains = [summary_of(d).get("retrain", {}) for d in randoms]
+    genotype_paths = [os.path.join(d, "genotype.json") for d in randoms]
+    result.update(random_fids=[r.get("metrics", {}).get("fid") for r in random_retrains],
+                  random_g_params=[r.get("params", {}).get("generator") for r in random_retrains],
+                  random_genotypes=[read_json(p) if os.path.isfile(p) else None for p in genotype_paths],
+                  random_curves=[curves_lib.read_curve(os.path.join(d, "retrain")) for d in randoms])
+    sngan_dir = os.path.join(base, "sngan")
+    sngan = summary_of(sngan_dir)
+    config_path = os.path.join(sngan_dir, "config.json")
+    result.update(sngan_fid=sngan.get("metrics", {}).get("fid"),
+                  sngan_g_params=sngan.get("params", {}).get("generator"),
+                  sngan_ch=read_json(config_path)["model"]["g"]["ch"] if os.path.isfile(config_path) else None,
+                  sngan_curve=curves_lib.read_curve(sngan_dir))
+    return result
 
 
-# ------------------------------------------------------------------------------------------------------- claims
-def mean_std(values):
-    """(mean, sample std) of the non-None values; std 0 for one value; (None, None) for none."""
-    values = [v for v in values if v is not None]
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-def _claim(part, claim, per_seed, holds, detail):
-    """A claim row: per-seed booleans -> 'holds in k/n seeds'."""
-    verdicts = [h for h in holds if h is not None]
-    return dict(part=part, claim=claim, per_seed=per_seed, holds_in=sum(verdicts), seeds=len(verdicts),
-                detail=detail)
-
-
-def dgl_claims(seeds):
-    """DGL student beats the plain student (FID), and its gap to the teacher; the same for the fine-tune schedule
-    when the seeds ran it."""
-    def compare(key, claim):
-        per_seed = {s["seed"]: dict(teacher=s[key].get("teacher"), plain=s[key].get("plain student"),
-                                    dgl=s[key].get("DGL student")) for s in seeds if key in s}
-        beats = [None if None in (v["dgl"], v["plain"]) else v["dgl"] < v["plain"] for v in per_seed.values()]
-        m = {k: mean_std([v[k] for v in per_seed.values()]) for k in ("teacher", "plain", "dgl")}
-        return _claim("dgl", claim, per_seed, beats, {f"{k}_fid_mean_std": v for k, v in m.items()})
-
-    claims = [compare("final_fid", "DGL student FID < plain student FID (same size, same steps)")]
-    if any("finetune_fid" in s for s in seeds):
-        claims.append(compare("finetune_fid", "fine-tune schedule: DGL student FID < plain student FID (stage 2 and "
-                                              "plain continue the fully trained student)"))
-    return claims
-
-
-def sparse_claims(seeds, densities):
-    """Dynamic beats static at each density; sparse vs dense."""
-    claims = []
-    for density in densities:
-        per_seed, holds = {}, []
-        for s in seeds:
-            by_mode = {p["mode"]: p["fid"] for p in s["points"] if p["target_density"] == density}
-            dyn = next((v for k, v in by_mode.items() if k.startswith("dynamic")), None)
-            static = by_mode.get("static")
-            per_seed[s["seed"]] = dict(dynamic=dyn, static=static)
-            holds.append(None if None in (dyn, static) else dyn < static)
-        claims.append(_claim("sparse", f"dynamic G FID < static FID at d_G={density}", per_seed, holds,
-                             {k: mean_std([v[k] for v in per_seed.values()]) for k in ("dynamic", "static")}))
-        reset = {s["seed"]: next((p["fid"] for p in s["points"] if p["target_density"] == density
-                                  and p["mode"].startswith(RESET_PREFIX)), None) for s in seeds}
-        if any(v is not None for v in reset.values()):
-            pairs = {k: dict(kept=per_seed[k]["dynamic"], reset=v) for k, v in reset.items()}
-            claims.append(_claim("sparse", f"dynamic G, Adam moments kept (official) FID < reset (RigL) at "
-                                           f"d_G={density}", pairs,
-                                 [None if None in v.values() else v["kept"] < v["reset"] for v in pairs.values()],
-                                 {k: mean_std([v[k] for v in pairs.values()]) for k in ("kept", "reset")}))
-    dense = {s["seed"]: next((p["fid"] for p in s["points"] if p["mode"] == "dense"), None) for s in seeds}
-    claims.append(_claim("sparse", "dense FID (reference)", dense, [], {"dense": mean_std(list(dense.values()))}))
-    return claims
-
-
-# The search trend claims compare the mean of the first k rounds with the mean of the last k, declared before
-# measuring: single rounds are noisy (K = 10 worst-case steps at a small lr leave D_worst ~ D), and k = 5 is a sixth
-# of the preset's 30 rounds. Runs with fewer than 2k rounds use k = rounds // 2 (none below 2 rounds).
-TREND_WINDOW = 5
-SNGAN_TOLERANCE = 1.25  # a searched G "within 1.25x" of the hand-made one's FID counts as competitive
-
-
-def window_means(series, k=TREND_WINDOW):
-    """dict(k, first, last): the means of the first and of the last k values (k capped at len // 2), or None
-    for fewer than 2 values."""
-    k = min(k, len(series) // 2)
-    if k < 1:
-        return None
-    return dict(k=k, first=statistics.fmean(series[:k]), last=statistics.fmean(series[-k:]))
-
-
-def search_claims(seeds):
-    """The duality gap and the architecture entropy fall (mean of the last TREND_WINDOW rounds < mean of the first);
-    the derived genotype retrains to a lower FID than the mean of the random genotypes and than (or within
-    SNGAN_TOLERANCE of) the SNGAN G of similar size."""
-    def trend(key):
-        return {s["seed"]: window_means(s[key]) for s in seeds}
-
-    def falls(means):
-        return None if means is None else means["last"] < means["first"]
-
-    def beats(s, other, factor=1.0):
-        return None if None in (s.get("retrain_fid"), other) else s["retrain_fid"] < factor * other
-
-    dg, ent = trend("dg"), trend("entropy")
-    fid = {s["seed"]: s["retrain_fid"] for s in seeds}
-    random = {s["seed"]: mean_std(s.get("random_fids", []))[0] for s in seeds}
-    sngan = {s["seed"]: s.get("sngan_fid") for s in seeds}
-    window = f"mean of the last {TREND_WINDOW} rounds < mean of the first {TREND_WINDOW}"
-    return [_claim("search", f"duality gap: {window}", dg, [falls(m) for m in dg.values()], {}),
-            _claim("search", f"architecture entropy: {window}", ent, [falls(m) for m in ent.values()], {}),
-            _claim("search", "retrained derived genotype FID (reference)", fid, [],
-                   {"fid": mean_std(list(fid.values()))}),
-            _claim("search", "derived genotype FID < mean FID of random genotypes (same recipe)",
-                   {k: dict(derived=fid[k], random_mean=v) for k, v in random.items()},
-                   [beats(s, random[s["seed"]]) for s in seeds],
-                   {"random": mean_std([f for s in seeds for f in s.get("random_fids", [])])}),
-            _claim("search", "derived genotype FID < SNGAN-ResNet G of similar size (same recipe)",
-                   {k: dict(derived=fid[k], sngan=v) for k, v in sngan.items()},
-                   [beats(s, sngan[s["seed"]]) for s in seeds], {"sngan": mean_std(list(sngan.values()))}),
-            _claim("search", f"derived genotype FID < {SNGAN_TOLERANCE}x the SNGAN-ResNet G's (issue #19's goal)",
-                   {k: None if None in (fid[k], v) else round(fid[k] / v, 3) for k, v in sngan.items()},
-                   [beats(s, sngan[s["seed"]], SNGAN_TOLERANCE) for s in seeds], {})]
+RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}
+SEEDS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
 
 
 def claims_of(part, seeds, opts):
     """The claim rows of one part from its per-seed results."""
     if part == "dgl":
-        return dgl_claims(seeds)
+        return claims_lib.dgl_claims(seeds)
     if part == "sparse":
-        return sparse_claims(seeds, [float(d) for d in opts.densities])
-    return search_claims(seeds)
+        dense, retrain = prune_steps(method_config("sparse", 0, opts).train.steps)
+        return claims_lib.sparse_claims(seeds, [float(d) for d in opts.densities],
+                                        f"pruned: {dense} dense steps + {retrain} static-mask steps")
+    return claims_lib.search_claims(seeds)
 
 
-def run_part(part, root, opts, log=print):
-    """All seeds of `part`; returns {status, seeds, claims} (status error with a reason when it fails)."""
-    seeds = []
-    for seed in opts.seeds:
-        try:
-            # When each seed finished: a report accumulates seeds run on other days (merge_seeds).
-            seeds.append(dict(SEED_RUNNERS[part](seed, root, opts),
-                              finished=datetime.datetime.now().isoformat(timespec="seconds")))
-        except Exception as err:  # pylint: disable=broad-except
-            # A failing part must not hide the others; its reason goes into the table.
-            log(f"[reproduce] {part} seed {seed}: error: {type(err).__name__}: {err}")
-            return dict(status="error", reason=f"seed {seed}: {type(err).__name__}: {str(err).splitlines()[0]}",
-                        seeds=seeds, claims=claims_of(part, seeds, opts) if seeds else [])
-        log(f"[reproduce] {part} seed {seed}: done")
-    return dict(status="ok", seeds=seeds, claims=claims_of(part, seeds, opts))
+def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
+    """Runs every run of `parts` (all seeds) as jobs, `slots` at a time; returns {part: {status, seeds, claims}}
+    (status error with the failed jobs when any failed; the claims are counted over the seeds measured)."""
+    runs = [run for part in parts for seed in opts.seeds for run in RUNS[part](seed, root, opts)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+    status = scheduler.run_jobs(jobs_of(runs, opts), slots, log_dir=os.path.join(root, "logs"), cores=cores,
+                                gpus=gpus, env=env, report=log)
+    results = {}
+    for part in parts:
+        failed = {name: s for name, s in status.items()
+                  if name.startswith(part + "/") and s not in scheduler.FINISHED}
+        seeds = []
+        for seed in opts.seeds:
+            # Every seed is read back; a failed job leaves its values None (no verdict) and is named in the seed.
+            result = dict(SEEDS[part](seed, root, opts), finished=datetime.datetime.now().isoformat(timespec="seconds"))
+            unfinished = sorted(name for name in failed if name.startswith(f"{part}/s{seed}/"))
+            if unfinished:
+                result["unfinished_jobs"] = unfinished
+            seeds.append(result)
+        result = dict(status="error" if failed else "ok", seeds=seeds, claims=claims_of(part, seeds, opts))
+        if failed:
+            result["reason"] = f"{len(failed)} job(s) did not finish: " + "; ".join(
+                f"{name}: {s}" for name, s in list(failed.items())[:3])
+            log(f"[reproduce] {part}: {result['reason']}")
+        results[part] = result
+    return results
 
 
 # ------------------------------------------------------------------------------------------------------- report
@@ -391,6 +489,8 @@ def json_roundtrip(value):
 def _num(value):
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, dict):
@@ -401,34 +501,61 @@ def _num(value):
 
 
 def protocol(opts):
-    """How the numbers were made, for the report header."""
+    """How the numbers were made, for the report header (what a merged report's seeds must share)."""
+    scale = scale_of(opts)
+    dense, retrain = prune_steps(method_config("sparse", 0, opts).train.steps)
     return dict(
         data="built-in offline digits (sklearn, 1,797 images) at each preset's resolution",
         fid="FID on the offline digits classifier's features vs the training images (tfgan_eff.metrics; not "
             "Inception, so not comparable to published numbers)",
-        sizes="--quick: presets.smoke (16 px, widths <= 8, 4 steps, 32 eval samples)" if opts.quick else
-              "the methods' presets as `--method=X` runs them (export off)",
-        sparse_densities=list(opts.densities), dgl_curve_points=opts.curve_points,
+        scale=scale.name, sizes=scale.summary, steps=scales.steps_table(scale),
+        curves=f"FID at every {opts.curve_points}th of each run (its kept checkpoints, EMA generator)",
+        sparse_densities=", ".join(str(d) for d in opts.densities),
+        sparse_pruned=f"dense {dense} steps, pruned once by magnitude to d_G / d_D, then {retrain} steps with static "
+                      "masks: the sparse run's total",
         search_random_genotypes=opts.random_genotypes)
 
 
+def _cell(value):
+    """Text for a Markdown table cell (a '|' in it would split the cell)."""
+    return str(value).replace("|", "\\|")
+
+
+def _gap_cell(gap):
+    return "; ".join(f"{g['step']}: {g['gap']:+.3g} ({g['holds']}/{g['seeds']})" for g in gap) or "-"
+
+
 def markdown(results, meta, pngs):
-    """The reproduction report: machine and protocol, one row per claim, per-part status, the plots."""
-    lines = [f"# Small-scale reproduction on `{meta['machine_id']}`", "",
+    """The reproduction report: machine and protocol, one row per claim (declared statistic, every seed, the seeds
+    against), how the gaps evolve along the runs, per-part status, the plots."""
+    lines = [f"# Reproduction on `{meta['machine_id']}`", "",
              f"- Machine: {meta.get('machine', '')}",
-             f"- Last run: {meta['started']} ({meta['wall_s']:.0f} s), load average before {meta['load_before']}, "
-             f"after {meta['load_after']}"]
-    lines += [f"- {k}: {v}" for k, v in meta["protocol"].items()]
-    lines += ["", "| part | claim | per seed | holds in | mean +- std |", "|---|---|---|---|---|"]
+             f"- Last run: {meta['started']} ({meta['wall_s']:.0f} s, {meta.get('jobs', 1)} job(s) at once, "
+             f"{meta.get('threads', 0) or 'default'} TF thread(s) per run), load average before "
+             f"{meta['load_before']}, after {meta['load_after']}"]
+    lines += [f"- {k}: {_num(v)}" for k, v in meta["protocol"].items()]
+    lines += ["", "| part | claim | statistic | per seed | holds in | against | mean +- std |",
+              "|---|---|---|---|---|---|---|"]
+    gaps = []
     for part, result in results.items():
         for c in result.get("claims", []):
             per_seed = "; ".join(f"s{seed}: {_num(v)}" for seed, v in c["per_seed"].items())
             holds = f"{c['holds_in']}/{c['seeds']}" if c["seeds"] else "-"
-            lines.append(f"| {part} | {c['claim']} | {per_seed} | {holds} | {_num(c['detail']) or '-'} |")
+            against = ", ".join(f"s{s}" for s in c.get("against", [])) or "-"
+            cells = [part, c["claim"], c.get("statistic", ""), per_seed, holds, against, _num(c["detail"]) or "-"]
+            lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+            if c.get("gap"):
+                cells = [part, c["claim"], " vs ".join(list(c["curves"])[:2]), _gap_cell(c["gap"])]
+                gaps.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    if gaps:
+        lines += ["", "## How the gaps evolve", "",
+                  "At each FID point (G step) of the two runs: the mean over seeds of FID_A - FID_B (negative: A is "
+                  "ahead) and in how many seeds the claim holds there.", "",
+                  "| part | claim | A vs B | step: gap (holds) |", "|---|---|---|---|"] + gaps
     lines += ["", "## Parts", ""]
     for part, result in results.items():
         reason = f": {result['reason']}" if result.get("reason") else ""
-        done = [s["seed"] for s in result.get("seeds", [])]
+        done = [s["seed"] for s in result.get("seeds", []) if not s.get("unfinished_jobs")]
         lines.append(f"- {part}: **{result['status']}**{reason} ({len(done)} seed(s) done: {done})")
     if pngs:
         lines += ["", "## Plots", ""] + [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in pngs]

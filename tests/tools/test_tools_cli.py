@@ -1,16 +1,20 @@
-"""tools/benchmark.py --quick and tools/reproduce.py --quick end to end, in subprocesses (toy sizes).
+"""tools/benchmark.py --quick and tools/reproduce.py --scale=quick end to end, in subprocesses (toy sizes).
 
 Both run concurrently from one fixture: each is mostly TF start-up and tracing, single-threaded work that two
-cores overlap well, which keeps the directory under a minute.
+cores overlap well. The reproduction runs the sparse part at one density: four training jobs two at a time (each
+its own `python -m tfgan_eff.train`), then one FID-curve job.
 """
 
 import glob
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
 import pytest
+
+from tfgan_eff.files import read_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,11 +27,12 @@ def outputs(tmp_path_factory):
     commands = {
         "benchmark": [sys.executable, os.path.join(ROOT, "tools", "benchmark.py"), "--quick",
                       "--tasks=baseline_dcgan,baseline_dcgan+bf16,baseline_sngan", f"--out={base / 'bench'}"],
-        "reproduce": [sys.executable, os.path.join(ROOT, "tools", "reproduce.py"), "--quick", "--seeds=0",
-                      "--parts=sparse", "--densities=0.5", f"--out={base / 'repro'}",
+        "reproduce": [sys.executable, os.path.join(ROOT, "tools", "reproduce.py"), "--scale=quick", "--seeds=0",
+                      "--parts=sparse", "--densities=0.5", "--jobs=2", "--threads_per_run=1", f"--out={base / 'repro'}",
                       f"--workdir={base / 'repro_runs'}"],
     }
-    procs = {name: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    # The two run side by side.
+    procs = {name: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # pylint: disable=consider-using-with
              for name, cmd in commands.items()}
     results = {}
     for name, proc in procs.items():
@@ -45,7 +50,7 @@ def _only(pattern):
 def test_benchmark_quick_writes_json_and_markdown(outputs):
     code, out, log = outputs["benchmark"]
     assert code == 0, log[-3000:]
-    results = json.load(open(_only(str(out / "*" / "benchmark_quick.json")), encoding="utf-8"))
+    results = read_json(_only(str(out / "*" / "benchmark_quick.json")))
     rows = {r["task"]: r for r in results["rows"]}
     mach = rows["machine"]
     assert mach["status"] == "ok" and mach["cores"] == os.cpu_count() and mach["cpu_model"]
@@ -60,30 +65,43 @@ def test_benchmark_quick_writes_json_and_markdown(outputs):
         assert row["vm_hwm_kib"] > 0 and row["runs"] >= 1
         assert row["info"]["precision"] == "float32"
     assert rows["baseline_dcgan+bf16"]["info"]["precision"] == "mixed_bfloat16"
-    text = open(_only(str(out / "*" / "benchmark_quick.md")), encoding="utf-8").read()
+    text = pathlib.Path(_only(str(out / "*" / "benchmark_quick.md"))).read_text(encoding="utf-8")
     assert text.startswith(f"# Benchmarks on `{mach['machine_id']}`")
     assert mach["cpu_model"] in text and "Load average" in text and "matmul peak" in text
     assert "| baseline DCGAN |" in text and "| baseline SNGAN |" in text and "| baseline DCGAN [mixed bf16] |" in text
 
 
-def test_reproduce_quick_writes_table_and_plot(outputs):
+def test_reproduce_quick_runs_each_run_as_its_own_job_and_writes_table_and_plots(outputs):
     code, out, log = outputs["reproduce"]
     assert code == 0, log[-3000:]
-    results = json.load(open(_only(str(out / "*" / "reproduce_quick" / "reproduce.json")), encoding="utf-8"))
+    results = read_json(_only(str(out / "*" / "reproduce_quick" / "reproduce.json")))
     sparse = results["results"]["sparse"]
     # Every method is built: 'skipped' (a MethodNotAvailableError, e.g. a module that fails to import) is a failure.
     assert sparse["status"] == "ok", sparse
-    modes = {p["mode"] for p in sparse["seeds"][0]["points"]}
+    points = {p["mode"]: p for p in sparse["seeds"][0]["points"]}
     assert sparse["seeds"][0]["finished"] >= results["meta"]["started"]  # ISO times sort as strings
-    assert {"dense", "static"} <= modes and any(m.startswith("dynamic") for m in modes)
-    text = open(_only(str(out / "*" / "reproduce_quick" / "reproduce.md")), encoding="utf-8").read()
+    assert set(points) == {"dense", "static", "dynamic", "pruned"}
+    assert [step for step, _ in points["dynamic"]["curve"]] == [1, 2, 3, 4]  # an FID point per kept checkpoint
+    assert [step for step, _ in points["pruned"]["curve"]] == [1, 2, 3, 4]  # 2 dense steps, then 2 after pruning
+    assert points["dynamic"]["curve"][-1][1] == points["dynamic"]["fid"]  # the last point is the final evaluation
+    # Each job ran the training CLI with its own config: the pruned pipeline trains 2 + 2 steps on 1 thread.
+    runs = results["meta"]["workdir"]
+    with open(os.path.join(runs, "sparse", "seed_0", "density_0.5", "prune", "prune", "config.json"),
+              encoding="utf-8") as f:
+        prune = json.load(f)
+    assert (prune["train"]["steps"], prune["sparse"]["comparisons"], prune["train"]["intra_op_threads"]) == \
+        (2, "prune", 1)
+    assert "[jobs] sparse/s0/d0.5/prune: ran" in log
+    text = pathlib.Path(_only(str(out / "*" / "reproduce_quick" / "reproduce.md"))).read_text(encoding="utf-8")
     assert "dynamic G FID < static FID at d_G=0.5" in text and "1 seed(s) done: [0]" in text
+    assert "sparse G and D trained from scratch FID < dense pruned once and retrained at d_G=0.5" in text
+    assert "## How the gaps evolve" in text
     try:
-        import matplotlib  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        import matplotlib  # noqa: F401  pylint: disable=unused-import
     except ImportError:  # plots need the optional `bench` extra; the report must say they were skipped
         assert sparse["plot"].startswith("skipped: matplotlib is not installed")
         return
-    assert "](sparse_fid_vs_density.png)" in text
-    png = _only(str(out / "*" / "reproduce_quick" / "sparse_fid_vs_density.png"))
-    with open(png, "rb") as f:
-        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    for name in ("sparse_fid_vs_density.png", "sparse_claim_curves.png"):
+        assert f"]({name})" in text
+        with open(_only(str(out / "*" / "reproduce_quick" / name)), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"

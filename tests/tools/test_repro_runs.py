@@ -1,0 +1,138 @@
+"""The reproduction's scales and runs (no training): schedules scale with the steps, each part's jobs and their
+dependencies, the commands that rebuild each run's config, and when a job counts as finished."""
+
+import json
+import os
+
+import pytest
+
+from benchmarks import reproduction, scales
+from tfgan_eff.distill.method import stages
+
+
+@pytest.mark.parametrize("method", ["dgl", "sparse", "search"])
+def test_long_scale_multiplies_the_steps_and_keeps_every_schedule_fraction(method):
+    preset = scales.method_config(method, 0, scales.get("preset"))
+    long = scales.method_config(method, 0, scales.get("long"))
+    assert long.train.steps == 10 * preset.train.steps
+    assert long.train.ckpt_every * scales.CURVE_POINTS == (long.retrain.steps or long.train.steps)  # 8 FID points
+    assert long.train.keep_checkpoints >= scales.CURVE_POINTS and not long.export.enabled
+    assert long.train.ema_decay == preset.train.ema_decay  # an averaging horizon, not a schedule
+    if method == "sparse":  # mask updates every 2.5 % of training: 25 of 1,000, 250 of 10,000 steps
+        assert (preset.sparse.update_every, long.sparse.update_every, long.train.steps) == (25, 250, 10000)
+    if method == "dgl":
+        assert long.dgl.teacher_steps == 10 * preset.dgl.teacher_steps
+        (switch, total), (long_switch, long_total) = stages(preset), stages(long)
+        assert long_switch / long_total == switch / total == preset.dgl.switch_fraction
+    if method == "search":
+        assert long.search.rounds == 99  # the paper's rounds
+        assert long.search.worst_lr_halve_round / long.search.rounds == pytest.approx(
+            preset.search.worst_lr_halve_round / preset.search.rounds, abs=0.01)
+
+
+def test_scales_keep_a_switch_step_fraction_and_the_smoke_sizes():
+    cfg = scales.method_config("dgl", 3, scales.Scale("x", factor=4, smoke=True))
+    assert cfg.seed == 3 and cfg.train.steps == 16 and cfg.dgl.switch_step == 8  # smoke: step 2 of 4
+    assert cfg.data.resolution == 16 and cfg.train.ckpt_every == 2
+    with pytest.raises(ValueError, match="choose from"):
+        scales.get("huge")
+    assert scales.steps_table(scales.get("long"))["sparse_update_every"] == 250
+    short = scales.steps_table(scales.get("short"))  # a fifth: still 2.5 %, a quarter, 8 points
+    assert (short["sparse_steps"], short["sparse_update_every"], short["dgl_student_steps"]) == (200, 5, 400)
+    assert scales.method_config("search", 0, scales.get("short")).search.worst_lr_halve_round == 2  # 10 of 30
+
+
+def by_name(runs):
+    return {run.name.split("/", 2)[2]: run for run in runs}
+
+
+def test_dgl_runs_train_one_teacher_per_seed_and_three_schedules_against_it(tmp_path):
+    runs = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(dgl_finetune_steps=300)))
+    assert set(runs) == {"teacher", "two_stage", "from_step_0", "full_width", "finetune"}
+    teacher = runs.pop("teacher")
+    assert teacher.config.method == "baseline" and teacher.config.train.steps == 2000 and teacher.after == ()
+    for run in runs.values():
+        assert run.after == ("dgl/s2/teacher",) and run.config.dgl.teacher_workdir == teacher.workdir
+        assert run.config.seed == 2 and run.config.method == "dgl"
+    assert runs["from_step_0"].config.dgl.switch_step == 0 and runs["from_step_0"].curves == ("dgl",)
+    assert runs["two_stage"].config.dgl.switch_step == -1 and runs["two_stage"].curves == ("stage1", "dgl", "plain")
+    assert (runs["full_width"].config.dgl.student_g_width, runs["full_width"].config.dgl.student_d_width) == (1, 1)
+    assert runs["finetune"].config.dgl.finetune_steps == 300
+
+
+def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_path):
+    runs = by_name(reproduction.sparse_runs(0, str(tmp_path), reproduction.Options(densities=(0.1, 0.2))))
+    assert set(runs) == {"dense", "d0.1/dynamic", "d0.1/static", "d0.1/prune", "d0.2/dynamic", "d0.2/static",
+                         "d0.2/prune"}
+    assert runs["dense"].config.method == "baseline" and runs["dense"].config.train.steps == 1000
+    assert runs["d0.2/static"].config.sparse.mode == "static" and runs["d0.2/dynamic"].config.sparse.mode == "dynamic_g"
+    for density in (0.1, 0.2):
+        dynamic, prune = runs[f"d{density}/dynamic"].config, runs[f"d{density}/prune"].config
+        assert dynamic.sparse.comparisons == "" and dynamic.sparse.g_density == density
+        assert prune.sparse.comparisons == "prune" and prune.sparse.g_density == density
+        assert prune.train.steps + prune.sparse.finetune_steps == dynamic.train.steps == 1000
+        assert prune.train.ckpt_every == dynamic.train.ckpt_every == 125  # one FID grid for both pipelines
+    first, other = runs["d0.1/prune"], runs["d0.2/prune"]
+    assert first.links == () and first.curves == ("dense", "prune")
+    assert other.after == (first.name,) and other.links == (("dense", os.path.join(first.workdir, "dense")),)
+
+
+def test_search_runs_size_the_sngan_baseline_after_the_search(tmp_path):
+    runs = by_name(reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2)))
+    assert set(runs) == {"search", "random_0", "random_1", "sngan"}
+    assert runs["sngan"].after == ("search/s1/search",) and callable(runs["sngan"].config)
+    random = runs["random_1"]
+    assert random.config.retrain.genotype == os.path.join(random.workdir, "genotype.json") and random.after == ()
+    random.prepare()
+    with open(random.config.retrain.genotype, encoding="utf-8") as f:
+        assert json.load(f)["normal"]
+    with pytest.raises(KeyError):  # no search summary yet
+        runs["sngan"].config()
+
+
+def test_train_command_sets_what_differs_from_the_preset_and_threads_only_where_it_leaves_the_default(tmp_path):
+    opts = reproduction.Options(densities=(0.2,), threads=1)
+    prune = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.2/prune"]
+    argv, fingerprint = reproduction.train_command(prune, scales.get("preset"), threads=1)
+    assert argv[1:4] == ["-m", "tfgan_eff.train", "--method=sparse"]
+    flags = argv[3:]
+    for flag in ("--config.sparse.comparisons=prune", "--config.train.steps=500", "--config.sparse.finetune_steps=500",
+                 "--config.train.intra_op_threads=1", "--config.train.inter_op_threads=1",
+                 "--config.export.enabled=False", f"--workdir={prune.workdir}"):
+        assert flag in flags
+    assert "--config.sparse.g_density=0.2" not in flags  # the preset's value
+    assert fingerprint["flags"] == [f for f in flags if "_op_threads" not in f]
+    search = by_name(reproduction.search_runs(0, str(tmp_path), opts))["search"]
+    flags = reproduction.train_command(search, scales.get("preset"), threads=2)[0]
+    assert "--config.train.inter_op_threads=2" in flags
+    assert not [f for f in flags if "intra_op_threads" in f]  # the search preset's own 1 thread per op stays
+    quick = reproduction.train_command(search, scales.get("quick"), threads=0)[0]
+    assert "--smoke" in quick
+
+
+def test_a_job_is_finished_when_its_work_dir_has_a_summary_of_the_same_command(tmp_path):
+    opts = reproduction.Options(seeds=(0,), densities=(0.5,))
+    dynamic = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.5/dynamic"]
+    job = next(j for j in reproduction.jobs_of([dynamic], opts) if j.name == dynamic.name)
+    scale = scales.get("preset")
+    assert not job.done()
+    argv = job.command()  # writes the job record, as a start does
+    assert argv[:3] == reproduction.train_command(dynamic, scale, 0)[0][:3]
+    assert not job.done()  # started, not finished
+    reproduction.write_json(os.path.join(dynamic.workdir, "summary.json"), {})
+    assert job.done()
+    changed = dynamic.config.copy_and_resolve_references()
+    changed.sparse.g_density = 0.3
+    other = reproduction.TrainRun(dynamic.name, "sparse", dynamic.workdir, changed)
+    assert not reproduction._trained(other, scale)  # pylint: disable=protected-access  # another config: run it
+
+
+def test_curve_jobs_come_one_per_seed_after_its_runs(tmp_path):
+    opts = reproduction.Options(seeds=(0,), densities=(0.5,), threads=1)
+    runs = reproduction.sparse_runs(0, str(tmp_path), opts)
+    jobs = {j.name: j for j in reproduction.jobs_of(runs, opts)}
+    curves = jobs["sparse/s0/curves"]
+    assert set(curves.after) == {run.name for run in runs}
+    assert curves.command[1:4] == ["-m", "benchmarks.curves", "--threads=1"]
+    assert os.path.join(str(tmp_path), "sparse", "seed_0", "density_0.5", "prune", "dense") in curves.command
+    assert not curves.done()
