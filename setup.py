@@ -22,12 +22,14 @@ setup(
     name="tfgan_eff",
     version="0.1.0",
     description=__doc__,
+    license="Apache-2.0",
     packages=find_packages(include=["tfgan_eff", "tfgan_eff.*"]),
     python_requires=">=3.11",
     # GPU machines: TFGAN_EFF_GPU=1 pip install -e '.[gpu]' (tensorflow with CUDA replaces tensorflow-cpu).
     install_requires=CORE + ([] if os.environ.get("TFGAN_EFF_GPU") else ["tensorflow-cpu==2.21.0"]),
     extras_require={
         "test": ["pytest==9.2.0", "pytest-xdist==3.8.0"],
+        "lint": ["pylint==4.1.5"],
         "gpu": ["tensorflow[and-cuda]==2.21.0"],
         "bench": ["torch==2.13.0", "matplotlib==3.11.2"],
     },

@@ -80,7 +80,7 @@ def _memory_gib():
 
 def gpu_names():
     """Names of the GPUs TensorFlow sees (imports TensorFlow)."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     names = []
     for gpu in tf.config.list_physical_devices("GPU"):
@@ -126,7 +126,7 @@ def numpy_matmul(n=2048, repeats=5):
 def tf_matmul(n=2048, repeats=5, device=None, dtype="float32"):
     """n x n tf.matmul throughput in `dtype` (float32 or bfloat16): (GFLOP/s, GFLOP per CPU-second); the result is
     fetched each call."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     with tf.device(device or "/CPU:0"):
         a = tf.cast(tf.random.stateless_normal((n, n), seed=(0, 0)), dtype)
@@ -137,7 +137,7 @@ def tf_matmul(n=2048, repeats=5, device=None, dtype="float32"):
 
 def torch_matmul(n=2048, repeats=5, dtype="float32"):
     """n x n torch.matmul throughput in `dtype` on the CPU: (GFLOP/s, GFLOP per CPU-second)."""
-    import torch  # pylint: disable=import-outside-toplevel  # optional (the `bench` extra)
+    import torch  # optional (the `bench` extra)
 
     a = torch.randn(n, n, generator=torch.Generator().manual_seed(0)).to(getattr(torch, dtype))
     b = torch.randn(n, n, generator=torch.Generator().manual_seed(1)).to(getattr(torch, dtype))

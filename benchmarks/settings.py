@@ -1,8 +1,8 @@
 """Sizes, task names and round counts shared by the benchmark's processes (no TensorFlow import here: the torch
 worker and the parent process read it)."""
 
-# SNGAN 32 px as in design.md's speed facts: 64 channels in G and D, D batch 64, G batch 128, 5 D steps per G step,
-# hinge loss, Adam(2e-4, 0.0, 0.9), spectral norm in D only, G-EMA 0.999.
+# SNGAN 32 px, the papers' CIFAR-10 recipe at 64 channels (a step of ~2 s on 2 CPU cores): 64 channels in G and D,
+# D batch 64, G batch 128, 5 D steps per G step, hinge loss, Adam(2e-4, 0.0, 0.9), spectral norm in D only, G-EMA 0.999.
 SNGAN = dict(resolution=32, channels=3, latent_dim=128, g_ch=64, d_ch=64, batch=64, g_batch=128, n_critic=5,
              lr=2e-4, beta1=0.0, beta2=0.9, ema_decay=0.999)
 # --quick: the same step at toy size (seconds, for tests).
@@ -18,13 +18,31 @@ TORCH_CONFIGS = {
 }
 # Inside an interleaved group the PyTorch step in configuration c is the member f"{TORCH_MEMBER}[{c}]".
 TORCH_MEMBER = "torch_sngan"
+# The PyTorch CPU configurations of alphaGAN's search step (torch_alphagan.SearchStep options; "fused": an edge's
+# plain convs as one conv, as our supernet computes them) and of its derived net's step (torch_alphagan.derived_step
+# options). torch.compile of D is left out: spectral norm's in-place update fails in its backward (SNGAN rows); that
+# of the supernet G too: compiling it takes over 15 minutes on 2 CPU cores (docs/speed.md).
+TORCH_SEARCH_CONFIGS = {
+    "eager": {},
+    "channels_last": dict(channels_last=True),
+    "fused": dict(fused=True),
+    "fused, channels_last": dict(fused=True, channels_last=True),
+}
+TORCH_DERIVED_CONFIGS = {
+    "eager": {},
+    "channels_last": dict(channels_last=True),
+    "compiled G": dict(compiled=("g",)),
+}
+# Our step against its PyTorch peer: (our member, the PyTorch members' prefix, what is compared).
+PEERS = (("baseline_sngan", TORCH_MEMBER, "SNGAN step"), ("search_step", "torch_search", "alphaGAN search step"),
+         ("search_derived", "torch_derived", "alphaGAN derived-net step"))
 # The optimisation experiments (benchmarks.profile): on the baseline step, and on model construction.
 PROFILE_TASKS = ("profile", "profile_build")
 # The machine description and matmul peaks, measured at the start and again at the end of a run.
 MACHINE_TASKS = ("machine", "machine_end")
 # The interleaved groups of benchmarks.interleave (tasks of their own), and those that split the CPU into logical
 # devices before TensorFlow starts (group -> devices).
-INTERLEAVED_GROUPS = ("versus", "pairs", "mirrored")
+INTERLEAVED_GROUPS = ("versus", "pairs", "mirrored", "alphagan", "retrain")
 LOGICAL_CPUS = {"mirrored": 2}
 # The tasks of `--tasks=interleaved`: TF vs PyTorch SNGAN at all cores and at 1 thread, README's ratios, replicas.
 INTERLEAVED = ("versus", "versus+1t", "pairs", "mirrored")
@@ -37,9 +55,10 @@ def run_order(tasks):
     return ["machine", *expanded, "machine_end"]
 
 
-def torch_member(config):
-    """The member name of the PyTorch SNGAN step in configuration `config` inside an interleaved group."""
-    return f"{TORCH_MEMBER}[{config}]"
+def torch_member(config, prefix=TORCH_MEMBER):
+    """The member name of the PyTorch step (SNGAN by default; `prefix` of PEERS) in configuration `config` inside an
+    interleaved group."""
+    return f"{prefix}[{config}]"
 
 
 def sngan_settings(quick):

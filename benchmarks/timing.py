@@ -72,7 +72,7 @@ def vm_hwm_kib():
 
 def reset_tf_peak(device="CPU:0"):
     """Resets TensorFlow's allocator peak for `device`; False when the device does not track memory."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     try:
         tf.config.experimental.reset_memory_stats(device)
@@ -83,7 +83,7 @@ def reset_tf_peak(device="CPU:0"):
 
 def tf_peak_bytes(device="CPU:0"):
     """Peak bytes of TensorFlow's allocator on `device` since the last reset (None when not tracked)."""
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf
 
     try:
         return int(tf.config.experimental.get_memory_info(device)["peak"])

@@ -112,15 +112,16 @@ class SNGANStep:
 
     channels_last: models and real images in channels-last memory format; mkldnn: oneDNN kernels on (torch's
     default) or off; compiled: names of the modules ("g", "d") wrapped in torch.compile (compiled on the first
-    call, which then fails if inductor cannot handle the module).
+    call, which then fails if inductor cannot handle the module); make_g: builds another G (default: the SNGAN G).
     """
 
-    def __init__(self, s, seed=0, channels_last=False, mkldnn=True, compiled=()):
+    def __init__(self, s, seed=0, channels_last=False, mkldnn=True, compiled=(), make_g=None):
         torch.manual_seed(seed)
         self.s = s
-        self.g = Generator(s["latent_dim"], s["g_ch"], s["resolution"], s["channels"])
+        make_g = make_g or (lambda: Generator(s["latent_dim"], s["g_ch"], s["resolution"], s["channels"]))
+        self.g = make_g()
         self.d = Discriminator(s["d_ch"], s["resolution"], s["channels"])
-        self.ema = Generator(s["latent_dim"], s["g_ch"], s["resolution"], s["channels"])
+        self.ema = make_g()
         self.ema.load_state_dict(self.g.state_dict())
         self.ema.requires_grad_(False)
         betas = (s["beta1"], s["beta2"])
@@ -191,7 +192,7 @@ def describe(step):
 
 def benchmark(quick=False, warmup=2, repeats=7):
     """Times the step (median of `repeats` after `warmup`); returns a row dict for the benchmark report."""
-    from benchmarks.timing import time_calls  # pylint: disable=import-outside-toplevel
+    from benchmarks.timing import time_calls
 
     s = sngan_settings(quick)
     step = SNGANStep(s)

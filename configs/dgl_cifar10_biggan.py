@@ -1,4 +1,4 @@
-"""DGL-GAN with BigGAN-style class-conditional ResNets on CIFAR-10 (TFDS), following specs/dgl.md.
+"""DGL-GAN with BigGAN-style class-conditional ResNets on CIFAR-10 (TFDS), the paper's BigGAN setting.
 
 Teacher: G and D at ch 96 (conditional BN in G, projection D, spectral norm in both, G EMA); student G at half width
 (96 -> 48 channels, ~1/4 of G's parameters) with D_S kept at 96. Hinge loss, lambda = 0.1, stage 2 from half way.

@@ -1,4 +1,4 @@
-"""STU-GAN with the SNGAN CIFAR-10 backbone of specs/stugan.md (d_G=0.2, d_D=0.3, dynamic G, Delta_T=1000).
+"""STU-GAN with the paper's SNGAN CIFAR-10 backbone (d_G=0.2, d_D=0.3, dynamic G, Delta_T=1000).
 
 ResNet G 256 ch (no SN), D 128 ch with SN, z 128, hinge, Adam 2e-4 betas (0, 0.9), D batch 64 / G batch 128,
 n_critic 5, 50k G steps, EMA 0.999. Comparison runs: dense and static masks (same backbone and steps).

@@ -8,10 +8,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # 8:45 -> 8:06 wall, 15.6 -> 14.1 CPU-minutes). Tests of the thread settings set their own.
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
-import numpy as np  # pylint: disable=wrong-import-position
-import pytest  # pylint: disable=wrong-import-position
+import numpy as np
+import pytest
 
-from tfgan_eff.config import presets  # pylint: disable=wrong-import-position
+from tfgan_eff.config import presets
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def write_tfds_cifar10(data_dir, arrays):
     finds it prepared and reads it with its own code, as it would a `tfds build cifar10` output. Nothing is
     downloaded. (tfds.core.SequentialWriter: store_as_tfds_dataset needs importlib_resources, absent on Python 3.11.)
     """
-    import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+    import tensorflow_datasets as tfds
 
     info = tfds.builder("cifar10", data_dir=data_dir).info
     os.makedirs(info.data_dir, exist_ok=True)
@@ -52,7 +52,7 @@ def write_tfds_cifar10(data_dir, arrays):
 @pytest.fixture
 def symbolic_traces(monkeypatch):
     """A list that gets the function of every Keras symbolic trace (backend.compute_output_spec) in the test."""
-    from keras.src import backend as keras_backend  # pylint: disable=import-outside-toplevel
+    from keras.src import backend as keras_backend
 
     traces = []
     original = keras_backend.compute_output_spec

@@ -8,5 +8,5 @@ from tfgan_eff import methods as _methods  # noqa: E402,F401  (fills the method 
 def load_generator(path):
     """A sampler for a trained generator (work dir, checkpoint or SavedModel): `.sample(n, seed=0, labels=None)`."""
     # Imported here so that `import tfgan_eff` (and the CLI's flag parsing) does not load TensorFlow.
-    from tfgan_eff.inference import load_generator as _load  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.inference import load_generator as _load
     return _load(path)

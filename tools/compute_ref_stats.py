@@ -61,7 +61,7 @@ def make_extractor(name, dataset, resolution, channels, inception_weights, offli
                            channels=channels, cache_dir=cache_dir or None)
 
 
-def compute(dataset, out, split="train", extractor="offline", inception_weights="", offline_classifier="",
+def compute(dataset, out, *, split="train", extractor="offline", inception_weights="", offline_classifier="",
             cache_dir="", num_samples=10000, resolution=32, channels=3, seed=0, batch_size=256, max_features=10000):
     """Computes and saves reference statistics; returns the FeatureStats (with .protocol)."""
     batches, data_protocol = real_image_batches(dataset, split, resolution, channels, num_samples, batch_size, seed)

@@ -1,3 +1,5 @@
+"""The config schema: presets validate, typos and wrong types are named, bad values are refused up front."""
+
 import ml_collections
 import numpy as np
 import pytest
@@ -35,7 +37,7 @@ def test_typed_assignment_refused():
         cfg.train.steps = "many"
 
 
-BAD_INPUTS = [  # (method, key, value, message): every case issue 9 lists, refused before anything is built
+BAD_INPUTS = [  # (method, key, value, message): each refused before anything is built
     ("baseline", "train.steps", 0, "train.steps must be > 0"),
     ("baseline", "train.batch_size", -4, "train.batch_size must be > 0"),
     ("baseline", "model.g.ch", 0, "model.g.ch must be > 0"),
@@ -58,7 +60,8 @@ BAD_INPUTS = [  # (method, key, value, message): every case issue 9 lists, refus
     ("baseline", "train.strategy", "horovod", "train.strategy='horovod'"),
     ("baseline", "train.g_batch_size", -1, r"train.g_batch_size must be >= 0 \(0 = batch_size\)"),
     ("baseline", "eval.every", -5, r"eval.every must be >= 0 \(0 = only at the end\)"),
-    ("baseline", "data.source", "tfds:cifar10", r"offline has classifiers for digits, shapes only.*extractor=inception"),
+    ("baseline", "data.source", "tfds:cifar10",
+     r"offline has classifiers for digits, shapes only.*extractor=inception"),
     ("sparse", "sparse.g_density", 1.5, r"sparse.g_density must be in \(0, 1\]"),
     ("sparse", "sparse.d_density", 0.0, r"sparse.d_density must be in \(0, 1\]"),
     ("sparse", "sparse.drop_fraction", 1.5, r"sparse.drop_fraction must be in \[0, 1\], got 1.5"),

@@ -21,6 +21,7 @@ def _toy_method():
 
 @pytest.fixture
 def toy(monkeypatch):
+    """A toy method registered for one test; the registry is restored afterwards."""
     monkeypatch.setattr(registry, "_METHODS", dict(registry._METHODS))  # pylint: disable=protected-access
     return registry.register(_toy_method())
 

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.long  # run first (tests/conftest.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
-SMOKE_RUN_ELSEWHERE = {  # method: (test file, test or fixture) that runs train_lib.run(presets.smoke(presets.get(method)))
+# method: (test file, test or fixture) that runs train_lib.run(presets.smoke(presets.get(method)))
+SMOKE_RUN_ELSEWHERE = {
     "dgl": ("tests/distill/test_dgl_plan.py", "test_smoke_run_writes_table_and_does_not_rerun_finished_runs"),
     "sparse": ("tests/sparse/test_sparse_plan.py", "runner_result"),
 }

@@ -1,3 +1,5 @@
+"""The input pipeline: deterministic batches per (seed, step), replica slices, DiffAugment."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

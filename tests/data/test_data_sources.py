@@ -1,3 +1,5 @@
+"""Data sources: built-in digits and shapes, image folders, prepared TFDS data."""
+
 import os
 
 import numpy as np

@@ -12,13 +12,14 @@ from tfgan_eff.training.strategy import split_cpu
 
 split_cpu(2)
 
-from tfgan_eff.config import presets  # pylint: disable=wrong-import-position
-from tfgan_eff.distill.teacher import load_teacher  # pylint: disable=wrong-import-position
-from tfgan_eff.distill.trainer import DGLTrainer  # pylint: disable=wrong-import-position
-from tfgan_eff.training.loop import train_gan  # pylint: disable=wrong-import-position
+from tfgan_eff.config import presets
+from tfgan_eff.distill.teacher import load_teacher
+from tfgan_eff.distill.trainer import DGLTrainer
+from tfgan_eff.training.loop import train_gan
 
 
 def tiny_cfg(steps):
+    """The dgl smoke preset at batch 4 with DiffAugment, for `steps` steps."""
     cfg = presets.smoke(presets.get("dgl"))
     cfg.train.update(steps=steps, n_critic=2, batch_size=4, g_batch_size=4)
     cfg.data.diffaug = "color,translation,cutout"
@@ -38,6 +39,8 @@ class _LastLogs(keras.callbacks.Callback):
 
 
 def weights_after(strategy, teacher_dir, workdir, out):
+    """Trains the DGL student 2 steps under `strategy`; returns the weights of G, D, the G EMA and the teacher D
+    (the last logs go to `out`)."""
     teacher = load_teacher(teacher_dir, strategy)
     factory = functools.partial(DGLTrainer, teacher=teacher.discriminator, weight=0.5, switch_step=0)
     cfg = tiny_cfg(2)
@@ -54,7 +57,7 @@ def main(tmp):
     mirrored = weights_after(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), f"{tmp}/teacher", f"{tmp}/two",
                              two_logs)
     diffs = [float(abs(a - b).max()) for a, b in zip(single, mirrored)]
-    log_diff = max(abs(one_logs[k] - two_logs[k]) for k in one_logs)
+    log_diff = max(abs(value - two_logs[k]) for k, value in one_logs.items())
     print(json.dumps({"max_diff": max(diffs), "n": len(diffs), "log_diff": log_diff, **one_logs}))
 
 

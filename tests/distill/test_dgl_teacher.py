@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import shutil
 
 import keras
@@ -61,7 +62,7 @@ def test_mismatched_teacher_checkpoint_is_a_clear_error(teacher_run, tmp_path):
     workdir, _, _ = teacher_run
     other = tmp_path / "other"
     shutil.copytree(os.path.join(workdir, "checkpoints"), other / "checkpoints")
-    config = json.loads(open(os.path.join(workdir, "config.json"), encoding="utf-8").read())
+    config = json.loads((pathlib.Path(workdir) / "config.json").read_text(encoding="utf-8"))
     config["model"]["g"]["ch"] *= 2  # the config no longer describes the checkpoint
     (other / "config.json").write_text(json.dumps(config))
     with pytest.raises(TeacherError, match="does not match"):

@@ -1,3 +1,5 @@
+"""GAN losses and penalties against hand-computed values."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -71,8 +71,8 @@ def test_offline_classifier_is_accurate_and_cached(digits_extractor, offline_cac
 def test_offline_classifier_training_is_deterministic():
     # A cheaper variant of the recipe (1 epoch, 16 px) trained twice gives identical weights and accuracy.
     recipe = dict(offline_classifier_recipe("digits", resolution=16), epochs=1)
-    first, accuracy_first, _, _ = extractors._train_classifier(recipe)
-    second, accuracy_second, _, _ = extractors._train_classifier(recipe)
+    first, accuracy_first, _, _ = extractors._train_classifier(recipe)  # pylint: disable=protected-access
+    second, accuracy_second, _, _ = extractors._train_classifier(recipe)  # pylint: disable=protected-access
     assert accuracy_first == accuracy_second
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -7,16 +7,17 @@ import numpy as np
 import pytest
 
 from tfgan_eff.data import offline
-from tfgan_eff.metrics.suite import evaluate_generator
+from tfgan_eff.metrics.suite import EvalProtocol, evaluate_generator
 from tfgan_eff.metrics.ref_stats import compute_ref_stats, load_ref_stats
 from tfgan_eff.metrics.streaming import FeatureStats
 
 _TOOL = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "compute_ref_stats.py")
-_KWARGS = dict(num_samples=600, batch_size=200, kid_subsets=5, kid_subset_size=200)
+_PROTOCOL = EvalProtocol(num_samples=600, batch_size=200, kid_subsets=5, kid_subset_size=200)
 
 
 @pytest.fixture(scope="module")
 def digit_halves():
+    """The digits split at random into 800 and 997 images."""
     images, _ = offline.load("digits", resolution=32, channels=3)
     order = np.random.default_rng(0).permutation(len(images))
     return images[order[:800]], images[order[800:]]
@@ -36,8 +37,8 @@ def test_real_samples_score_far_better_than_noise(digits_extractor, digit_halves
     real_a, real_b = digit_halves
     stats = compute_ref_stats([real_a[i:i + 256] for i in range(0, 800, 256)], digits_extractor,
                               {"dataset": "digits", "split": "train"})
-    good = evaluate_generator(_sampler(real_b, 0), digits_extractor, stats, **_KWARGS)
-    bad = evaluate_generator(_noise, digits_extractor, stats, **_KWARGS)
+    good = evaluate_generator(_sampler(real_b, 0), digits_extractor, stats, _PROTOCOL)
+    bad = evaluate_generator(_noise, digits_extractor, stats, _PROTOCOL)
     for result in (good, bad):
         assert set(result) >= {"fid", "kid_mean", "kid_std", "is_mean", "is_std", "precision", "recall",
                                "density", "coverage", "num_samples", "protocol"}
@@ -54,7 +55,7 @@ def test_real_samples_score_far_better_than_noise(digits_extractor, digit_halves
 def test_real_batches_are_accepted_directly(digits_extractor, digit_halves):
     real_a, real_b = digit_halves
     result = evaluate_generator(_sampler(real_b, 1), digits_extractor, [real_a[:400], real_a[400:]],
-                                num_samples=300, batch_size=100, metrics=("fid", "pr"))
+                                EvalProtocol(num_samples=300, batch_size=100, metrics=("fid", "pr")))
     assert set(result) == {"fid", "precision", "recall", "z_share", "collapsed", "num_samples", "num_real",
                            "protocol"}
     assert result["num_real"] == 800 and result["fid"] > 0.0
@@ -69,27 +70,28 @@ def test_every_evaluation_flags_a_generator_that_ignores_z(digits_extractor, dig
     def one_image(n):  # what a collapsed G draws: the same image, up to small z-dependent noise
         return np.clip(template + 0.05 * rng.standard_normal((n,) + template.shape), -1, 1).astype(np.float32)
 
-    kwargs = dict(num_samples=300, batch_size=100, metrics=("fid",))
-    collapsed = evaluate_generator(one_image, digits_extractor, [real_a], **kwargs)
-    healthy = evaluate_generator(_sampler(real_b, 2), digits_extractor, [real_a], **kwargs)
+    protocol = EvalProtocol(num_samples=300, batch_size=100, metrics=("fid",))
+    collapsed = evaluate_generator(one_image, digits_extractor, [real_a], protocol)
+    healthy = evaluate_generator(_sampler(real_b, 2), digits_extractor, [real_a], protocol)
     assert collapsed["collapsed"] and collapsed["z_share"] < 0.05
     assert not healthy["collapsed"] and healthy["z_share"] > 0.4
     assert healthy["protocol"]["collapse_threshold"] == pytest.approx(0.25)
+    assert tuple(healthy["protocol"]["metrics"]) == ("fid",) and healthy["protocol"]["batch_size"] == 100
 
 
 def test_stats_from_another_extractor_are_refused(digits_extractor):
     other = dict(digits_extractor.protocol, recipe_hash="0" * 64)
     stats = FeatureStats(mean=np.zeros(128), cov=np.eye(128), n=10, protocol={"extractor": other})
     with pytest.raises(ValueError, match="(?s)extractor part.*recipe_hash"):
-        evaluate_generator(_noise, digits_extractor, stats, num_samples=20, metrics=("fid",))
+        evaluate_generator(_noise, digits_extractor, stats, EvalProtocol(num_samples=20, metrics=("fid",)))
 
 
 def test_metric_requests_are_validated(digits_extractor):
     stats = FeatureStats(mean=np.zeros(128), cov=np.eye(128), n=10)
     with pytest.raises(ValueError, match="unknown metrics"):
-        evaluate_generator(_noise, digits_extractor, stats, num_samples=20, metrics=("fid", "lpips"))
+        EvalProtocol(num_samples=20, metrics=("fid", "lpips"))
     with pytest.raises(ValueError, match="need raw real features"):
-        evaluate_generator(_noise, digits_extractor, stats, num_samples=20, metrics=("kid",))
+        evaluate_generator(_noise, digits_extractor, stats, EvalProtocol(num_samples=20, metrics=("kid",)))
 
 
 def _load_tool():

@@ -23,7 +23,7 @@ def test_z_share_of_constructed_outputs():
 
 
 def test_z_share_streams_over_batches():
-    images = np.random.default_rng(1).normal(size=(30, 4, 4, 3)) + np.linspace(-1, 1, 48).reshape(4, 4, 3)
+    images = np.random.default_rng(1).normal(size=(30, 4, 4, 3)) + np.linspace(-1, 1, 48).reshape((4, 4, 3))
     batches = [output_moments(images[i:i + 7]) for i in range(0, 30, 7)]
     merged = [sum(parts) for parts in zip(*batches)]
     assert merged[0] == 30
@@ -44,4 +44,4 @@ def test_a_generator_that_ignores_z_is_flagged_and_a_healthy_one_is_not():
     collapsed, healthy = (z_variation_share(_generator(flag)(z).numpy()) for flag in (True, False))
     assert collapsed < 1e-6 and is_collapsed(collapsed)
     assert healthy > 0.5 and not is_collapsed(healthy)
-    assert is_collapsed(0.11) and not is_collapsed(0.44) and 0.11 < COLLAPSE_THRESHOLD < 0.44  # issue 19's values
+    assert is_collapsed(0.11) and not is_collapsed(0.44) and 0.11 < COLLAPSE_THRESHOLD < 0.44  # measured on digits

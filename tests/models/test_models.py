@@ -1,3 +1,5 @@
+"""Generators and discriminators: parameter counts, output shapes and ranges, labels, widths."""
+
 import numpy as np
 import pytest
 
@@ -57,7 +59,8 @@ def test_output_shapes_and_range(g_arch, d_arch, resolution, conditional):
 def test_conditional_generator_uses_labels():
     cfg = _cfg("biggan", "biggan", 8, 8, 16, conditional=True)
     g = registry.build_generator(cfg)
-    for layer in g._flatten_layers():  # perturb class gains so classes differ at init
+    # Perturb class gains so classes differ at init.
+    for layer in g._flatten_layers():  # pylint: disable=protected-access
         if layer.name.startswith("embedding"):
             layer.embeddings.assign(np.random.default_rng(1).normal(size=layer.embeddings.shape))
     z = np.zeros((2, 128), np.float32)

@@ -1,3 +1,5 @@
+"""The BatchNormalization that counts its elements from the shape matches Keras' synchronised BN."""
+
 import keras
 import numpy as np
 import pytest
@@ -43,4 +45,4 @@ def test_batch_norm_keeps_keras_names_and_round_trips_through_keras_serializatio
     bn = layers.batch_norm(center=False, scale=False)
     assert isinstance(bn, layers.BatchNormalization) and bn.name.startswith("batch_normalization")
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(bn))
-    assert type(restored) is layers.BatchNormalization and restored.synchronized and not restored.center
+    assert restored.__class__ is layers.BatchNormalization and restored.synchronized and not restored.center

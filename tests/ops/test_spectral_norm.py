@@ -1,3 +1,5 @@
+"""SpectralNorm: power iteration, frozen vector in inference, what is saved and trained."""
+
 import keras
 import numpy as np
 import pytest

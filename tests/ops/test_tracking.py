@@ -1,3 +1,5 @@
+"""Checkpoints hold every weight of layers kept in lists, dicts and nested collections."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -28,7 +30,7 @@ def test_checkpoint_holds_every_weight_of_layer_lists(tmp_path, g_arch, d_arch):
 
 
 def test_supernet_checkpoint_holds_every_weight_of_its_nested_edges(tmp_path):
-    from tfgan_eff.search.supernet import SupernetGenerator  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.search.supernet import SupernetGenerator
 
     saved, restored = (SupernetGenerator(latent_dim=8, resolution=8, ch=4).build_for_inputs() for _ in range(2))
     rng = np.random.default_rng(0)

@@ -7,6 +7,7 @@ from tfgan_eff.config.schema import base_config
 
 
 def make_tiny_config():
+    """A search config at toy sizes (8 px, 8 channels, one round of a few steps)."""
     cfg = base_config()
     cfg.method = "search"
     cfg.name = "search_test"

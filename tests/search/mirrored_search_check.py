@@ -24,7 +24,8 @@ tf.config.set_logical_device_configuration(
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from conftest import make_tiny_config  # noqa: E402  (this directory is on sys.path: the script's own)
+# This directory is on sys.path: the script's own.
+from conftest import make_tiny_config  # noqa: E402  pylint: disable=import-error
 from tfgan_eff.search.searcher import Searcher  # noqa: E402
 from tfgan_eff.search.space import ARCH_TENSORS  # noqa: E402
 

@@ -126,7 +126,7 @@ def test_published_parameter_counts(name, expected):
 
 
 def test_registry_builds_genotype_generator(tmp_path):
-    from tfgan_eff.config.schema import base_config  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.config.schema import base_config
 
     path = tmp_path / "genotype.json"
     genotype_lib.save(genotype_lib.sample(np.random.default_rng(1)), str(path))

@@ -1,4 +1,4 @@
-"""A derived genotype trained briefly keeps its z-variation in the preset's search space (issue 19).
+"""A derived genotype trained briefly keeps its z-variation in the preset's search space.
 
 The genotype is the kind the search picked when retrained generators collapsed: conv 5x5 on 8 of 9 normal edges,
 deconv up-sampling. Trained 100 steps at the retraining resolution (32 px) with 8 channels and the preset's

@@ -129,7 +129,7 @@ def test_batch_stream_is_deterministic_and_covers_the_split():
     seen = np.concatenate([np.round((real[:, 0, 0, 0] + 1) * 127.5) for real, _, _ in batches])
     assert sorted(seen.tolist()) == list(range(12))  # 3 steps of 4 = one pass without replacement
     again = list(stream.batches(round_index=2, phase="inner", num_steps=3))
-    for (r1, z1, w1), (r2, z2, w2) in zip(batches, again):
+    for (r1, z1, _), (r2, z2, _) in zip(batches, again):
         np.testing.assert_array_equal(r1, r2)
         np.testing.assert_array_equal(z1, z2)
     other = next(stream.batches(round_index=3, phase="inner", num_steps=1))
@@ -192,7 +192,7 @@ def test_search_runs_at_search_resolution_retrains_at_data_resolution_and_is_not
     assert again["genotype"] == summary["genotype"] and again["retrain"] == summary["retrain"]
 
 
-def test_shipped_preset_gives_the_architecture_a_gradient(tmp_path):
+def test_shipped_preset_gives_the_architecture_a_gradient():
     """One round with the shipped preset's n_critic, learning rates and op set (sizes and step counts shrunk to
     seconds): afterwards the duality gap still has a gradient in every architecture tensor, far above the coupled L2
     term. (With the paper's n_critic 5 on digits D won so completely that V(G, D_worst) was flat in alpha.)"""

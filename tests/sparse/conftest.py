@@ -34,6 +34,7 @@ class TinyGenerator(keras.Model):
 
 
 def make_inputs(batch=4, seed=0):
+    """(z, labels) of one batch from a fixed seed."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((batch, LATENT_DIM)).astype("float32")
     labels = rng.integers(0, 3, size=batch).astype("int32")

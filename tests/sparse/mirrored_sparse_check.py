@@ -35,6 +35,7 @@ GLOBAL_BATCH = 4
 
 
 def build_model():
+    """A small conv net (a spectral-norm conv, a transposed conv, a strided conv) to mask."""
     model = keras.Sequential([
         keras.Input((8, 8, 2)),
         SpectralNorm(keras.layers.Conv2D(6, 3, padding="same", activation="relu")),
@@ -81,6 +82,7 @@ batches = [rng.standard_normal((GLOBAL_BATCH // 2, 8, 8, 2)).astype("float32") f
 
 @tf.function
 def train_and_update():
+    """One training step and one drop/grow update under the strategy."""
     def replica_fn(x):
         with tf.GradientTape() as tape:
             per_example = tf.square(model(x, training=True)[:, 0] - 1.0)

@@ -31,6 +31,7 @@ def numpy_drop_grow(weight, mask, score, p):
 
 
 def random_case(seed, density=0.3):
+    """(weight, mask, score): a random mask of about `density`, weights on it and positive scores."""
     rng = np.random.default_rng(seed)
     mask = (rng.random(SHAPE) < density).astype(np.float32)
     weight = (rng.standard_normal(SHAPE) * mask).astype(np.float32)

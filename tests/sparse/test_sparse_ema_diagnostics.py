@@ -54,7 +54,7 @@ def test_balance_ratio_and_density():
     assert float(exploration_rate([np.ones((2, 2)), np.array([1.0, 0.0, 0.0, 0.0])])) == pytest.approx(5 / 8)
 
 
-def test_exploration_grows_with_updates(make_model, inputs):
+def test_exploration_grows_with_updates(make_model):
     model = make_model()
     mask_set = sparsify(model, 0.3)
     start = sparsity_summary(mask_set)

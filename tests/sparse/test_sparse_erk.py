@@ -35,7 +35,7 @@ def test_erk_meets_budget_and_favours_small_layers():
         assert abs(nnz - density * sum(sizes.values())) <= 0.5 * len(shapes) + 1e-6
         # Non-dense layers: density ordered like the ERK score sum(dims) / prod(dims).
         sparse = [name for name in shapes if densities[name] < 1.0]
-        by_score = sorted(sparse, key=lambda name: sum(shapes[name]) / sizes[name])
+        by_score = sorted(sparse, key=lambda name: sum(shapes[name]) / sizes[name])  # pylint: disable=cell-var-from-loop
         assert [densities[name] for name in by_score] == sorted(densities[name] for name in by_score)
 
 

@@ -38,7 +38,8 @@ def runner_result(tmp_path_factory):
     """(summary, runner work dir, facts printed by the MirroredStrategy subprocess)."""
     root = tmp_path_factory.mktemp("sparse_runner")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO))
-    mirrored = subprocess.Popen([sys.executable, str(SCRIPT), str(root / "mirrored")], stdout=subprocess.PIPE,
+    # Runs beside the in-process run below.
+    mirrored = subprocess.Popen([sys.executable, str(SCRIPT), str(root / "mirrored")], stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
                                 stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     workdir = str(root / "runner")
     summary = run_method(presets.smoke(presets.get("sparse")), workdir)

@@ -20,6 +20,7 @@ from tfgan_eff.training.loop import batch_spec, load_data
 
 
 def tiny_cfg():
+    """The sparse smoke preset, 4 steps."""
     cfg = presets.smoke(presets.get("sparse"))
     cfg.model.latent_dim = 8
     cfg.train.update(steps=4, log_every=100)
@@ -68,7 +69,8 @@ def test_exact_nnz_after_init_and_masked_weights_after_steps(trained_trainer):
                                 ("d", trainer.d_masks, cfg.sparse.d_density)):
         assert init_zeros[key] == [exact_zero_counts(masks, density)[n] for n in masks.names]
         assert masked_positions_are_zero(masks)  # after 2 D and 2 G Adam steps on dense gradients
-    ema_kernels = [layer.kernel.numpy() for layer in trainer.ema_generator._flatten_layers()
+    ema_kernels = [layer.kernel.numpy()
+                   for layer in trainer.ema_generator._flatten_layers()  # pylint: disable=protected-access
                    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
     assert all(np.all(k[m.numpy() == 0] == 0) for k, m in zip(ema_kernels, trainer.g_masks.masks))
     assert int(trainer.step.numpy()) == 2
@@ -99,7 +101,8 @@ def test_update_keeps_nnz_and_zeroes_regrown_weights_and_moments(trained_trainer
         assert changed, f"{key} masks did not change"
     # The next step trains the regrown weights; the sparse EMA takes their current value there (not a stale 0).
     trainer.fit(dataset, epochs=1, steps_per_epoch=1, verbose=0)
-    ema_kernels = [layer.kernel.numpy() for layer in trainer.ema_generator._flatten_layers()
+    ema_kernels = [layer.kernel.numpy()
+                   for layer in trainer.ema_generator._flatten_layers()  # pylint: disable=protected-access
                    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
     for new, ema_kernel, kernel in zip(regrown_g, ema_kernels, trainer.g_masks.kernels):
         np.testing.assert_array_equal(ema_kernel[new], kernel.numpy()[new])

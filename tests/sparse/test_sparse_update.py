@@ -29,6 +29,7 @@ def trained(make_model, inputs, seed=0):
 
 
 def kernel_grads(model, mask_set, inputs):
+    """Dense gradients of the loss with respect to the masked kernels."""
     with tf.GradientTape() as tape:
         loss = loss_fn(model, inputs)
     return tape.gradient(loss, mask_set.kernels)
@@ -121,6 +122,7 @@ def test_update_in_tf_function_matches_eager(make_model, inputs):
         nnz = mask_set.nnz()
 
         def update_step():
+            # pylint: disable=cell-var-from-loop  # called in this iteration
             grads = kernel_grads(model, mask_set, inputs)
             updater.update(cosine_drop_fraction(optimizer.iterations, 10), grads, step=optimizer.iterations)
 

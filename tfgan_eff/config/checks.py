@@ -30,7 +30,8 @@ def fraction(cfg, keys, low_open=False):
     problems = []
     for key in keys:
         value = get(cfg, key)
-        if not ((0 < value) if low_open else (0 <= value)) or not value <= 1:
+        above_low = 0 < value if low_open else 0 <= value
+        if not above_low or not value <= 1:
             problems.append(f"{key} must be in {'(0' if low_open else '[0'}, 1], got {value}")
     return problems
 

@@ -14,6 +14,10 @@ G_ARCHS = ("dcgan", "sngan", "biggan")  # built in; methods register more (regis
 D_ARCHS = ("dcgan", "sngan", "autogan", "biggan")
 STRATEGIES = ("auto", "cpu", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_bfloat16")  # train.precision, see ops/precision.py
+# The names eval.metrics and export.modes may list: those of metrics/suite.py ALL_METRICS and export/tflite.py MODES,
+# restated here because the config layer imports neither (tests/config/test_validate_names.py checks that they match).
+EVAL_METRICS = ("fid", "kid", "is", "pr", "dc")
+EXPORT_MODES = ("float32", "dynamic_int8", "full_int8")
 
 
 def _optimizer(lr=2e-4, beta1=0.0, beta2=0.9):
@@ -95,7 +99,7 @@ def base_config():
     ))
     c.export = ml_collections.ConfigDict(dict(
         enabled=True,
-        modes="float32,dynamic_int8,full_int8",
+        modes=",".join(EXPORT_MODES),
     ))
     for method in registry.methods():
         for name, section in method.sections.items():

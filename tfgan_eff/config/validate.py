@@ -7,7 +7,7 @@ import os
 import ml_collections
 
 from tfgan_eff.config import registry, schema
-from tfgan_eff.config.checks import choice, non_negative, positive
+from tfgan_eff.config.checks import choice, comma_list, non_negative, positive
 from tfgan_eff.data.names import OFFLINE_DATASETS, folder_problem, parse_policy
 from tfgan_eff.errors import UserError
 
@@ -15,10 +15,6 @@ RESOLUTIONS = (8, 16, 32, 48, 64, 96, 128)  # data.resolution values the model b
 # A loaded run's generator base width above this is refused before building (the shipped configs use <= 256; layers
 # are up to 16x wider, so 4096 already means a multi-GB generator).
 MAX_G_BASE_CHANNELS = 4096
-# The names eval.metrics and export.modes may list: those of metrics/suite.py ALL_METRICS and export/tflite.py MODES,
-# restated here because the config layer imports neither (tests/config check that they match).
-EVAL_METRICS = ("fid", "kid", "is", "pr", "dc")
-EXPORT_MODES = ("float32", "dynamic_int8", "full_int8")
 
 
 class ConfigError(UserError, ValueError):
@@ -93,12 +89,12 @@ def _value_problems(cfg):
     p += _eval_problems(cfg)
     if cfg.eval.ref_stats and not os.path.isfile(cfg.eval.ref_stats):
         p.append(f"eval.ref_stats {cfg.eval.ref_stats!r} does not exist (make it with tools/compute_ref_stats.py)")
-    for mode in filter(None, cfg.export.modes.split(",")):
-        p += choice(mode, "export.modes item", EXPORT_MODES)
-    if cfg.export.enabled and not any(cfg.export.modes.split(",")):
-        p.append(f"export.modes is empty: list one or more of {', '.join(EXPORT_MODES)}, or set export.enabled=False")
-    for metric in filter(None, cfg.eval.metrics.split(",")):
-        p += choice(metric, "eval.metrics item", EVAL_METRICS)
+    for mode in comma_list(cfg.export.modes):
+        p += choice(mode, "export.modes item", schema.EXPORT_MODES)
+    if cfg.export.enabled and not comma_list(cfg.export.modes):
+        p.append(f"export.modes is empty: list one or more of {', '.join(schema.EXPORT_MODES)}, or set export.enabled=False")
+    for metric in comma_list(cfg.eval.metrics):
+        p += choice(metric, "eval.metrics item", schema.EVAL_METRICS)
     if cfg.data.conditional and cfg.model.g.arch == "dcgan":
         p.append("data.conditional=True needs model.g.arch sngan or biggan (DCGAN is unconditional)")
     for method in registry.methods():

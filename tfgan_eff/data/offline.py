@@ -24,7 +24,7 @@ def load_digits(resolution=32, channels=3):
       (images uint8 [N, resolution, resolution, channels], labels int64 [N]).
     """
     # Imported here: scikit-learn takes ~1.5 CPU-s to import and only the digits source needs it.
-    from sklearn.datasets import load_digits as _sk_load_digits  # pylint: disable=import-outside-toplevel
+    from sklearn.datasets import load_digits as _sk_load_digits
 
     bunch = _sk_load_digits()
     images = (bunch.images.astype(np.float32) * (255.0 / 16.0)).round().astype(np.uint8)[..., None]
@@ -44,7 +44,7 @@ _PALETTE = np.array(
 
 def _draw_shape(rng, resolution):
     """One RGB image with a single coloured shape on a dark background; returns (image, kind index)."""
-    yy, xx = np.mgrid[0:resolution, 0:resolution].astype(np.float32) + 0.5
+    yy, xx = np.indices((resolution, resolution), dtype=np.float32) + 0.5
     kind = int(rng.integers(len(_SHAPE_KINDS)))
     size = rng.uniform(0.2, 0.38) * resolution
     cy, cx = rng.uniform(size, resolution - size, size=2)

@@ -29,7 +29,7 @@ def center_crop_resize(image, resolution):
     w, h = image.size
     side = min(w, h)
     left, top = (w - side) // 2, (h - side) // 2
-    return image.crop((left, top, left + side, top + side)).resize((resolution, resolution), Image.BICUBIC)
+    return image.crop((left, top, left + side, top + side)).resize((resolution, resolution), Image.Resampling.BICUBIC)
 
 
 def _finish(images, channels):
@@ -87,7 +87,7 @@ def load_folder(path, resolution, channels=3, max_examples=0):
 def load_tfds(name, data_dir, split, resolution, channels=3, max_examples=0):
     """Reads a prepared TFDS dataset from a local data dir (never downloads)."""
     # Optional at run time: tensorflow_datasets takes seconds to import and only `tfds:` sources need it.
-    import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+    import tensorflow_datasets as tfds
 
     searched = data_dir or os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")
     try:

@@ -10,6 +10,7 @@ refused unless it takes this run's images (resolution, channels) and labels (cla
 import dataclasses
 import os
 import zipfile
+from typing import Any
 
 import keras
 import ml_collections
@@ -38,8 +39,8 @@ class TeacherError(UserError, ValueError):
 class Teacher:
     """A restored teacher: `generator` (the EMA copy when the checkpoint has one; None for a discriminator file) and a
     frozen `discriminator`."""
-    generator: object
-    discriminator: object
+    generator: Any  # a Keras generator, or None
+    discriminator: Any  # a frozen Keras discriminator (or a FileDiscriminator)
     cfg: ml_collections.ConfigDict
     checkpoint: str
     has_ema: bool
@@ -103,10 +104,11 @@ class FileDiscriminator(keras.layers.Layer):
     input is which (label_key None: unconditional). It always runs in inference mode.
     """
 
-    def __init__(self, fn, image_key, label_key, model=None, **kwargs):
+    def __init__(self, fn, image_key, label_key, model=None, saved_model=None, **kwargs):
         super().__init__(**kwargs)
         self.fn, self.image_key, self.label_key = fn, image_key, label_key
         self.model = model  # the Keras model behind fn (tracked, so freezing it freezes its weights), or None
+        self.saved_model = saved_model  # the restored SavedModel behind fn (kept alive with the layer), or None
 
     def call(self, images, labels=None, training=False):
         del training  # a teacher is only ever evaluated
@@ -134,7 +136,8 @@ def _keras_discriminator(path):
         fn = lambda inputs: model(inputs[image_key], training=False)  # noqa: E731
     else:
         fn = lambda inputs: model([inputs[t.name] for t in model.inputs], training=False)  # noqa: E731
-    classes = [layer.input_dim for layer in model._flatten_layers() if isinstance(layer, keras.layers.Embedding)]
+    classes = [layer.input_dim for layer in model._flatten_layers()  # pylint: disable=protected-access
+               if isinstance(layer, keras.layers.Embedding)]
     return FileDiscriminator(fn, image_key, label_key, model=model), specs, classes
 
 
@@ -174,8 +177,7 @@ def _saved_model_discriminator(path):
     def fn(inputs):
         return signature(**inputs)[outputs[0]]
 
-    layer = FileDiscriminator(fn, image_key, label_key)
-    layer.saved_model = loaded  # keeps the restored variables alive with the layer
+    layer = FileDiscriminator(fn, image_key, label_key, saved_model=loaded)
     # Keras names an Embedding's table "embeddings": its rows are the classes a projection D knows.
     return layer, specs, [int(v.shape[0]) for v in signature.variables if "embeddings" in v.name]
 

@@ -8,11 +8,12 @@ import os
 from absl import app, flags, logging
 
 from tfgan_eff import cli
+from tfgan_eff.config import schema
 
 flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
 _WORKDIR = flags.DEFINE_string("workdir", None, "Work dir (or checkpoint prefix) of a training run.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output dir (default: <run dir>/export).")
-_MODES = flags.DEFINE_list("modes", ["float32", "dynamic_int8", "full_int8"], "TFLite modes to convert.")
+_MODES = flags.DEFINE_list("modes", list(schema.EXPORT_MODES), "TFLite modes to convert.")
 _SPARSITY = flags.DEFINE_bool("sparsity_report", False, "Also try the converter's sparse encoding and report "
                               "kernel zero fractions (for --method=sparse runs).")
 

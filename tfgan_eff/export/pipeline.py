@@ -109,12 +109,13 @@ def export_generator(
     out_dir = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
     with compute_in(generator, "float32"):  # a mixed_bfloat16 run's float32 variables, served in float32
-        return _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
-                                num_threads, sparsity_report, source=source)
+        return _export_prepared(generator, out_dir, modes, num_representative=num_representative, seed=seed,
+                                num_eval=num_eval, batch_size=batch_size, num_runs=num_runs, num_threads=num_threads,
+                                sparsity_report=sparsity_report, source=source)
 
 
-def _export_prepared(generator, out_dir, modes, num_representative, seed, num_eval, batch_size, num_runs,
-                     num_threads, sparsity_report, *, source):
+def _export_prepared(generator, out_dir, modes, *, num_representative, seed, num_eval, batch_size, num_runs,
+                     num_threads, sparsity_report, source):
     """export_generator's work on a prepared, float32 generator."""
     meta = generator_metadata(generator)
     latent_dim, num_classes = meta["latent_dim"], meta["num_classes"]

@@ -5,7 +5,7 @@
 The pooled variance is that across-sample part plus the variance over positions of the per-value means, the part
 that is the same for every z (a template). A G that ignores z draws one image: z_share ~ 0. A G whose every output
 value varies with z around one common mean: 1. On digits (32 px) healthy generators measure ~0.55, collapsed ones
-0.05-0.11 (issue 19), the training images themselves 0.44.
+0.05-0.11, the training images themselves 0.44.
 
 Computed from per-value sums, so samples can stream through in batches (`output_moments` of each batch, added).
 """

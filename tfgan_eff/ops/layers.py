@@ -1,4 +1,5 @@
-"""Building blocks shared by the generators and discriminators: optional spectral norm, (conditional) BN, ResNet blocks."""
+"""Building blocks shared by the generators and discriminators: optional spectral norm, (conditional) BN, ResNet
+blocks."""
 
 import keras
 import tensorflow as tf

@@ -15,7 +15,7 @@ class CheckpointCollections(keras.layers.Layer):
     """Mixin: expose Keras-tracked lists/dicts of sub-layers (nested ones too) as checkpoint dependencies."""
 
     def _trackable_children(self, save_type="checkpoint", **kwargs):
-        children = super()._trackable_children(save_type, **kwargs)
+        children = super()._trackable_children(save_type, **kwargs)  # pylint: disable=no-member  # TF's Trackable
         if save_type == "savedmodel":  # Keras converts them itself for SavedModel
             return children
         for attr in self._tracked:

@@ -1,5 +1,5 @@
 """Registers alphaGAN (`--method=search`): its config sections (search, retrain), preset, smoke shrink, checks and
-the `genotype` generator architecture (see specs/alphagan.md). The search and retraining sub-runs are in
+the `genotype` generator architecture (Tian et al., arXiv:2006.09134). The search and retraining sub-runs are in
 search/plan.py.
 
 Section defaults are the paper's alphaGAN(s) search; the preset shrinks them for CPU runs.

@@ -1,4 +1,4 @@
-"""alphaGAN's bi-level search loop (specs/alphagan.md, "One search round").
+"""alphaGAN's bi-level search loop, one round as the official code runs it.
 
 Per round r:
   1. inner: supernet weights and D trained on split A with alphas fixed (D every step, G every n_critic D steps);
@@ -307,4 +307,3 @@ def _write_summaries(writer, record):
                 for op, p in zip(candidates, probs):
                     tf.summary.scalar(f"softmax/{tensor}/edge{row}/{op}", p)
         tf.summary.text("search/genotype", json.dumps(record["genotype"]))
-

@@ -39,7 +39,7 @@ def conv_layers(model):
     kernel of the wrapped conv is what gets masked (W / sigma then keeps the zeros).
     """
     layers, seen = [], set()
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in model._flatten_layers(include_self=True, recursive=True):  # pylint: disable=protected-access
         if not isinstance(layer, _CONV_TYPES) or id(layer) in seen:
             continue
         seen.add(id(layer))

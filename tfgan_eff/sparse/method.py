@@ -1,4 +1,5 @@
-"""Registers STU-GAN (`--method=sparse`): its config section, preset, smoke shrink and checks (see specs/stugan.md).
+"""Registers STU-GAN (`--method=sparse`; Liu et al., arXiv:2203.02770): its config section, preset, smoke shrink
+and checks.
 
 The sparse run and its comparison runs are in sparse/plan.py.
 """

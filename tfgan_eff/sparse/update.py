@@ -16,7 +16,7 @@ def optimizer_moments(optimizer, variable):
     if not optimizer.built:
         raise ValueError("build the optimizer first: optimizer.build(model.trainable_variables) "
                          "(inside strategy.scope() when distributed)")
-    index = optimizer._get_variable_index(variable)
+    index = optimizer._get_variable_index(variable)  # pylint: disable=protected-access  # no public lookup
     moments = [getattr(optimizer, name)[index] for name in _MOMENT_LISTS if getattr(optimizer, name, None)]
     moments = [moment for moment in moments if moment is not None]
     if not moments:

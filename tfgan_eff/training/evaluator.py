@@ -10,7 +10,8 @@ from tfgan_eff.data.names import OFFLINE_DATASETS
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.metrics import extractors
 from tfgan_eff.metrics.ref_stats import check_protocol, compute_ref_stats, load_ref_stats, save_ref_stats
-from tfgan_eff.metrics.suite import evaluate_generator
+from tfgan_eff.config.checks import comma_list
+from tfgan_eff.metrics.suite import EvalProtocol, evaluate_generator
 from tfgan_eff.training.checkpoint import Checkpointer
 
 
@@ -60,6 +61,12 @@ def sampler(generator, seed):
     return sample
 
 
+def eval_protocol(cfg):
+    """The EvalProtocol of cfg.eval (and cfg.seed)."""
+    return EvalProtocol(num_samples=cfg.eval.num_samples, batch_size=cfg.eval.batch_size,
+                        metrics=tuple(comma_list(cfg.eval.metrics)), kid_subsets=cfg.eval.kid_subsets, seed=cfg.seed)
+
+
 def evaluate_run(cfg, generator, images, workdir, name="eval.json", source=None):
     """Computes the configured metrics of `generator`; writes <workdir>/<name>; returns the float metrics.
 
@@ -67,10 +74,7 @@ def evaluate_run(cfg, generator, images, workdir, name="eval.json", source=None)
     `generator` (null when not given) next to the metrics and their `protocol`."""
     extractor = build_extractor(cfg)
     real = reference_stats(cfg, extractor, images, workdir)
-    results = evaluate_generator(
-        sampler(generator, seed=cfg.seed + 12345), extractor, real, cfg.eval.num_samples,
-        batch_size=cfg.eval.batch_size, metrics=tuple(m for m in cfg.eval.metrics.split(",") if m),
-        kid_subsets=cfg.eval.kid_subsets, seed=cfg.seed)
+    results = evaluate_generator(sampler(generator, seed=cfg.seed + 12345), extractor, real, eval_protocol(cfg))
     write_json(os.path.join(workdir, name), {**results, "generator": source})
     metrics = {k: v for k, v in results.items() if k != "protocol"}
     logging.info("%s: %s", workdir, "  ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
