@@ -10,7 +10,7 @@ import tensorflow as tf
 from benchmarks import configs
 from benchmarks.cases import forward_flops
 from benchmarks.timing import time_calls
-from tfgan_eff.export import export_generator
+from tfgan_eff.export import ExportSettings, export_generator
 from tfgan_eff.models import registry
 from tfgan_eff.sparse.masks import sparsify
 from tfgan_eff.training.loop import count_params
@@ -63,7 +63,8 @@ def export_row(name, build, quick, modes, repeats):
     row = dict(task="export", name=name, status="ok", g_params=count_params(generator),
                g_forward_flops=forward_flops(generator), keras_ms_per_image=keras_latency_ms(generator, repeats))
     with tempfile.TemporaryDirectory(prefix="bench_export_") as out:
-        report = export_generator(generator, out, modes=modes, batch_size=1, num_runs=repeats, num_threads=1)
+        report = export_generator(generator, out, ExportSettings(modes=modes, batch_size=1, num_runs=repeats,
+                                                                 num_threads=1))
     for key, entry in report["artifacts"].items():
         if "error" in entry:
             row[f"{key}_error"] = entry["error"]

@@ -8,7 +8,7 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter
 
 from tfgan_eff.export import pipeline
-from tfgan_eff.export.pipeline import export_generator
+from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.export.tflite import ExportModeError
 
 NUM_CLASSES = 5
@@ -35,14 +35,14 @@ TFLITE_FIELDS = ARTIFACT_FIELDS | {
     "float_activation_ops",
     "fully_integer",
 }
-FAST = dict(num_representative=16, num_eval=4, num_runs=3)
+FAST = dict(num_representative=16, num_eval=4, num_runs=3)  # ExportSettings of a quick test export
 
 
 @pytest.fixture(scope="module")
 def conditional_export(tmp_path_factory, cond_generator):
     """(export dir, report) of the conditional generator, exported once for the module."""
     out_dir = tmp_path_factory.mktemp("export") / "cond"
-    return out_dir, export_generator(cond_generator, out_dir, seed=7, **FAST)
+    return out_dir, export_generator(cond_generator, out_dir, ExportSettings(seed=7, **FAST))
 
 
 def test_report_file_has_all_fields(conditional_export):
@@ -113,7 +113,8 @@ def test_failing_mode_is_reported_and_others_run(tmp_path, uncond_generator, mon
     for path in stale:
         path.write_bytes(b"old")
     monkeypatch.setattr(pipeline, "convert_to_tflite", convert)
-    report = export_generator(uncond_generator, tmp_path, modes=("dynamic_int8", "float32"), **FAST)
+    settings = ExportSettings(modes=("dynamic_int8", "float32"), **FAST)
+    report = export_generator(uncond_generator, tmp_path, settings)
     failed = report["artifacts"]["dynamic_int8"]
     assert failed["error"] == "RuntimeError: converter exploded"
     # Files of an earlier export, of a failed mode or of a mode not exported now, must not look like results.
@@ -133,13 +134,14 @@ def test_failing_mode_is_reported_and_others_run(tmp_path, uncond_generator, mon
 ])
 def test_no_or_unknown_mode_fails_before_writing(tmp_path, uncond_generator, modes, message):
     with pytest.raises(ExportModeError, match=message):
-        export_generator(uncond_generator, tmp_path / "out", modes=modes)
+        export_generator(uncond_generator, tmp_path / "out", ExportSettings(modes=modes))
     assert not (tmp_path / "out").exists()
 
 
 def test_sparsity_report(tmp_path, make_generator):
     g = make_generator(seed=2, kernel_sparsity=0.6)
-    report = export_generator(g, tmp_path, modes=("float32",), sparsity_report=True, **FAST)
+    settings = ExportSettings(modes=("float32",), sparsity_report=True, **FAST)
+    report = export_generator(g, tmp_path, settings)
     keras_fraction = report["generator"]["kernel_sparsity"]["kernel_zero_fraction"]
     assert 0.55 < keras_fraction < 0.65
     dense, sparse = report["artifacts"]["float32"], report["artifacts"]["float32_sparse"]
@@ -156,7 +158,7 @@ def test_derived_genotype_generator_exports_like_any_other(tmp_path):
     from tfgan_eff.search.genotype_generator import GenotypeGenerator
 
     generator = GenotypeGenerator(latent_dim=8, resolution=16, genotype="alphagan_s", ch=8).build_for_inputs()
-    report = export_generator(generator, str(tmp_path), modes=("float32",))
+    report = export_generator(generator, str(tmp_path), ExportSettings(modes=("float32",)))
     assert report["artifacts"]["saved_model"]["max_abs_diff"] < 1e-5
     assert report["artifacts"]["float32"]["max_abs_diff"] < 1e-4
     images = load_generator(str(tmp_path / "saved_model")).sample(3, seed=0)

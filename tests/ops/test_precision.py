@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import ConfigError, validate
-from tfgan_eff.export import export_generator
+from tfgan_eff.export import ExportSettings, export_generator
 from tfgan_eff.inference import load_generator
 from tfgan_eff.models import registry
 from tfgan_eff.ops.precision import compute_in, policy_scope
@@ -83,7 +83,8 @@ def test_mixed_bfloat16_run_trains_exports_float32_and_loads_back(tmp_path):
     cfg = _cfg()
     run, summary = train_gan(cfg, str(tmp_path))
     assert summary["steps"] == 4
-    export_generator(run.sampling_generator, tmp_path / "export", modes=("float32",), seed=cfg.seed)
+    export_generator(run.sampling_generator, tmp_path / "export",
+                     ExportSettings(modes=("float32",), seed=cfg.seed))
     assert run.trainer.g_optimizer.iterations.numpy() == 4
     with open(tmp_path / "export" / "report.json", encoding="utf-8") as f:
         report = json.load(f)

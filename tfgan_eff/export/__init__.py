@@ -8,6 +8,7 @@ package before its main() has quieted TensorFlow's start-up lines (tfgan_eff/tf_
 import importlib
 
 _MODULE_OF = {
+    "ExportSettings": "pipeline",
     "MODES": "tflite",
     "check_modes": "tflite",
     "convert_to_tflite": "tflite",

@@ -3,6 +3,7 @@ run's generator (EMA weights, masks stripped), each verified against Keras; repo
 records the step and checkpoint exported. The work dir that holds the output is locked while it is written, so a
 live training of that work dir refuses the command."""
 
+import dataclasses
 import os
 
 from absl import app, flags, logging
@@ -23,16 +24,16 @@ def main(argv):
     logging.set_verbosity(logging.INFO)
     with cli.user_errors():  # TF quiet unless --tf_logs; a user error is one line (the traceback with --debug)
         from tfgan_eff import inference
-        from tfgan_eff.export import check_modes, export_generator
+        from tfgan_eff.export import ExportSettings, export_generator
         from tfgan_eff.training import workdir
 
-        modes = check_modes(_MODES.value)
+        settings = ExportSettings(modes=_MODES.value, sparsity_report=_SPARSITY.value)
         run_dir = inference.run_dir_of(_WORKDIR.value)  # checked before anything is written, --out or not
         out = os.path.abspath(_OUT.value or os.path.join(run_dir, "export"))
         with workdir.writing_into(out):  # a live training of that work dir refuses this
             restored = inference.restore_run(_WORKDIR.value)
-            report = export_generator(restored.generator, out, modes=modes, seed=restored.cfg.seed,
-                                      sparsity_report=_SPARSITY.value, source=restored.source)
+            settings = dataclasses.replace(settings, seed=restored.cfg.seed)
+            report = export_generator(restored.generator, out, settings, source=restored.source)
     for name, entry in report["artifacts"].items():
         if "error" in entry:
             logging.error("%s: %s", name, entry["error"])

@@ -17,7 +17,7 @@ import numpy as np
 from absl import logging
 
 from tfgan_eff.config.checks import comma_list
-from tfgan_eff.export.pipeline import export_generator
+from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
 from tfgan_eff.sparse.trainer import SparseTrainer
@@ -105,8 +105,9 @@ def export_run(result, workdir, cfg):
     sparse = isinstance(trainer, SparseTrainer)
     if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
         strip_masks(generator)
-    report = export_generator(generator, os.path.join(workdir, "export"), modes=comma_list(cfg.export.modes),
-                              seed=cfg.seed, sparsity_report=sparse, source=generator_source(result.summary))
+    settings = ExportSettings(modes=comma_list(cfg.export.modes), seed=cfg.seed, sparsity_report=sparse)
+    report = export_generator(generator, os.path.join(workdir, "export"), settings,
+                              source=generator_source(result.summary))
     values = [v.numpy() for v in generator.trainable_variables]
     summary = {"report": os.path.join(workdir, "export", "report.json"),
                "g_params": int(sum(v.size for v in values)),

@@ -23,7 +23,7 @@ from absl import logging
 from tfgan_eff.errors import UserError
 from tfgan_eff.config.checks import comma_list
 from tfgan_eff.data import sources
-from tfgan_eff.export.pipeline import export_generator
+from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.training import evaluator
 from tfgan_eff.training.loop import train_gan
@@ -189,8 +189,9 @@ def generator_source(summary):
 
 
 def _default_export(result, path, cfg):
-    report = export_generator(result.generator, os.path.join(path, "export"), modes=comma_list(cfg.export.modes),
-                              seed=cfg.seed, source=generator_source(result.summary))
+    settings = ExportSettings(modes=comma_list(cfg.export.modes), seed=cfg.seed)
+    report = export_generator(result.generator, os.path.join(path, "export"), settings,
+                              source=generator_source(result.summary))
     return {"export": os.path.join(path, "export", "report.json"),
             "tflite_bytes": {k: v.get("size_bytes") for k, v in report.get("artifacts", {}).items()
                              if isinstance(v, dict)}}
