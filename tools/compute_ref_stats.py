@@ -10,6 +10,8 @@ logits, and the protocol (dataset, split, N, resolution, channels, extractor pro
 a different protocol refuses to use it.
 """
 
+import dataclasses
+
 from absl import app, flags
 
 from tfgan_eff import cli
@@ -39,35 +41,54 @@ class FlagError(UserError, ValueError):
     """A flag value this tool cannot use."""
 
 
-def real_image_batches(dataset, split, resolution, channels, num_samples, batch_size, seed):
+@dataclasses.dataclass(frozen=True)
+class RefStatsRequest:
+    """What reference statistics to compute: the real data and the feature extractor (the flags, as one value)."""
+    dataset: str = "digits"
+    split: str = "train"
+    extractor: str = "offline"
+    inception_weights: str = ""
+    offline_classifier: str = ""
+    cache_dir: str = ""
+    num_samples: int = 10000
+    resolution: int = 32
+    channels: int = 3
+    seed: int = 0
+    batch_size: int = 256
+    max_features: int = 10000
+
+
+def real_image_batches(request):
     """The one place real images come from: returns (iterable of uint8 batches, data protocol dict)."""
-    if dataset not in offline.OFFLINE_DATASETS:
-        raise FlagError(f"--dataset must be one of {offline.OFFLINE_DATASETS}, got {dataset!r}")
-    if split != "train":
-        raise FlagError(f"offline datasets have only split 'train', got --split={split!r}")
-    images, _ = offline.load(dataset, resolution=resolution, channels=channels, num_examples=num_samples, seed=seed)
-    images = images[:num_samples]
-    batches = (images[start:start + batch_size] for start in range(0, len(images), batch_size))
-    protocol = {"dataset": dataset, "split": split, "resolution": resolution, "channels": channels,
-                "data_seed": seed, "source": "tfgan_eff.data.offline"}
+    r = request
+    if r.dataset not in offline.OFFLINE_DATASETS:
+        raise FlagError(f"--dataset must be one of {offline.OFFLINE_DATASETS}, got {r.dataset!r}")
+    if r.split != "train":
+        raise FlagError(f"offline datasets have only split 'train', got --split={r.split!r}")
+    images, _ = offline.load(r.dataset, resolution=r.resolution, channels=r.channels, num_examples=r.num_samples,
+                             seed=r.seed)
+    images = images[:r.num_samples]
+    batches = (images[start:start + r.batch_size] for start in range(0, len(images), r.batch_size))
+    protocol = {"dataset": r.dataset, "split": r.split, "resolution": r.resolution, "channels": r.channels,
+                "data_seed": r.seed, "source": "tfgan_eff.data.offline"}
     return batches, protocol
 
 
-def make_extractor(name, dataset, resolution, channels, inception_weights, offline_classifier, cache_dir):
-    """Builds the extractor named by the flags."""
-    if name == "inception":
-        return build_extractor("inception", weights_path=inception_weights)
-    return build_extractor("offline", dataset=offline_classifier or dataset, resolution=resolution,
-                           channels=channels, cache_dir=cache_dir or None)
+def make_extractor(request):
+    """Builds the extractor the request names."""
+    r = request
+    if r.extractor == "inception":
+        return build_extractor("inception", weights_path=r.inception_weights)
+    return build_extractor("offline", dataset=r.offline_classifier or r.dataset, resolution=r.resolution,
+                           channels=r.channels, cache_dir=r.cache_dir or None)
 
 
-def compute(dataset, out, *, split="train", extractor="offline", inception_weights="", offline_classifier="",
-            cache_dir="", num_samples=10000, resolution=32, channels=3, seed=0, batch_size=256, max_features=10000):
-    """Computes and saves reference statistics; returns the FeatureStats (with .protocol)."""
-    batches, data_protocol = real_image_batches(dataset, split, resolution, channels, num_samples, batch_size, seed)
-    feature_extractor = make_extractor(extractor, dataset, resolution, channels, inception_weights,
-                                       offline_classifier, cache_dir)
-    stats = compute_ref_stats(batches, feature_extractor, data_protocol, max_features=max_features, seed=seed)
+def compute(request, out):
+    """Computes reference statistics for a RefStatsRequest and saves them to `out`; returns the FeatureStats (with
+    .protocol)."""
+    batches, data_protocol = real_image_batches(request)
+    stats = compute_ref_stats(batches, make_extractor(request), data_protocol, max_features=request.max_features,
+                              seed=request.seed)
     save_ref_stats(out, stats)
     return stats
 
@@ -75,11 +96,9 @@ def compute(dataset, out, *, split="train", extractor="offline", inception_weigh
 def main(argv):
     del argv
     with cli.user_errors():  # a user error is one line (the traceback with --debug)
-        stats = compute(FLAGS.dataset, FLAGS.out, split=FLAGS.split, extractor=FLAGS.extractor,
-                        inception_weights=FLAGS.inception_weights, offline_classifier=FLAGS.offline_classifier,
-                        cache_dir=FLAGS.cache_dir, num_samples=FLAGS.num_samples, resolution=FLAGS.resolution,
-                        channels=FLAGS.channels, seed=FLAGS.seed, batch_size=FLAGS.batch_size,
-                        max_features=FLAGS.max_features)
+        request = RefStatsRequest(**{field.name: FLAGS[field.name].value
+                                     for field in dataclasses.fields(RefStatsRequest)})
+        stats = compute(request, FLAGS.out)
     print(f"wrote {FLAGS.out}: N={stats.n}, feature_dim={stats.mean.shape[0]}, protocol={stats.protocol}")
 
 

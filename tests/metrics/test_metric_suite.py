@@ -104,7 +104,7 @@ def _load_tool():
 def test_compute_ref_stats_tool_writes_stats_with_protocol(digits_extractor, offline_cache_dir, tmp_path):
     tool = _load_tool()
     out = str(tmp_path / "digits32.npz")
-    stats = tool.compute("digits", out, cache_dir=offline_cache_dir, num_samples=500, batch_size=128)
+    stats = tool.compute(tool.RefStatsRequest(cache_dir=offline_cache_dir, num_samples=500, batch_size=128), out)
     expected = {"dataset": "digits", "split": "train", "resolution": 32, "channels": 3, "data_seed": 0,
                 "source": "tfgan_eff.data.offline", "num_samples": 500, "extractor": digits_extractor.protocol}
     loaded = load_ref_stats(out, expected)
@@ -113,4 +113,4 @@ def test_compute_ref_stats_tool_writes_stats_with_protocol(digits_extractor, off
     with pytest.raises(ValueError, match="num_samples: stored=500 expected=1797"):
         load_ref_stats(out, dict(expected, num_samples=1797))
     with pytest.raises(ValueError, match="only split 'train'"):
-        tool.compute("digits", out, split="test", cache_dir=offline_cache_dir)
+        tool.compute(tool.RefStatsRequest(split="test", cache_dir=offline_cache_dir), out)
