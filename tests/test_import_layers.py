@@ -7,8 +7,9 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tfgan_eff"
 
 # Low to high. A module may import its own package's modules and the packages of lower layers only.
 LAYERS = [
-    ("errors", "files", "tf_logs"),  # errors.py (the UserError base), files.py (atomic writes), tf_logs.py (TF's log
-    # settings): import nothing from the package
+    # errors.py (the UserError base), files.py (atomic writes), tf_logs.py (TF's log settings), lists.py (the
+    # comma-list parser): import nothing from the package
+    ("errors", "files", "tf_logs", "lists"),
     ("data", "ops", "losses"),
     ("metrics", "export", "config"),
     ("models",),

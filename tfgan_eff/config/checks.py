@@ -35,7 +35,3 @@ def fraction(cfg, keys, low_open=False):
             problems.append(f"{key} must be in {'(0' if low_open else '[0'}, 1], got {value}")
     return problems
 
-
-def comma_list(value):
-    """The non-empty items of a comma-separated config string."""
-    return [item for item in value.split(",") if item]

@@ -7,9 +7,10 @@ import os
 import ml_collections
 
 from tfgan_eff.config import registry, schema
-from tfgan_eff.config.checks import choice, comma_list, non_negative, positive
+from tfgan_eff.config.checks import choice, non_negative, positive
 from tfgan_eff.data.names import OFFLINE_DATASETS, folder_problem, parse_policy
 from tfgan_eff.errors import UserError
+from tfgan_eff.lists import comma_list
 
 RESOLUTIONS = (8, 16, 32, 48, 64, 96, 128)  # data.resolution values the model builders support
 # A loaded run's generator base width above this is refused before building (the shipped configs use <= 256; layers

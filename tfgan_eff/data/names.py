@@ -2,13 +2,15 @@
 
 import os
 
+from tfgan_eff.lists import comma_list
+
 OFFLINE_DATASETS = ("digits", "shapes")  # built-in sets, each with an offline feature extractor
 DIFFAUG_POLICIES = ("color", "translation", "cutout")
 
 
 def parse_policy(policy):
     """'color,translation' -> ('color', 'translation'); unknown names are an error."""
-    names = tuple(p.strip() for p in policy.split(",") if p.strip())
+    names = tuple(comma_list(policy))
     unknown = [p for p in names if p not in DIFFAUG_POLICIES]
     if unknown:
         raise ValueError(f"unknown DiffAugment op(s) {unknown}; choose from {DIFFAUG_POLICIES}")

@@ -7,8 +7,9 @@ import os
 
 import ml_collections
 
-from tfgan_eff.config.checks import choice, comma_list, non_negative
+from tfgan_eff.config.checks import choice, non_negative
 from tfgan_eff.config.registry import Method, register
+from tfgan_eff.lists import comma_list
 
 BASELINES = ("plain", "l1", "boost")
 

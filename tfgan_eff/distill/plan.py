@@ -14,10 +14,10 @@ Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
 import functools
 import os
 
-from tfgan_eff.config.checks import comma_list
 from tfgan_eff.distill.method import discriminator_format, stages
 from tfgan_eff.distill.teacher import TeacherError, load_teacher
 from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
+from tfgan_eff.lists import comma_list
 from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
 from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult, sub_config

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tfgan_eff.errors import UserError
 from tfgan_eff.export.saved_model import SIGNATURE_KEY, read_export_metadata, serving_input_signature
+from tfgan_eff.lists import comma_list
 
 MODES = ("float32", "dynamic_int8", "full_int8")
 
@@ -36,7 +37,7 @@ def check_mode(mode):
 def check_modes(modes):
     """`modes` (a sequence of names, or one comma-separated string) as a tuple; raises ExportModeError naming the
     valid modes when it is empty or holds another name."""
-    modes = tuple(m.strip() for m in modes.split(",") if m.strip()) if isinstance(modes, str) else tuple(modes)
+    modes = tuple(comma_list(modes)) if isinstance(modes, str) else tuple(modes)
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         problem = f"unknown TFLite mode(s) {', '.join(map(repr, unknown))}" if unknown else "no TFLite mode given"

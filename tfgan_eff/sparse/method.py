@@ -6,8 +6,9 @@ The sparse run and its comparison runs are in sparse/plan.py.
 
 import ml_collections
 
-from tfgan_eff.config.checks import choice, comma_list, fraction, non_negative, positive
+from tfgan_eff.config.checks import choice, fraction, non_negative, positive
 from tfgan_eff.config.registry import Method, register
+from tfgan_eff.lists import comma_list
 
 # Exploration modes: which networks' masks are updated, and how (see sparse/trainer.py).
 MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")

@@ -16,8 +16,8 @@ import os
 import numpy as np
 from absl import logging
 
-from tfgan_eff.config.checks import comma_list
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
+from tfgan_eff.lists import comma_list
 from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
 from tfgan_eff.sparse.trainer import SparseTrainer

@@ -8,9 +8,9 @@ from absl import logging
 
 from tfgan_eff.data.names import OFFLINE_DATASETS
 from tfgan_eff.files import read_json, write_json
+from tfgan_eff.lists import comma_list
 from tfgan_eff.metrics import extractors
 from tfgan_eff.metrics.ref_stats import check_protocol, compute_ref_stats, load_ref_stats, save_ref_stats
-from tfgan_eff.config.checks import comma_list
 from tfgan_eff.metrics.suite import EvalProtocol, evaluate_generator
 from tfgan_eff.training.checkpoint import Checkpointer
 

@@ -21,10 +21,10 @@ from typing import Any, Callable, Optional
 from absl import logging
 
 from tfgan_eff.errors import UserError
-from tfgan_eff.config.checks import comma_list
 from tfgan_eff.data import sources
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.files import read_json, write_json
+from tfgan_eff.lists import comma_list
 from tfgan_eff.training import evaluator
 from tfgan_eff.training.loop import train_gan
 from tfgan_eff.training.workdir import CLAIM_FILE
