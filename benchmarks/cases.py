@@ -9,12 +9,12 @@ import dataclasses
 import functools
 import os
 import tempfile
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import tensorflow as tf
 
 from benchmarks import configs
-from benchmarks.flops import gan_step_flops, search_d_plus_g_flops
+from benchmarks.flops import conv_matmul_flops, gan_step_flops, search_d_plus_g_flops, search_step_flops
 from tfgan_eff.data import pipeline
 from tfgan_eff.distill.trainer import DGLTrainer
 from tfgan_eff.models import flops as model_flops
@@ -32,7 +32,8 @@ _SCRATCH = []  # one TemporaryDirectory per process, removed when the process ex
 def scratch_dir(prefix="bench_"):
     """A new empty directory (for a Run's checkpoints, traces) inside this process's temporary directory."""
     if not _SCRATCH:
-        _SCRATCH.append(tempfile.TemporaryDirectory(prefix="tfgan_eff_bench_"))
+        # Kept open for the process's life; removed when the interpreter exits.
+        _SCRATCH.append(tempfile.TemporaryDirectory(prefix="tfgan_eff_bench_"))  # pylint: disable=consider-using-with
     return tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH[0].name)
 
 
@@ -51,7 +52,7 @@ class Case:
     info: dict
     xla: Optional[bool] = False
     warmup: Optional[int] = None  # None = the benchmark's default
-    owner: object = None  # keeps the models/trainer alive (e.g. a loop.Run) for export or inspection
+    owner: Any = None  # keeps the models/trainer alive (e.g. a loop.Run) for export or inspection
 
 
 def forward_flops(model):
@@ -81,10 +82,18 @@ def train_function_step(trainer, batch, xla, dataset=None, strategy=None):
     return step
 
 
-def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_info=None, strategy=None):
+def peer_flops(g, d):
+    """Batch-1 forward FLOPs of the convolutions and matmuls alone of G and D: what a PyTorch peer's flop counter
+    counts (benchmarks.flops.conv_matmul_flops)."""
+    return dict(g_conv_flops=conv_matmul_flops(g, model_flops.generator_input_specs(g)),
+                d_conv_flops=conv_matmul_flops(d, model_flops.discriminator_input_specs(d)))
+
+
+def gan_case(name, method, cfg, xla, trainer_factory=None, *, teacher=None, extra_info=None, strategy=None, peer=False):
     """A GANTrainer(-subclass) step of `cfg`'s models; `teacher` adds its D's FLOPs to the G step. With a
     `strategy`, the models live in its scope and each step takes the next batch of the training pipeline
-    distributed by it (as train_gan feeds them); without, the current strategy on a fixed batch."""
+    distributed by it (as train_gan feeds them); without, the current strategy on a fixed batch. `peer`: the info
+    also holds the conv/matmul FLOPs a PyTorch peer is checked against (`peer_flops`)."""
     run = Run(cfg, scratch_dir(), strategy or tf.distribute.get_strategy(), trainer_factory)
     spec = batch_spec(cfg)
     g_f, d_f = forward_flops(run.generator), forward_flops(run.discriminator)
@@ -98,6 +107,8 @@ def gan_case(name, method, cfg, xla, trainer_factory=None, teacher=None, extra_i
                 n_critic=spec.n_critic, precision=cfg.train.precision, g_params=count_params(run.generator),
                 d_params=count_params(run.discriminator),
                 g_forward_flops=g_f, d_forward_flops=d_f, ema=cfg.train.ema_decay > 0, **(extra_info or {}))
+    if peer:
+        info.update(peer_flops(run.generator, run.discriminator))
     if strategy is None:
         step = train_function_step(run.trainer, fixed_batch(cfg), xla)
     else:
@@ -225,22 +236,51 @@ def search_supernet_step(quick, xla):
     return Case("search supernet D+G step", "search", step, b, flops, info, None)
 
 
-def search_derived_step(quick, xla):
-    """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step.
+def search_step(quick, xla):
+    """alphaGAN search step: one inner D step, one G step and one architecture step of the searcher (every candidate
+    of every edge), the unit timed against the PyTorch peer (benchmarks.torch_alphagan.SearchStep)."""
+    del xla  # the searcher compiles its own tf.functions
+    cfg, images, searcher = _searcher(quick)
+    b = cfg.search.batch_size
+    real = tf.constant(images[:b].astype("float32") / 127.5 - 1.0)
+    z, z2 = tf.unstack(tf.random.stateless_normal([2, b, cfg.model.latent_dim], (0, 2)))
 
-    Its ops are the published alphaGAN(s)'s (the searched genotype is data dependent) in the supernet's own space
-    (op set and padding of cfg.search), so the ratio compares like with like: reflect padding costs both nets.
-    """
-    cfg = search_method.search_config(configs.preset("search", quick))  # the supernet's resolution
-    genotype = dataclasses.replace(genotype_lib.ALPHAGAN_S, op_set=cfg.search.op_set, padding=cfg.search.padding)
+    def step():
+        searcher._d_step(real, z).numpy()  # pylint: disable=protected-access
+        searcher._g_step(z).numpy()  # pylint: disable=protected-access
+        return [t.numpy() for t in searcher._arch_step(real, z, z2)]  # pylint: disable=protected-access
+    g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
+    flops = None if None in (g_f, d_f) else search_step_flops(g_f, d_f, b)
+    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=_search_d_ch(cfg),
+                resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
+                g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
+                d_forward_flops=d_f, **peer_flops(searcher.g, searcher.d))
+    return Case("search step (D + G + architecture)", "search", step, b, flops, info, None, owner=searcher)
+
+
+def derived_genotype(quick):
+    """The benchmark's derived genotype: the published alphaGAN(s)'s ops (the searched one is data dependent) in the
+    supernet's own space (op set and padding of the search preset), so supernet and derived net compare like with
+    like: reflect padding costs both."""
+    s = configs.search(quick).search
+    return dataclasses.replace(genotype_lib.ALPHAGAN_S, op_set=s.op_set, padding=s.padding)
+
+
+def saved_genotype(genotype):
+    """A JSON file of `genotype` in this process's scratch directory (what model.g.genotype takes)."""
     path = os.path.join(scratch_dir("genotype_"), "genotype.json")
     genotype_lib.save(genotype, path)
-    cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype=path)
-    cfg.model.d.width *= cfg.search.d_width  # the searcher's D
-    cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)
+    return path
+
+
+def search_derived_step(quick, xla):
+    """The derived (discrete) network at the supernet's width, trained like the supernet: 1 D + 1 G step (GANTrainer,
+    G-EMA) against the searcher's D (`derived_genotype`: alphaGAN(s)'s ops in the search preset's space)."""
+    genotype = derived_genotype(quick)
+    cfg = configs.derived(quick, saved_genotype(genotype))
     return gan_case("search derived net D+G step", "search", cfg, xla,
                     extra_info=dict(genotype=f"alphagan_s's ops, op_set {genotype.op_set}, padding {genotype.padding} "
-                                             "(published; the searched one is data dependent)"))
+                                             "(published; the searched one is data dependent)"), peer=True)
 
 
 def search_round(quick, xla):
@@ -256,6 +296,40 @@ def search_round(quick, xla):
                 warmup=1)
 
 
+# Seed 0's derived genotype of the reproduction's search (docs/methods/search.md: conv 5x5 on 5 normal edges, sep
+# conv 7x7 on 4), the retraining whose cost the `retrain` group measures.
+REPRODUCTION_GENOTYPE = genotype_lib.Genotype(
+    normal=[["conv_5x5", "sep_conv_7x7", "conv_5x5"], ["sep_conv_7x7", "conv_5x5", "sep_conv_7x7"],
+            ["sep_conv_7x7", "conv_5x5", "conv_5x5"]],
+    up=[["deconv", "deconv"], ["deconv", "deconv"], ["bilinear", "bilinear"]], skip_2=["deconv"],
+    skip_3=["deconv", "deconv"], op_set="normalized", padding="reflect")
+
+
+def retrain_config(quick):
+    """The search preset's retraining of `REPRODUCTION_GENOTYPE` (what `--method=search` trains after the search)."""
+    cfg = configs.preset("search", quick)
+    cfg.model.g.genotype = saved_genotype(REPRODUCTION_GENOTYPE)
+    return cfg
+
+
+def retrain_derived(quick, xla):
+    """One retraining step (GANTrainer: D step, G step, G-EMA) of the reproduction's derived genotype."""
+    return gan_case("retraining step, derived genotype", "search", retrain_config(quick), xla,
+                    extra_info=dict(genotype="seed 0 of the reproduction: conv 5x5 x5, sep conv 7x7 x4"))
+
+
+def retrain_sngan(quick, xla):
+    """The same retraining step with the reproduction's width-matched SNGAN-ResNet G (BN, no SN) in place of the
+    genotype's: the channel width whose parameter count is closest to the derived G's."""
+    from benchmarks.reproduction import sngan_width
+
+    cfg = retrain_config(quick)
+    target = count_params(registry.build_generator(cfg))
+    cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(cfg, target))
+    return gan_case("retraining step, width-matched SNGAN-ResNet G", "search", cfg, xla,
+                    extra_info=dict(width_matched_to=target))
+
+
 CASES = {
     "baseline_dcgan": baseline_dcgan,
     "baseline_sngan": baseline_sngan,
@@ -266,8 +340,11 @@ CASES = {
     "sparse_dynamic": sparse_masked("dynamic_g"),
     "sparse_update": sparse_update,
     "search_supernet": search_supernet_step,
+    "search_step": search_step,
     "search_derived": search_derived_step,
     "search_round": search_round,
+    "retrain_derived": retrain_derived,
+    "retrain_sngan": retrain_sngan,
 }
 # The same step on one device and on two replicas (benchmarks.interleave's 'mirrored' group splits the CPU first).
 REPLICA_CASES = {"one_device": replicas(1), "mirrored_2": replicas(2)}

@@ -1,7 +1,10 @@
 """The run configs each benchmark row builds its models from: the methods' presets (shrunk with presets.smoke for
---quick) and an SNGAN 32 px config matching the PyTorch reference."""
+--quick), an SNGAN 32 px config matching the PyTorch reference, and the alphaGAN search / derived-net configs with
+the plain sizes their PyTorch peers (benchmarks.torch_alphagan) are built from."""
 
 from tfgan_eff.config import presets
+from tfgan_eff.models import registry
+from tfgan_eff.search import method as search_method
 
 from benchmarks.settings import sngan_settings
 
@@ -46,3 +49,46 @@ def student(cfg):
     cfg.model.g.width *= cfg.dgl.student_g_width
     cfg.model.d.width *= cfg.dgl.student_d_width
     return cfg
+
+
+def search(quick):
+    """The config the alphaGAN searcher runs under (the search preset at its search resolution)."""
+    return search_method.search_config(preset("search", quick))
+
+
+def derived(quick, genotype):
+    """The GANTrainer config of a derived net (`genotype`: JSON path or published name) trained like the supernet:
+    the supernet's width and resolution, the searcher's D, its batch, one D step per G step."""
+    cfg = search(quick)
+    cfg.model.g.update(arch="genotype", ch=cfg.search.ch, genotype=genotype)
+    cfg.model.d.width *= cfg.search.d_width  # the searcher's D
+    cfg.train.update(batch_size=cfg.search.batch_size, g_batch_size=cfg.search.batch_size, n_critic=1)
+    return cfg
+
+
+def _net_sizes(cfg, g_ch, d_ch, op_set, padding):
+    return dict(resolution=cfg.data.resolution, channels=cfg.data.channels, latent_dim=cfg.model.latent_dim, ch=g_ch,
+                d_ch=d_ch, op_set=op_set, padding=padding)
+
+
+def search_settings(cfg):
+    """The sizes and optimizer settings of the searcher of `cfg` (a `search` config) as a plain dict (what
+    benchmarks.torch_alphagan.SearchStep takes)."""
+    s = cfg.search
+    d_ch = registry.scaled_width(cfg.model.d.ch, cfg.model.d.width * s.d_width)
+    return dict(_net_sizes(cfg, s.ch, d_ch, s.op_set, s.padding), batch=s.batch_size, lr=s.lr, beta1=s.beta1,
+                beta2=s.beta2, arch_lr=s.arch_lr, arch_beta1=s.arch_beta1, arch_beta2=s.arch_beta2,
+                arch_eps=s.arch_eps, arch_weight_decay=s.arch_weight_decay)
+
+
+def trainer_settings(cfg, genotype):
+    """The sizes and optimizer settings of the GANTrainer step of `cfg` (a genotype G of `genotype`, whose op set and
+    padding it records) as a plain dict (what benchmarks.torch_alphagan.derived_step takes)."""
+    t, g_opt = cfg.train, cfg.train.g_opt
+    if g_opt.to_dict() != t.d_opt.to_dict():
+        raise ValueError(f"the PyTorch step uses one Adam setting for G and D; got {g_opt} and {t.d_opt}")
+    g_ch = registry.scaled_width(cfg.model.g.ch, cfg.model.g.width)
+    d_ch = registry.scaled_width(cfg.model.d.ch, cfg.model.d.width)
+    return dict(_net_sizes(cfg, g_ch, d_ch, genotype.op_set, genotype.padding), batch=t.batch_size,
+                g_batch=t.g_batch_size or t.batch_size, n_critic=t.n_critic, lr=g_opt.lr, beta1=g_opt.beta1,
+                beta2=g_opt.beta2, ema_decay=t.ema_decay)

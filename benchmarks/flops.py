@@ -28,6 +28,14 @@ def search_d_plus_g_flops(g_flops, d_flops, batch):
     return gan_step_flops(g_flops, d_flops, batch, batch, 1)
 
 
+def search_step_flops(g_flops, d_flops, batch):
+    """FLOPs of one searcher D step + G step + architecture step at `batch`. The architecture step differentiates
+    V(G, D_worst) = D_worst on `batch` real (1x) and on G(z) (3x each for G and D_worst) and evaluates
+    V(G_worst, D) (1x for G_worst, for D on real and on fake)."""
+    arch_step = 3 * g_flops * batch + d_flops * batch + 3 * d_flops * batch + g_flops * batch + 2 * d_flops * batch
+    return search_d_plus_g_flops(g_flops, d_flops, batch) + arch_step
+
+
 def fraction_of_peak(flops_per_step, seconds_per_step, peak_gflops):
     """(achieved GFLOP/s, achieved / peak) for a step; (None, None) when any input is missing.
 
@@ -38,3 +46,18 @@ def fraction_of_peak(flops_per_step, seconds_per_step, peak_gflops):
         return None, None
     achieved = flops_per_step / seconds_per_step / 1e9
     return achieved, achieved / peak_gflops
+
+
+# The op types whose FLOPs `conv_matmul_flops` counts: what torch.utils.flop_counter counts on the PyTorch side.
+CONV_MATMUL_OPS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "MatMul")
+
+
+def conv_matmul_flops(model, input_specs):
+    """FLOPs of the convolutions and matmuls alone (2 x multiply-adds, by TF's registered statistics) of one inference
+    call of a Keras model on fully known `input_specs` (batch 1), to set against a PyTorch peer's count."""
+    import tensorflow as tf
+    from tensorflow.python.framework import ops as tf_ops
+
+    graph = tf.function(lambda *inputs: model(*inputs, training=False)).get_concrete_function(*input_specs).graph
+    return sum(tf_ops.get_stats_for_node_def(graph, op.node_def, "flops").value or 0
+               for op in graph.get_operations() if op.type in CONV_MATMUL_OPS)

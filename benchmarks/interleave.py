@@ -9,15 +9,41 @@ Groups (task names; `+1t` runs a group on one thread):
   derived net.
 - mirrored: the baseline DCGAN step on one device and under MirroredStrategy on 2 logical CPU devices at the same
   global batch (the worker splits the CPU before TensorFlow starts).
+- alphagan: our alphaGAN search step (D + G + architecture step of the supernet) and derived-net step, each with its
+  PyTorch peer (benchmarks.torch_alphagan) in every CPU configuration of `settings.TORCH_SEARCH_CONFIGS` /
+  `TORCH_DERIVED_CONFIGS`.
+- retrain: one retraining step of the reproduction's derived genotype and of its width-matched SNGAN-ResNet G.
 """
 
+import importlib
 import time
 
 from absl import logging
 
-from benchmarks import machine, settings
-from benchmarks.cases import CASES, REPLICA_CASES, Case, Skipped, baseline_sngan
+from benchmarks import configs, machine, settings
+from benchmarks.cases import CASES, REPLICA_CASES, Case, Skipped, baseline_sngan, derived_genotype
 from benchmarks.timing import time_interleaved
+
+
+def _torch_module(name):
+    """benchmarks.<name> (a PyTorch step); Skipped when torch is not installed."""
+    try:
+        # torch is optional (the `bench` extra): only the PyTorch builders need it
+        return importlib.import_module(f"benchmarks.{name}")
+    except ImportError as err:
+        raise Skipped(f"torch is not installed ({err}); pip install -e '.[bench]'") from err
+
+
+def _skip_at_one_thread(options, config):
+    if "1t" in options and config.get("compiled"):
+        raise Skipped("torch.compile is tried at all cores only (its compilation takes minutes on this machine)")
+    if "1t" in options and config.get("threads"):
+        raise Skipped("at one thread this is the same configuration without the thread setting")
+
+
+def _alphagan_step(torch_alphagan, step, config):
+    """`step` on the torch thread count of `config` (all of torch's threads when it sets none)."""
+    return torch_alphagan.OnThreads(step, config["threads"]) if config.get("threads") else step
 
 
 def torch_case(config, options):
@@ -25,13 +51,8 @@ def torch_case(config, options):
     installed, and for torch.compile on one thread (compiling takes minutes here: it is tried at all cores)."""
     def build(quick, xla):
         del xla
-        if "1t" in options and settings.TORCH_CONFIGS[config].get("compiled"):
-            raise Skipped("torch.compile is tried at all cores only (its compilation takes minutes on this machine)")
-        try:
-            # torch is optional (the `bench` extra): only this builder needs it
-            from benchmarks import torch_sngan  # pylint: disable=import-outside-toplevel
-        except ImportError as err:
-            raise Skipped(f"torch is not installed ({err}); pip install -e '.[bench]'") from err
+        _skip_at_one_thread(options, settings.TORCH_CONFIGS[config])
+        torch_sngan = _torch_module("torch_sngan")
         step = torch_sngan.SNGANStep(settings.sngan_settings(quick), **settings.TORCH_CONFIGS[config])
         info = dict(torch_sngan.describe(step), config=config)
         return Case(f"PyTorch SNGAN ({config})", "baseline", step, info["n_critic"] * info["batch"], None, info,
@@ -39,32 +60,85 @@ def torch_case(config, options):
     return build
 
 
+def torch_search_case(config, options):
+    """Builder of alphaGAN's search step in PyTorch (benchmarks.torch_alphagan.SearchStep) in configuration
+    `config` of settings.TORCH_SEARCH_CONFIGS, at the sizes of our `search_step` case."""
+    def build(quick, xla):
+        del xla
+        options_of_config = settings.TORCH_SEARCH_CONFIGS[config]
+        _skip_at_one_thread(options, options_of_config)
+        torch_alphagan = _torch_module("torch_alphagan")
+        s = configs.search_settings(configs.search(quick))
+        step = torch_alphagan.SearchStep(s, **{k: v for k, v in options_of_config.items() if k != "threads"})
+        info = dict(torch_alphagan.describe(step.g_net, step.d_net, s), config=config, g_arch="supernet",
+                    g_ch=s["ch"], d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["batch"],
+                    n_critic=1)
+        return Case(f"PyTorch alphaGAN search step ({config})", "search",
+                    _alphagan_step(torch_alphagan, step, options_of_config), s["batch"], None, info, owner=step)
+    return build
+
+
+def torch_derived_case(config, options):
+    """Builder of the derived net's GANTrainer step in PyTorch (benchmarks.torch_alphagan.derived_step) in
+    configuration `config` of settings.TORCH_DERIVED_CONFIGS, at the sizes of our `search_derived` case."""
+    def build(quick, xla):
+        del xla
+        options_of_config = settings.TORCH_DERIVED_CONFIGS[config]
+        _skip_at_one_thread(options, options_of_config)
+        torch_alphagan = _torch_module("torch_alphagan")
+        genotype = derived_genotype(quick)
+        s = configs.trainer_settings(configs.derived(quick, "alphagan_s"), genotype)
+        step = torch_alphagan.derived_step(s, {t: genotype.ops(t) for t in torch_alphagan.EDGES},
+                                           **{k: v for k, v in options_of_config.items() if k != "threads"})
+        info = dict(torch_alphagan.describe(step.g, step.d, s), config=config, g_arch="genotype", g_ch=s["ch"],
+                    d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["g_batch"],
+                    n_critic=s["n_critic"])
+        return Case(f"PyTorch alphaGAN derived net step ({config})", "search",
+                    _alphagan_step(torch_alphagan, step, options_of_config), s["n_critic"] * s["batch"], None, info,
+                    owner=step)
+    return build
+
+
+def _peers(configs_of_peer, prefix, make_case, options):
+    return [(settings.torch_member(c, prefix), make_case(c, options)) for c in configs_of_peer]
+
+
 # group -> options -> [(member, builder(quick, xla) -> Case)], timed in this order in every round.
 GROUPS = {
-    "versus": lambda options: [("baseline_sngan", baseline_sngan)] + [
-        (settings.torch_member(c), torch_case(c, options)) for c in settings.TORCH_CONFIGS],
+    "versus": lambda options: [("baseline_sngan", baseline_sngan)] + _peers(
+        settings.TORCH_CONFIGS, settings.TORCH_MEMBER, torch_case, options),
     "pairs": lambda options: [(name, CASES[name]) for name in ("dgl_stage1", "dgl_stage2", "sparse_dense",
                                                                  "sparse_static", "sparse_dynamic", "search_derived",
                                                                  "search_supernet")],
     "mirrored": lambda options: list(REPLICA_CASES.items()),
+    "alphagan": lambda options: (
+        [("search_step", CASES["search_step"])]
+        + _peers(settings.TORCH_SEARCH_CONFIGS, "torch_search", torch_search_case, options)
+        + [("search_derived", CASES["search_derived"])]
+        + _peers(settings.TORCH_DERIVED_CONFIGS, "torch_derived", torch_derived_case, options)),
+    "retrain": lambda options: [(name, CASES[name]) for name in ("retrain_derived", "retrain_sngan")],
 }
-# Alternatives of one another (members whose name starts with the prefix): after one screening round, only those
-# within SCREEN_FACTOR of the fastest alternative in wall time or of the cheapest in CPU time are timed (one 2x
-# slower cannot be the best; this bounds the run on a loaded machine). The others keep their screening call.
-SCREENED = {"versus": settings.TORCH_MEMBER}
+# Alternatives of one another (members whose name starts with one of the prefixes, each prefix its own set): after
+# one screening round, only those within SCREEN_FACTOR of the fastest alternative in wall time or of the cheapest in
+# CPU time are timed (one 2x slower cannot be the best; this bounds the run on a loaded machine). The others keep
+# their screening call.
+SCREENED = {"versus": (settings.TORCH_MEMBER,), "alphagan": ("torch_search", "torch_derived")}
 SCREEN_FACTOR = 2.0
+# Timed rounds of a group whose steps are short and whose claims need more of them (default: settings).
+ROUNDS = {"alphagan": 15, "retrain": 15}
 
 
-def screen(names, costs, prefix, factor=SCREEN_FACTOR):
-    """The members of `names` to time, given the (wall, CPU) seconds of their screening calls: all that do not start
-    with `prefix`, and the alternatives (those that do) within `factor` x the fastest alternative's wall time or
-    the cheapest alternative's CPU time (a `prefix` of None: no alternatives, all are timed)."""
-    alternatives = [c for n, c in zip(names, costs) if prefix is not None and n.startswith(prefix)]
-    if not alternatives:
-        return list(names)
-    wall, cpu = min(w for w, _ in alternatives), min(c for _, c in alternatives)
-    return [n for n, (w, c) in zip(names, costs) if not n.startswith(prefix) or w <= factor * wall or
-            c <= factor * cpu]
+def screen(names, costs, prefixes, factor=SCREEN_FACTOR):
+    """The members of `names` to time, given the (wall, CPU) seconds of their screening calls: all that start with
+    none of `prefixes`, and for each prefix the alternatives (members that start with it) within `factor` x the
+    fastest alternative's wall time or the cheapest alternative's CPU time."""
+    kept = [n for n in names if not any(n.startswith(p) for p in prefixes)]
+    for prefix in prefixes:
+        alternatives = [(n, c) for n, c in zip(names, costs) if n.startswith(prefix)]
+        if alternatives:
+            wall, cpu = min(w for _, (w, _) in alternatives), min(c for _, (_, c) in alternatives)
+            kept += [n for n, (w, c) in alternatives if w <= factor * wall or c <= factor * cpu]
+    return [n for n in names if n in kept]
 
 
 def _built(build, quick):
@@ -89,13 +163,13 @@ def run(task, group, quick, options=(), suffix=""):
             built.append((row, *_built(build, quick)))
         except Skipped as err:
             rows.append(dict(row, name=member + suffix, status="skipped", reason=str(err)))
-        except Exception as err:  # pylint: disable=broad-except
+        except Exception as err:  # pylint: disable=broad-exception-caught
             # A configuration that does not run here (e.g. torch.compile of D) is reported with its error.
             rows.append(dict(row, name=member + suffix, status="error",
                              reason=f"{type(err).__name__}: {err}".splitlines()[0][:300]))
     screening = time_interleaved([case.step for _, case, *_ in built], 0, 1) if built else []
     names = [row["member"] for row, *_ in built]
-    kept = screen(names, [(st["median_s"], st["median_cpu_s"]) for st in screening], SCREENED.get(group))
+    kept = screen(names, [(st["median_s"], st["median_cpu_s"]) for st in screening], SCREENED.get(group, ()))
     timed = []
     for (row, case, build_s, first_call_s), st in zip(built, screening):
         row = dict(row, name=case.name + suffix, method=case.method, build_s=build_s, first_call_s=first_call_s,
@@ -108,6 +182,7 @@ def run(task, group, quick, options=(), suffix=""):
                              f"wall ({st['median_cpu_s']:.1f} CPU-s), more than {SCREEN_FACTOR:g}x the fastest "
                              "alternative's in both"))
     warmup, rounds = settings.interleaved_settings(quick)
+    rounds = rounds if quick else ROUNDS.get(group, rounds)
     logging.info("%s: timing %s over %d rounds", task, [row["member"] for row, _ in timed], rounds)
     summary = dict(task=task, kind="group", status="ok", started=machine.now(), load_before=machine.load_average(),
                    warmup=warmup, rounds=rounds, members=[row["task"] for row, _ in timed])

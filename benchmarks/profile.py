@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 
 from benchmarks import configs, settings
-from benchmarks.cases import fixed_batch, scratch_dir, train_function_step
+from benchmarks.cases import derived_genotype, fixed_batch, saved_genotype, scratch_dir, train_function_step
 from benchmarks.timing import time_calls, time_interleaved
 from tfgan_eff.data import pipeline
 from tfgan_eff.models import registry
@@ -257,10 +257,19 @@ def op_category(op_name, op_type):
     return "other element-wise / bookkeeping"
 
 
-def op_breakdown(name, cfg, quick, steps=3):
-    """Share of op time per kind of op over `steps` profiled train steps (TF profiler XPlane, host CPU)."""
+def op_type(op_name, op_type_name):
+    """A TF op's type without oneDNN's prefixes, marked '(gradient)' when it computes a gradient (its name is under
+    the gradient tape's scope, or a custom gradient's '..._gradient' scope): finer than `op_category`, for where one
+    model's step spends its time."""
+    kind = op_type_name.replace("_MklNative", "").replace("_Mkl", "")
+    return f"{kind} (gradient)" if "gradient_tape/" in op_name or "_gradient/" in op_name else kind
+
+
+def op_breakdown(name, cfg, quick, steps=3, category=op_category):
+    """Share of op time per kind of op (`category(op name, op type)`) over `steps` profiled train steps (TF profiler
+    XPlane, host CPU)."""
     # TF's own trace format; imported here so a TF without it only loses this experiment.
-    from tensorflow.tsl.profiler.protobuf import xplane_pb2  # pylint: disable=import-outside-toplevel
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     step = train_step(cfg)
     step()
@@ -281,8 +290,7 @@ def op_breakdown(name, cfg, quick, steps=3):
                 full = plane.event_metadata[event.metadata_id].name
                 if "::" in full or ":" not in full:  # executor bookkeeping, not an op
                     continue
-                op_name, op_type = full.rsplit(":", 1)
-                totals[op_category(op_name, op_type)] += event.duration_ps
+                totals[category(*full.rsplit(":", 1))] += event.duration_ps
     total = sum(totals.values())
     shares = {k: v / total for k, v in totals.most_common()}
     top = ", ".join(f"{k} {v:.0%}" for k, v in list(shares.items())[:6])
@@ -319,6 +327,13 @@ def build_experiments(quick):
             build_experiment("SNGAN D", lambda: registry.build_discriminator(sngan), quick, finding="")]
 
 
+def derived_op_breakdown(quick):
+    """Op time by op type (gradients apart) of the alphaGAN derived net's step at the search sizes (the benchmark's
+    `search_derived` case)."""
+    cfg = configs.derived(quick, saved_genotype(derived_genotype(quick)))
+    return op_breakdown("alphaGAN derived net (search sizes)", cfg, quick, category=op_type)
+
+
 def run_all(quick):
     """Every step experiment; each failing one becomes an 'error' row."""
     dcgan = configs.preset("baseline", quick)
@@ -326,6 +341,7 @@ def run_all(quick):
     experiments = [
         ("DCGAN op breakdown", lambda: [op_breakdown("DCGAN", dcgan, quick)]),
         ("SNGAN op breakdown", lambda: [op_breakdown("SNGAN", sngan, quick)]),
+        ("alphaGAN derived net op breakdown", lambda: [derived_op_breakdown(quick)]),
         ("input pipeline", lambda: pipeline_experiments(dcgan, quick)),
         ("DCGAN batch norm", lambda: [batch_norm_experiment("DCGAN", dcgan, quick)]),
         ("SNGAN batch norm", lambda: [batch_norm_experiment("SNGAN", sngan, quick)]),
@@ -338,7 +354,7 @@ def run_all(quick):
     for name, experiment in experiments:
         try:
             rows += experiment()
-        except Exception as err:  # pylint: disable=broad-except
+        except Exception as err:  # pylint: disable=broad-exception-caught
             # One failing experiment must not hide the others; the row carries the reason.
             rows.append(dict(task="profile", experiment=name, status="error",
                              reason=f"{type(err).__name__}: {err}".splitlines()[0]))

@@ -19,18 +19,21 @@ TORCH_CONFIGS = {
 # Inside an interleaved group the PyTorch step in configuration c is the member f"{TORCH_MEMBER}[{c}]".
 TORCH_MEMBER = "torch_sngan"
 # The PyTorch CPU configurations of alphaGAN's search step (torch_alphagan.SearchStep options; "fused": an edge's
-# plain convs as one conv, as our supernet computes them) and of its derived net's step (torch_alphagan.derived_step
-# options). torch.compile of D is left out: spectral norm's in-place update fails in its backward (SNGAN rows); that
-# of the supernet G too: compiling it takes over 15 minutes on 2 CPU cores (docs/speed.md).
+# plain convs as one conv, as our supernet computes them; threads: torch's intra-op threads during the step, for the
+# all-cores groups: its ops are small, and two OpenMP threads wait on each other at every op of a shared machine) and
+# of its derived net's step (torch_alphagan.derived_step options). Left out: "fused" in NCHW (slower than both
+# channels_last configurations), torch.compile of D (spectral norm's in-place update fails in its backward, SNGAN
+# rows) and of the supernet G (its compilation takes over 15 minutes on 2 CPU cores; docs/speed.md).
 TORCH_SEARCH_CONFIGS = {
     "eager": {},
     "channels_last": dict(channels_last=True),
-    "fused": dict(fused=True),
     "fused, channels_last": dict(fused=True, channels_last=True),
+    "fused, channels_last, 1 thread": dict(fused=True, channels_last=True, threads=1),
 }
 TORCH_DERIVED_CONFIGS = {
     "eager": {},
     "channels_last": dict(channels_last=True),
+    "channels_last, 1 thread": dict(channels_last=True, threads=1),
     "compiled G": dict(compiled=("g",)),
 }
 # Our step against its PyTorch peer: (our member, the PyTorch members' prefix, what is compared).
@@ -44,8 +47,10 @@ MACHINE_TASKS = ("machine", "machine_end")
 # devices before TensorFlow starts (group -> devices).
 INTERLEAVED_GROUPS = ("versus", "pairs", "mirrored", "alphagan", "retrain")
 LOGICAL_CPUS = {"mirrored": 2}
-# The tasks of `--tasks=interleaved`: TF vs PyTorch SNGAN at all cores and at 1 thread, README's ratios, replicas.
-INTERLEAVED = ("versus", "versus+1t", "pairs", "mirrored")
+# The tasks of `--tasks=interleaved`: TF vs PyTorch SNGAN at all cores and at 1 thread, README's ratios, replicas,
+# alphaGAN's steps vs their PyTorch peers and the retraining cost, as the search preset runs (one thread per op) and
+# at 1 thread.
+INTERLEAVED = ("versus", "versus+1t", "pairs", "mirrored", "alphagan+op1", "alphagan+1t", "retrain+op1", "retrain+1t")
 
 
 def run_order(tasks):

@@ -47,18 +47,18 @@ def apply_process_options(options, logical_cpus=1):
     if "eigen" in options:
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # read when TensorFlow is imported
     if logical_cpus > 1:
-        from tfgan_eff.training.strategy import split_cpu  # pylint: disable=import-outside-toplevel
+        from tfgan_eff.training.strategy import split_cpu
 
         split_cpu(logical_cpus)
     if not {"1t", "i1", "op1"} & options:
         return
-    from tfgan_eff.training.strategy import set_threads  # pylint: disable=import-outside-toplevel
+    from tfgan_eff.training.strategy import set_threads
 
     # 0 leaves a pool at TF's default, as train.intra_op_threads / inter_op_threads do.
     set_threads(intra_op=1 if {"1t", "op1"} & options else 0, inter_op=1 if {"1t", "i1"} & options else 0)
     if "1t" in options:
         try:
-            import torch  # pylint: disable=import-outside-toplevel
+            import torch
         except ImportError:
             return
         torch.set_num_threads(1)
@@ -75,8 +75,8 @@ def machine_task(task, quick):
 
 def case_task(name, quick):
     """Builds case `name` (options +xla: jit_compile=True, +bf16: mixed_bfloat16), warms it up and times it."""
-    from benchmarks import configs  # pylint: disable=import-outside-toplevel
-    from benchmarks.cases import CASES, Skipped  # pylint: disable=import-outside-toplevel
+    from benchmarks import configs
+    from benchmarks.cases import CASES, Skipped
 
     base, options = parse_task(name)
     xla = "xla" in options
@@ -111,7 +111,7 @@ def torch_task(task, quick):
     """The PyTorch SNGAN reference step; a 'skipped' row when torch is not installed."""
     suffix = label(parse_task(task)[1])
     try:
-        from benchmarks import torch_sngan  # pylint: disable=import-outside-toplevel
+        from benchmarks import torch_sngan
     except ImportError as err:
         return [dict(task=task, name="PyTorch SNGAN" + suffix, status="skipped",
                      reason=f"torch is not installed ({err}); pip install -e '.[bench]' (torch==2.13.0)")]
@@ -126,7 +126,7 @@ def torch_task(task, quick):
 
 def group_task(task, quick):
     """The rows of an interleaved group (benchmarks.interleave): its summary and one row per member."""
-    from benchmarks import interleave  # pylint: disable=import-outside-toplevel
+    from benchmarks import interleave
 
     base, options = parse_task(task)
     return interleave.run(task, base, quick, options, label(options))
@@ -134,7 +134,7 @@ def group_task(task, quick):
 
 def export_task(quick):
     """Rows of exported TFLite generators (size, LiteRT latency at batch 1)."""
-    from benchmarks.exports import export_rows  # pylint: disable=import-outside-toplevel
+    from benchmarks.exports import export_rows
 
     modes = ("float32",) if quick else ("float32", "dynamic_int8")
     return export_rows(quick, modes, repeats=3 if quick else 20)
@@ -143,7 +143,7 @@ def export_task(quick):
 def profile_task(task, quick):
     """The optimisation experiments (see benchmarks.profile): 'profile' on the baseline step, 'profile_build' on
     model construction."""
-    from benchmarks import profile  # pylint: disable=import-outside-toplevel
+    from benchmarks import profile
 
     if task == "profile_build":
         return profile.build_experiments(quick)
@@ -166,7 +166,7 @@ def run_task(task, quick):
         if task in settings.PROFILE_TASKS:
             return profile_task(task, quick)
         return case_task(task, quick)
-    except Exception as err:  # pylint: disable=broad-except
+    except Exception as err:  # pylint: disable=broad-exception-caught
         # A failing row must not sink the report: it is recorded as an error with the reason.
         return [dict(task=task, name=task, status="error", reason=f"{type(err).__name__}: {err}".splitlines()[0],
                      traceback=traceback.format_exc()[-2000:])]

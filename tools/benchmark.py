@@ -6,14 +6,17 @@ Markdown to <out>/<machine-id>/ (only this run's rows).
 Examples:
   python tools/benchmark.py                       # full run (~40 min on 2 cores), one subprocess per row
   python tools/benchmark.py --quick               # toy sizes, seconds per row (a sanity run, used by tests)
-  python tools/benchmark.py --tasks=interleaved   # the claims: TF vs PyTorch SNGAN, README's ratios (~15-20 min)
+  python tools/benchmark.py --tasks=interleaved   # the claims: TF vs PyTorch, README's ratios (~1 h on 2 cores)
+  python tools/benchmark.py --tasks=alphagan+op1,alphagan+1t,retrain+op1,retrain+1t   # alphaGAN vs PyTorch
   python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
 
 Tasks: machine (also measured again at the end of every run: machine_end), every case of benchmarks.cases.CASES,
 torch_sngan, the interleaved groups of benchmarks.interleave (versus: TF vs every PyTorch CPU configuration of the
 SNGAN step; pairs: DGL stage 2/1, STU-GAN masked/dense, alphaGAN supernet/derived; mirrored: 2 logical CPUs vs 1
-device), interleaved (= versus, versus+1t, pairs, mirrored), export, profile (the baseline step), profile_build
-(model construction); options as suffixes:
+device; alphagan: alphaGAN's search step and derived-net step vs their PyTorch peers (benchmarks/torch_alphagan.py);
+retrain: a derived genotype's retraining step vs the width-matched SNGAN-ResNet G's), interleaved (= versus,
+versus+1t, pairs, mirrored, alphagan+op1, alphagan+1t, retrain+op1, retrain+1t), export, profile (the baseline
+step, the alphaGAN derived net's op breakdown), profile_build (model construction); options as suffixes:
 +xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
 thread (TF and torch), +i1 = one TF inter-op thread, +op1 = one TF thread per op (how the search preset runs:
 `--tasks=pairs+op1,search_round,search_round+op1`), +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not
@@ -31,8 +34,8 @@ from absl import app, flags
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
-from benchmarks import machine, report, settings  # noqa: E402  pylint: disable=wrong-import-position
-from tfgan_eff import cli, files  # noqa: E402  pylint: disable=wrong-import-position
+from benchmarks import machine, report, settings  # noqa: E402
+from tfgan_eff import cli, files  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help
@@ -55,7 +58,7 @@ PROTOCOL = ("per row: build, first call (trace/compile), warm-up, then the media
 
 def default_tasks(xla, bf16=False):
     """Every task, in report order."""
-    from benchmarks.cases import CASES, XLA_CASES  # pylint: disable=import-outside-toplevel
+    from benchmarks.cases import CASES, XLA_CASES
 
     tasks = ["machine"]
     for name in CASES:
@@ -63,7 +66,8 @@ def default_tasks(xla, bf16=False):
         tasks += [f"{name}+{option}" for option, on in (("xla", xla), ("bf16", bf16)) if on and name in XLA_CASES]
     variants = [f"{case}+{option}" for case in ("baseline_dcgan", "baseline_sngan")
                 for option in ("i1", "eigen", "1t")]
-    return tasks + variants + ["torch_sngan", "torch_sngan+1t", *settings.INTERLEAVED, "export", *settings.PROFILE_TASKS]
+    return (tasks + variants + ["torch_sngan", "torch_sngan+1t", *settings.INTERLEAVED, "export",
+                                *settings.PROFILE_TASKS])
 
 
 def _isolated(task, quick, timeout, log_dir):
@@ -88,7 +92,7 @@ def _isolated(task, quick, timeout, log_dir):
 
 def run_tasks(tasks, quick, isolate, timeout):
     """Rows of all `tasks`, each in its own process when `isolate`."""
-    from benchmarks.worker import needs_fresh_process, run_task  # pylint: disable=import-outside-toplevel
+    from benchmarks.worker import needs_fresh_process, run_task
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_logs_") as log_dir:
@@ -116,7 +120,7 @@ def main(argv):
 
 
 def _main():
-    from benchmarks.worker import run_task  # pylint: disable=import-outside-toplevel
+    from benchmarks.worker import run_task
 
     if FLAGS.worker:
         rows = run_task(FLAGS.worker, FLAGS.quick)

@@ -12,6 +12,7 @@ from tfgan_eff.search.supernet import SupernetGenerator
 
 @pytest.fixture(scope="module")
 def supernet():
+    """A tiny built supernet generator (8 px, 4 channels)."""
     keras.utils.set_random_seed(0)
     return SupernetGenerator(latent_dim=8, resolution=8, channels=3, ch=4).build_for_inputs()
 

@@ -7,10 +7,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from benchmarks import configs, settings, torch_sngan  # noqa: E402  pylint: disable=wrong-import-position
-from benchmarks.settings import sngan_settings  # noqa: E402  pylint: disable=wrong-import-position
-from tfgan_eff.models import registry  # noqa: E402  pylint: disable=wrong-import-position
-from tfgan_eff.training.loop import count_params  # noqa: E402  pylint: disable=wrong-import-position
+from benchmarks import configs, settings, torch_sngan  # noqa: E402
+from benchmarks.settings import sngan_settings  # noqa: E402
+from tfgan_eff.models import registry  # noqa: E402
+from tfgan_eff.training.loop import count_params  # noqa: E402
 
 
 @pytest.mark.parametrize("resolution", [16, 32])

@@ -1,4 +1,4 @@
-"""alphaGAN's candidate operations (specs/alphagan.md) and the softmax-mixed edge of the supernet.
+"""alphaGAN's candidate operations (Tian et al., arXiv:2006.09134) and the softmax-mixed edge of the supernet.
 
 Normal edges (same resolution, same width):
   conv_1x1 / conv_3x3 / conv_5x5: ReLU -> Conv2D with bias (no BN) in op set "paper"; ReLU -> BN -> Conv2D with
@@ -73,9 +73,10 @@ def reflect_pad(x, kernel_size, padding):
             t = ops.take(t, _reflected_indices(n, p), axis=axis)
 
         def grad(dy):
-            for axis, n in zip((1, 2), sizes):
-                dy = _fold_reflected(dy, axis, n, p)
-            return dy
+            with tf.name_scope("reflect_pad_gradient"):  # so that profiles count these ops as gradients
+                for axis, n in zip((1, 2), sizes):
+                    dy = _fold_reflected(dy, axis, n, p)
+                return dy
         return t, grad
     return pad(x)
 
