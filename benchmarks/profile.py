@@ -10,6 +10,7 @@ import collections
 import contextlib
 import glob
 import os
+import re
 import types
 
 import keras
@@ -262,7 +263,7 @@ def op_type(op_name, op_type_name):
     the gradient tape's scope, or a custom gradient's '..._gradient' scope): finer than `op_category`, for where one
     model's step spends its time."""
     kind = op_type_name.replace("_MklNative", "").replace("_Mkl", "")
-    return f"{kind} (gradient)" if "gradient_tape/" in op_name or "_gradient/" in op_name else kind
+    return f"{kind} (gradient)" if re.search(r"gradient_tape/|_gradient(_\d+)?/", op_name) else kind
 
 
 def op_breakdown(name, cfg, quick, steps=3, category=op_category):

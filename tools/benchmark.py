@@ -4,9 +4,9 @@ groups of steps whose ratios carry the claims, and profiling experiments on the 
 Markdown to <out>/<machine-id>/ (only this run's rows).
 
 Examples:
-  python tools/benchmark.py                       # full run (~40 min on 2 cores), one subprocess per row
+  python tools/benchmark.py                       # full run (~50 min on 2 cores), one subprocess per row
   python tools/benchmark.py --quick               # toy sizes, seconds per row (a sanity run, used by tests)
-  python tools/benchmark.py --tasks=interleaved   # the claims: TF vs PyTorch, README's ratios (~1 h on 2 cores)
+  python tools/benchmark.py --tasks=interleaved   # the claims: TF vs PyTorch, README's ratios (~30 min)
   python tools/benchmark.py --tasks=alphagan+op1,alphagan+1t,retrain+op1,retrain+1t   # alphaGAN vs PyTorch
   python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
 

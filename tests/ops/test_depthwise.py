@@ -72,3 +72,20 @@ def test_config_round_trips():
     layer = DepthwiseConv2D(5, padding="same", name="dw")
     copy = DepthwiseConv2D.from_config(layer.get_config())
     assert (copy.kernel_size, copy.padding, copy.use_bias, copy.name) == ((5, 5), "same", False, "dw")
+
+
+@pytest.mark.parametrize("kernel_size", [3, 7])
+def test_gradient_ops_are_named_as_gradients(kernel_size):
+    """Both gradients are built under a 'depthwise_gradient' scope, so profiles count them as gradients (the forward
+    conv and the kernel-gradient trick are both DepthwiseConv2dNative ops)."""
+    x = tf.Variable(tf.zeros((2, 9, 9, 3)))
+    kernel = tf.Variable(tf.zeros((kernel_size, kernel_size, 3, 1)))
+
+    def grads():
+        with tf.GradientTape() as tape:
+            y = depthwise_conv_valid(x, kernel)
+        return tape.gradient(y, [x, kernel])
+    graph = tf.function(grads).get_concrete_function().graph
+    depthwise = [op.name for op in graph.get_operations() if op.type.startswith("DepthwiseConv2dNative")]
+    assert [name for name in depthwise if not name.startswith("depthwise_gradient")] == ["depthwise"]  # forward
+    assert len(depthwise) == 3  # forward, input gradient, kernel gradient

@@ -193,6 +193,34 @@ def test_interleaved_groups_claim_against_best_torch_config():
     assert rows[2]["fraction_of_peak"] == pytest.approx(1 / 2.6) and rows[4]["flops_per_step"] == 100e9
 
 
+def test_alphagan_peers_get_their_own_claims_and_borrow_their_twins_flops():
+    params = dict(g_params=5, d_params=6)
+    torch_search, torch_derived = (lambda c: settings.torch_member(c, "torch_search"),
+                                   lambda c: settings.torch_member(c, "torch_derived"))
+    rows = [dict(task="machine", status="ok", tf_matmul_gflops=100.0, tf_matmul_gflops_per_cpu_s=50.0),
+            dict(task="alphagan", kind="group", status="ok", started="t0", warmup=0, rounds=3, wall_s=1.0),
+            _member("alphagan", "search_step", [4.0, 4.0, 4.0], [4.0, 4.0, 4.0], flops_per_step=40e9, info=params),
+            _member("alphagan", torch_search("eager"), [8.0, 8.0, 8.0], [8.0, 8.0, 8.0], info=params),
+            _member("alphagan", torch_search("fused"), [5.0, 5.0, 5.0], [5.0, 5.0, 5.0], info=dict(g_params=1)),
+            _member("alphagan", "search_derived", [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], flops_per_step=2e9),
+            _member("alphagan", torch_derived("eager"), [0.5, 0.5, 0.5], [0.8, 0.8, 0.8])]
+    groups = report.interleaved(rows)
+    assert len(groups) == 1
+    claims = {c["label"]: c for c in groups[0]["claims"]}
+    assert set(claims) == {"alphaGAN search step", "alphaGAN derived-net step"}  # no SNGAN rows: no SNGAN claim
+    search, derived = claims["alphaGAN search step"], claims["alphaGAN derived-net step"]
+    assert search["best_wall"] == torch_search("fused") and search["ratio"] == pytest.approx(0.8)
+    assert search["meets_goal"] is True
+    assert derived["ratio"] == pytest.approx(2.0) and derived["cpu_ratio"] == pytest.approx(1.25)
+    assert derived["meets_goal"] is False
+    report.derive(rows)
+    assert rows[3]["flops_per_step"] == 40e9  # same parameter counts as the TF search step
+    assert "flops_per_step" not in rows[4]  # another network (parameter counts differ): no FLOPs borrowed
+    text = report.markdown(rows, dict(load_before=[1.0, 1.0, 1.0], load_after=[1.0, 1.0, 1.0], quick=False,
+                                      started="t0", wall_s=1.0, protocol="p", isolated=True))
+    assert "**alphaGAN derived-net step, TF / best PyTorch configuration: wall 2.00" in text
+
+
 def test_build_experiment_times_keras_traced_build_against_first_call_build(symbolic_traces):
     from benchmarks import profile
     from tfgan_eff.config import presets
@@ -213,6 +241,18 @@ def test_build_experiment_times_keras_traced_build_against_first_call_build(symb
     assert row["before"] > 0 and row["after"] > 0 and isinstance(row["verdict"], str)
     # warm-up + 3 timed calls each, interleaved: the traced build traces, the first-call build never does
     assert len(calls) == 8 and all(n > 0 for n in calls[0::2]) and not any(calls[1::2])
+
+
+def test_op_type_strips_onednn_prefixes_and_marks_gradients():
+    from benchmarks.profile import op_type  # imports TensorFlow
+
+    assert op_type("g/sep_conv_3x3/depthwise", "_MklNativeDepthwiseConv2dNative") == "DepthwiseConv2dNative"
+    assert op_type("gradient_tape/g/conv/Conv2DBackpropFilter", "_MklNativeConv2DBackpropFilter") == \
+        "Conv2DBackpropFilter (gradient)"
+    # custom gradients (tfgan_eff/ops/depthwise.py, the reflect pad) name their scopes '..._gradient', made unique
+    assert op_type("depthwise_gradient_14/DepthwiseConv2dNativeBackpropInput",
+                   "_MklNativeDepthwiseConv2dNativeBackpropInput") == "DepthwiseConv2dNativeBackpropInput (gradient)"
+    assert op_type("reflect_pad_gradient/Slice", "Slice") == "Slice (gradient)"
 
 
 def test_screen_keeps_non_alternatives_and_near_best_alternatives():
