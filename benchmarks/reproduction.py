@@ -33,6 +33,7 @@ from benchmarks import claims as claims_lib
 from benchmarks import curves as curves_lib
 from benchmarks import scales, scheduler
 from tfgan_eff.config import presets
+from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
 
 PARTS = ("dgl", "sparse", "search")
@@ -85,6 +86,8 @@ class TrainRun:
       after: the jobs it needs.
       links: (name in the work dir, target) symlinks to earlier jobs' finished runs it builds on.
       prepare: fn() run right before it starts (e.g. writes the genotype it retrains).
+      finished_in: the run dir whose summary.json says the job finished ("" = the work dir; a sub-run's name when
+        the job trains a train.subruns selection, which writes no method summary).
     """
     name: str
     preset: str
@@ -94,6 +97,7 @@ class TrainRun:
     after: tuple = ()
     links: tuple = ()
     prepare: object = None
+    finished_in: str = ""
 
 
 def _flat(d, prefix=""):
@@ -138,7 +142,7 @@ def train_command(run, scale, threads):
 
 def _trained(run, scale):
     """Whether `run` finished with the config it is asked for now (its summary.json, and the same command)."""
-    if not os.path.isfile(os.path.join(run.workdir, "summary.json")):
+    if not os.path.isfile(os.path.join(run.workdir, run.finished_in, "summary.json")):
         return False
     job_path = os.path.join(run.workdir, JOB_FILE)
     try:
@@ -271,31 +275,30 @@ def sparse_runs(seed, root, opts):
     runs = [TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense, ("",))]
     first_prune = None
     for density in opts.densities:
-        def sparse(job, curves=("sparse",), steps=0, density=density, **keys):
+        def sparse(job, curves=("sparse",), steps=0, subruns="", density=density, **keys):
             """The kwargs of a TrainRun of the STU-GAN preset at `density` alone (no comparison runs)."""
             sparse_cfg = cfg.copy_and_resolve_references()
             sparse_cfg.sparse.update(dict(dict(g_density=float(density), comparisons=""), **keys))
-            sparse_cfg.train.steps = steps or sparse_cfg.train.steps
+            sparse_cfg.train.update(steps=steps or sparse_cfg.train.steps, subruns=subruns)
             return dict(name=f"{name}/d{density}/{job}", preset="sparse", config=sparse_cfg, curves=curves,
                         workdir=os.path.join(base, f"density_{density}", job))
 
         runs += [TrainRun(**sparse("dynamic")), TrainRun(**sparse("static", mode="static"))]
         # train.steps is the pruned dense run's (its checkpoints stay every steps / curve_points: the first half of
-        # the pipeline's curve). The plan's sparse run trains too, at those steps, and is not used.
+        # the pipeline's curve). Only the dense and prune sub-runs train (train.subruns): the plan's sparse run
+        # is the dynamic job's.
         prune = dict(steps=dense_steps, comparisons="prune", finetune_steps=retrain_steps)
         if first_prune is None:  # trains the dense run the other densities' prune jobs prune as well (linked)
-            first_prune = TrainRun(**sparse("prune", ("dense", "prune"), **prune))
+            first_prune = TrainRun(**sparse("prune", ("dense", "prune"), subruns="dense,prune", **prune),
+                                   finished_in="prune")
             runs.append(first_prune)
         else:
-            runs.append(TrainRun(**sparse("prune", ("prune",), **prune), after=(first_prune.name,),
+            runs.append(TrainRun(**sparse("prune", ("prune",), subruns="prune", **prune), finished_in="prune",
+                                 after=(first_prune.name,),
                                  links=(("dense", os.path.join(first_prune.workdir, "dense")),)))
         if opts.sparse_reset_arm:
             runs.append(TrainRun(**sparse("reset", reset_optimizer_state=True)))
     return runs
-
-
-def _table_row(summary, run):
-    return next((row for row in summary.get("table", []) if row["run"] == run), {})
 
 
 def sparse_seed(seed, root, opts):
@@ -312,9 +315,10 @@ def sparse_seed(seed, root, opts):
         for job, mode, run in (("dynamic", "dynamic", "sparse"), ("static", "static", "sparse"),
                                ("reset", "reset", "sparse"), ("prune", "pruned", "prune")):
             workdir = os.path.join(base, f"density_{density}", job)
-            row = _table_row(summary_of(workdir), run)
-            if not row:
+            summary = summary_of(os.path.join(workdir, run))
+            if not summary:
                 continue
+            row = sparse_plan.table_row(run, summary)
             curve = curves_lib.read_curve(os.path.join(workdir, run))
             if mode == "pruned":
                 curve = half_curve + [(half_steps + step, fid) for step, fid in curve]

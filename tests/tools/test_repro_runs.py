@@ -75,6 +75,9 @@ def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_pa
     first, other = runs["d0.1/prune"], runs["d0.2/prune"]
     assert first.links == () and first.curves == ("dense", "prune")
     assert other.after == (first.name,) and other.links == (("dense", os.path.join(first.workdir, "dense")),)
+    # The prune jobs train only the pruned pipeline; their method summary never comes, the prune sub-run's does.
+    assert (first.config.train.subruns, other.config.train.subruns) == ("dense,prune", "prune")
+    assert first.finished_in == other.finished_in == "prune"
 
 
 def test_search_runs_size_the_sngan_baseline_after_the_search(tmp_path):

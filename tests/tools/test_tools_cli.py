@@ -92,6 +92,7 @@ def test_reproduce_quick_runs_each_run_as_its_own_job_and_writes_table_and_plots
     assert (prune["train"]["steps"], prune["sparse"]["comparisons"], prune["train"]["intra_op_threads"]) == \
         (2, "prune", 1)
     assert "[jobs] sparse/s0/d0.5/prune: ran" in log
+    assert not os.path.exists(os.path.join(runs, "sparse", "seed_0", "density_0.5", "prune", "sparse"))
     text = pathlib.Path(_only(str(out / "*" / "reproduce_quick" / "reproduce.md"))).read_text(encoding="utf-8")
     assert "dynamic G FID < static FID at d_G=0.5" in text and "1 seed(s) done: [0]" in text
     assert "sparse G and D trained from scratch FID < dense pruned once and retrained at d_G=0.5" in text
