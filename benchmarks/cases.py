@@ -216,46 +216,43 @@ def _searcher(quick):
     return cfg, images, Searcher(cfg, images)
 
 
+def _searcher_case(name, quick, arch_step):
+    """The searcher's inner D step and G step (and, with `arch_step`, its architecture step) on every candidate of
+    every edge, on fixed real images and z."""
+    cfg, images, searcher = _searcher(quick)
+    b, latent = cfg.search.batch_size, cfg.model.latent_dim
+    real = tf.constant(images[:b].astype("float32") / 127.5 - 1.0)
+    if arch_step:
+        z, z2 = tf.unstack(tf.random.stateless_normal([2, b, latent], (0, 2)))
+    else:
+        z = tf.random.stateless_normal([b, latent], (0, 1))
+
+    def step():
+        # pylint: disable=protected-access
+        searcher._d_step(real, z).numpy()
+        g_loss = searcher._g_step(z).numpy()
+        return [t.numpy() for t in searcher._arch_step(real, z, z2)] if arch_step else g_loss
+    g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
+    count = search_step_flops if arch_step else search_d_plus_g_flops
+    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=_search_d_ch(cfg),
+                resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
+                g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
+                d_forward_flops=d_f, **(peer_flops(searcher.g, searcher.d) if arch_step else {}))
+    return Case(name, "search", step, b, None if None in (g_f, d_f) else count(g_f, d_f, b), info, None,
+                owner=searcher)
+
+
 def search_supernet_step(quick, xla):
     """alphaGAN supernet: one inner D step + one G step of the searcher (all candidate ops of every edge)."""
     del xla  # the searcher compiles its own tf.functions
-    cfg, images, searcher = _searcher(quick)
-    b = cfg.search.batch_size
-    real = tf.constant(images[:b].astype("float32") / 127.5 - 1.0)
-    z = tf.random.stateless_normal([b, cfg.model.latent_dim], (0, 1))
-
-    def step():
-        searcher._d_step(real, z).numpy()  # pylint: disable=protected-access
-        return searcher._g_step(z).numpy()  # pylint: disable=protected-access
-    g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
-    flops = None if None in (g_f, d_f) else search_d_plus_g_flops(g_f, d_f, b)
-    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=_search_d_ch(cfg),
-                resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
-                g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
-                d_forward_flops=d_f)
-    return Case("search supernet D+G step", "search", step, b, flops, info, None)
+    return _searcher_case("search supernet D+G step", quick, arch_step=False)
 
 
 def search_step(quick, xla):
-    """alphaGAN search step: one inner D step, one G step and one architecture step of the searcher (every candidate
-    of every edge), the unit timed against the PyTorch peer (benchmarks.torch_alphagan.SearchStep)."""
+    """alphaGAN search step: one inner D step, one G step and one architecture step of the searcher, the unit timed
+    against the PyTorch peer (benchmarks.torch_alphagan.SearchStep)."""
     del xla  # the searcher compiles its own tf.functions
-    cfg, images, searcher = _searcher(quick)
-    b = cfg.search.batch_size
-    real = tf.constant(images[:b].astype("float32") / 127.5 - 1.0)
-    z, z2 = tf.unstack(tf.random.stateless_normal([2, b, cfg.model.latent_dim], (0, 2)))
-
-    def step():
-        searcher._d_step(real, z).numpy()  # pylint: disable=protected-access
-        searcher._g_step(z).numpy()  # pylint: disable=protected-access
-        return [t.numpy() for t in searcher._arch_step(real, z, z2)]  # pylint: disable=protected-access
-    g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
-    flops = None if None in (g_f, d_f) else search_step_flops(g_f, d_f, b)
-    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=_search_d_ch(cfg),
-                resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
-                g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
-                d_forward_flops=d_f, **peer_flops(searcher.g, searcher.d))
-    return Case("search step (D + G + architecture)", "search", step, b, flops, info, None, owner=searcher)
+    return _searcher_case("search step (D + G + architecture)", quick, arch_step=True)
 
 
 def derived_genotype(quick):

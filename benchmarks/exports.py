@@ -16,14 +16,6 @@ from tfgan_eff.sparse.masks import sparsify
 from tfgan_eff.training.loop import count_params
 
 
-def _dgl_teacher(quick):
-    return registry.build_generator(configs.preset("dgl", quick))
-
-
-def _dgl_student(quick):
-    return registry.build_generator(configs.student(configs.preset("dgl", quick)))
-
-
 def _sparse(quick):
     """The sparse preset's G with STU-GAN masks at d_G (zeros inside dense kernels)."""
     cfg = configs.preset("sparse", quick)
@@ -42,8 +34,8 @@ def _genotype(quick):
 GENERATORS = {
     "baseline DCGAN G": lambda quick: registry.build_generator(configs.preset("baseline", quick)),
     "SNGAN G": lambda quick: registry.build_generator(configs.sngan(quick)),
-    "DGL teacher G": _dgl_teacher,
-    "DGL student G": _dgl_student,
+    "DGL teacher G": lambda quick: registry.build_generator(configs.preset("dgl", quick)),
+    "DGL student G": lambda quick: registry.build_generator(configs.student(configs.preset("dgl", quick))),
     "sparse G (d_G masks)": _sparse,
     "alphaGAN(s) genotype G": _genotype,
 }

@@ -1,18 +1,7 @@
-"""Interleaved groups: steps built side by side in one process, then timed in turn (A, B, C, A, B, C, ...) over the
-same rounds, so that a load change on the shared machine hits every member alike and the ratios between them
-(taken round by round, see `timing.round_ratios`) can carry a claim.
-
-Groups (task names; `+1t` runs a group on one thread):
-- versus: TF's SNGAN step and the same step in PyTorch in every CPU configuration of
-  `settings.TORCH_CONFIGS`.
-- pairs: the steps whose ratios README states: DGL stage 1 and 2, STU-GAN dense and masked, alphaGAN supernet and
-  derived net.
-- mirrored: the baseline DCGAN step on one device and under MirroredStrategy on 2 logical CPU devices at the same
-  global batch (the worker splits the CPU before TensorFlow starts).
-- alphagan: our alphaGAN search step (D + G + architecture step of the supernet) and derived-net step, each with its
-  PyTorch peer (benchmarks.torch_alphagan) in every CPU configuration of `settings.TORCH_SEARCH_CONFIGS` /
-  `TORCH_DERIVED_CONFIGS`.
-- retrain: one retraining step of the reproduction's derived genotype and of its width-matched SNGAN-ResNet G.
+"""Interleaved groups (`GROUPS`; what each compares: benchmarks/README.md): steps built side by side in one process,
+then timed in turn (A, B, C, A, B, C, ...) over the same rounds, so that a load change on the shared machine hits
+every member alike and the ratios between them (taken round by round, see `timing.round_ratios`) can carry a claim.
+`+1t` runs a group on one thread.
 """
 
 import importlib
@@ -41,62 +30,59 @@ def _skip_at_one_thread(options, config):
         raise Skipped("at one thread this is the same configuration without the thread setting")
 
 
-def _alphagan_step(torch_alphagan, step, config):
-    """`step` on the torch thread count of `config` (all of torch's threads when it sets none)."""
-    return torch_alphagan.OnThreads(step, config["threads"]) if config.get("threads") else step
+def _torch_builder(module, configs_of, config, options, make):
+    """Builder of a PyTorch step (benchmarks.<module>) in configuration `config` of `configs_of` under task
+    `options`: make(module, quick, the configuration's step options) -> Case, called on the configuration's torch
+    threads when it sets them (torch_alphagan.OnThreads). Skipped when torch is not installed, and at one thread for
+    torch.compile (compiling takes minutes here: it is tried at all cores) and thread settings."""
+    def build(quick, xla):
+        del xla
+        step_options = dict(configs_of[config])
+        _skip_at_one_thread(options, step_options)
+        threads = step_options.pop("threads", None)
+        case = make(_torch_module(module), quick, step_options)
+        if threads:
+            case.step = _torch_module("torch_alphagan").OnThreads(case.step, threads)
+        return case
+    return build
 
 
 def torch_case(config, options):
-    """Builder of the PyTorch SNGAN step in configuration `config` under task `options`; Skipped when torch is not
-    installed, and for torch.compile on one thread (compiling takes minutes here: it is tried at all cores)."""
-    def build(quick, xla):
-        del xla
-        _skip_at_one_thread(options, settings.TORCH_CONFIGS[config])
-        torch_sngan = _torch_module("torch_sngan")
-        step = torch_sngan.SNGANStep(settings.sngan_settings(quick), **settings.TORCH_CONFIGS[config])
+    """Builder of the PyTorch SNGAN step in configuration `config` of settings.TORCH_CONFIGS."""
+    def make(torch_sngan, quick, step_options):
+        step = torch_sngan.SNGANStep(settings.sngan_settings(quick), **step_options)
         info = dict(torch_sngan.describe(step), config=config)
         return Case(f"PyTorch SNGAN ({config})", "baseline", step, info["n_critic"] * info["batch"], None, info,
                     owner=step)
-    return build
+    return _torch_builder("torch_sngan", settings.TORCH_CONFIGS, config, options, make)
 
 
 def torch_search_case(config, options):
     """Builder of alphaGAN's search step in PyTorch (benchmarks.torch_alphagan.SearchStep) in configuration
     `config` of settings.TORCH_SEARCH_CONFIGS, at the sizes of our `search_step` case."""
-    def build(quick, xla):
-        del xla
-        options_of_config = settings.TORCH_SEARCH_CONFIGS[config]
-        _skip_at_one_thread(options, options_of_config)
-        torch_alphagan = _torch_module("torch_alphagan")
+    def make(torch_alphagan, quick, step_options):
         s = configs.search_settings(configs.search(quick))
-        step = torch_alphagan.SearchStep(s, **{k: v for k, v in options_of_config.items() if k != "threads"})
+        step = torch_alphagan.SearchStep(s, **step_options)
         info = dict(torch_alphagan.describe(step.g_net, step.d_net, s), config=config, g_arch="supernet",
                     g_ch=s["ch"], d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["batch"],
                     n_critic=1)
-        return Case(f"PyTorch alphaGAN search step ({config})", "search",
-                    _alphagan_step(torch_alphagan, step, options_of_config), s["batch"], None, info, owner=step)
-    return build
+        return Case(f"PyTorch alphaGAN search step ({config})", "search", step, s["batch"], None, info, owner=step)
+    return _torch_builder("torch_alphagan", settings.TORCH_SEARCH_CONFIGS, config, options, make)
 
 
 def torch_derived_case(config, options):
     """Builder of the derived net's GANTrainer step in PyTorch (benchmarks.torch_alphagan.derived_step) in
     configuration `config` of settings.TORCH_DERIVED_CONFIGS, at the sizes of our `search_derived` case."""
-    def build(quick, xla):
-        del xla
-        options_of_config = settings.TORCH_DERIVED_CONFIGS[config]
-        _skip_at_one_thread(options, options_of_config)
-        torch_alphagan = _torch_module("torch_alphagan")
+    def make(torch_alphagan, quick, step_options):
         genotype = derived_genotype(quick)
         s = configs.trainer_settings(configs.derived(quick, "alphagan_s"), genotype)
-        step = torch_alphagan.derived_step(s, {t: genotype.ops(t) for t in torch_alphagan.EDGES},
-                                           **{k: v for k, v in options_of_config.items() if k != "threads"})
+        step = torch_alphagan.derived_step(s, {t: genotype.ops(t) for t in torch_alphagan.EDGES}, **step_options)
         info = dict(torch_alphagan.describe(step.g, step.d, s), config=config, g_arch="genotype", g_ch=s["ch"],
                     d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["g_batch"],
                     n_critic=s["n_critic"])
-        return Case(f"PyTorch alphaGAN derived net step ({config})", "search",
-                    _alphagan_step(torch_alphagan, step, options_of_config), s["n_critic"] * s["batch"], None, info,
-                    owner=step)
-    return build
+        return Case(f"PyTorch alphaGAN derived net step ({config})", "search", step, s["n_critic"] * s["batch"], None,
+                    info, owner=step)
+    return _torch_builder("torch_alphagan", settings.TORCH_DERIVED_CONFIGS, config, options, make)
 
 
 def _peers(configs_of_peer, prefix, make_case, options):

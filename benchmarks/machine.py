@@ -6,9 +6,10 @@ import importlib.metadata
 import os
 import platform
 import re
-import time
 
 import numpy as np
+
+from benchmarks.timing import time_calls
 
 _PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "torch", "ai-edge-litert")
 
@@ -46,10 +47,9 @@ def machine_id(gpus=()):
 
 
 def load_average():
-    """(1, 5, 15 minute) load averages from /proc/loadavg (None when unavailable)."""
+    """(1, 5, 15 minute) load averages (None where the OS has none)."""
     try:
-        with open("/proc/loadavg", encoding="utf-8") as f:
-            return [float(x) for x in f.read().split()[:3]]
+        return list(os.getloadavg())
     except OSError:
         return None
 
@@ -67,15 +67,6 @@ def _versions():
         except importlib.metadata.PackageNotFoundError:
             continue
     return out
-
-
-def _memory_gib():
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            kb = int(f.readline().split()[1])
-        return round(kb / 2 ** 20, 1)
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def gpu_names():
@@ -96,7 +87,8 @@ def describe(gpus=()):
     simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in flags]
     return dict(
         machine_id=machine_id(gpus), cpu_model=cpu_model(), cores=os.cpu_count(),
-        cpu_mhz=info.get("cpu MHz"), cache=info.get("cache size"), simd=simd, memory_gib=_memory_gib(),
+        cpu_mhz=info.get("cpu MHz"), cache=info.get("cache size"), simd=simd,
+        memory_gib=round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1),
         platform=platform.platform(), python=platform.python_version(), packages=_versions(), gpus=list(gpus))
 
 
@@ -106,14 +98,8 @@ def _throughput(fn, flops, repeats):
     The second figure divides by the process CPU time (all threads), so it is what the cores deliver while they
     run this work: other processes on a shared machine lower the first figure much more than the second.
     """
-    fn()  # warm-up (thread pools, allocation)
-    best_wall = best_cpu = float("inf")
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        best_wall = min(best_wall, time.perf_counter() - wall)
-        best_cpu = min(best_cpu, max(time.process_time() - cpu, 1e-9))
-    return flops / best_wall / 1e9, flops / best_cpu / 1e9
+    stats = time_calls(fn, 1, repeats)
+    return flops / stats["min_s"] / 1e9, flops / max(stats["min_cpu_s"], 1e-9) / 1e9
 
 
 def numpy_matmul(n=2048, repeats=5):

@@ -159,10 +159,11 @@ def _fmt(value, spec, scale=1.0):
     return "-" if value is None else format(value * scale, spec)
 
 
-def _table(header, lines):
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in line) + " |" for line in lines]
-    return out
+def table(header, lines):
+    """A Markdown table as a list of lines (a '|' inside a cell is escaped: it would split the cell)."""
+    def row(cells):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+    return [row(header), "|" + "|".join("---" for _ in header) + "|"] + [row(line) for line in lines]
 
 
 def _machine_section(machine, meta):
@@ -228,7 +229,7 @@ def _step_section(rows):
     header = ["row", "sizes", "ms/step (median)", "CPU ms/step", "steps/s", "images/s", "GFLOP/step", "GFLOP/s",
               "of peak", "GFLOP/CPU-s", "of CPU peak", "TF alloc peak MiB", "process peak RSS MiB",
               "first call s (trace+compile)", "timed"]
-    return ["## Training steps", "", *_table(header, lines), "",
+    return ["## Training steps", "", *table(header, lines), "",
             f"FLOPs: {APPROXIMATION}. images/s counts real images seen by D (n_critic x batch per step). "
             "'CPU ms/step' = process CPU time (all threads) per step, less disturbed by other processes than wall "
             "time; CPU / wall ~ the cores kept busy. "
@@ -274,9 +275,9 @@ def _interleaved_section(groups, rows):
             lines.append([r["name"], _spread(r, "s", 1e3), _spread(r, "cpu_s", 1e3),
                           _fmt(r.get("fraction_of_peak"), ".0%"), _fmt(r.get("fraction_of_cpu_peak"), ".0%"),
                           _fmt(r.get("first_call_s"), ".1f")])
-        out += [*_table(["member", "ms/step", "CPU ms/step", "of peak", "of CPU peak", "first call s"], lines), ""]
+        out += [*table(["member", "ms/step", "CPU ms/step", "of peak", "of CPU peak", "first call s"], lines), ""]
         if g["comparisons"]:
-            out += [*_table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"],
+            out += [*table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"],
                             [[c["check"], _ratio_spread(c, "ratio"), _ratio_spread(c, "cpu_ratio"),
                               _fmt(c.get("flop_ratio"), ".2f"),
                               "-" if c["target"] is None else f"<= {c['target']}", c["source"],
@@ -300,13 +301,13 @@ def _checks_section(checks, variants):
                       _fmt(c.get("flop_ratio"), ".2f"), "-" if c["target"] is None else f"<= {c['target']}",
                       c["source"], verdict])
     out = ["## Ratios of rows timed alone (not a claim)", "",
-           *_table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"], lines), "",
+           *table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"], lines), "",
            "Rows are timed in separate processes at different moments, so on a shared machine their wall-time ratio "
            "mixes in load changes; the verdict uses the CPU-time ratio (wall when a row has no CPU time). The "
            "interleaved groups above measure these ratios together.", ""] if lines else []
     if variants:
         out += ["## Variants of the same step (XLA = trainer.compile(jit_compile=True); threads; oneDNN)", "",
-                *_table(["case", "variant", "plain ms", "variant ms", "speed-up (plain/variant)",
+                *table(["case", "variant", "plain ms", "variant ms", "speed-up (plain/variant)",
                          "CPU time variant/plain"],
                         [[v["case"], v["variant"], _fmt(v["plain_s"], ".1f", 1e3), _fmt(v["variant_s"], ".1f", 1e3),
                           _fmt(v["speedup"], ".2f"), _fmt(v["cpu_ratio"], ".2f")] for v in variants]), ""]
@@ -327,7 +328,7 @@ def _export_section(rows):
         return []
     header = ["generator", "params", "MFLOPs/image", "Keras ms/image", "TFLite f32 KiB", "f32 gzip KiB",
               "LiteRT f32 ms/image", "dyn-int8 KiB", "LiteRT dyn-int8 ms/image"]
-    return ["## Exported generators (batch 1)", "", *_table(header, lines), "",
+    return ["## Exported generators (batch 1)", "", *table(header, lines), "",
             "Untrained generators (speed and size do not depend on the weights). LiteRT: 1 thread, default XNNPACK "
             "delegate, median of the timed invokes; Keras: tf.function, all threads.", ""]
 
@@ -355,10 +356,10 @@ def _profile_section(rows):
     out = ["## Where the time goes (profiling: baseline step, model build) and proposed changes", ""]
     for r in breakdowns:
         out += [f"{r['experiment']} (TF profiler, share of op time):", "",
-                *_table(["kind of op", "share"], [[k, f"{v:.1%}"] for k, v in r["breakdown"].items()]), ""]
+                *table(["kind of op", "share"], [[k, f"{v:.1%}"] for k, v in r["breakdown"].items()]), ""]
     out += ["Before/after pairs are built side by side and timed interleaved (A, B, A, B, ...); 'CPU' is process CPU "
            "time (all threads), which other processes on a shared machine disturb less than wall time.", "",
-           *_table(header, lines), ""]
+           *table(header, lines), ""]
     out += [f"- **{r['experiment']}**: {r['finding']}" for r in prof if r.get("finding")]
     return out + [""]
 

@@ -1,21 +1,7 @@
 """Reproduction of the three papers' claims on the built-in offline data, over several seeds: every run a job of its
-own (`python -m tfgan_eff.train` in its own work dir, benchmarks.scheduler), then an FID-curve job per run, then
-the per-seed results read back from the work dirs and turned into claim rows (benchmarks.claims).
-
-Parts, per seed (work dirs under <root>/<part>/seed_<s>/):
-  dgl     teacher/     the full-width teacher (a plain GAN of the DGL preset, dgl.teacher_steps)
-          two_stage/   DGL-GAN against that teacher: stage 1, DGL stage 2, the plain student (same stage 1)
-          from_step_0/ DGL with the teacher term from step 0 (dgl.switch_step=0)
-          full_width/  as two_stage with a student as wide as the teacher (an uncompressed G)
-          finetune/    with dgl_finetune_steps > 0: the fine-tune schedule (dgl.finetune_steps)
-  sparse  dense/       the dense run (a plain GAN of the STU-GAN preset, same steps)
-          density_<d>/dynamic, static, prune (and reset with sparse_reset_arm): the sparse run (dynamic G), static
-                       masks, and a dense run of PRUNE_DENSE_SHARE of the steps pruned once by magnitude to the
-                       densities and retrained with static masks for the other steps (sparse.comparisons=prune: the
-                       same total G steps). The first density's prune job trains that dense run; the others link it.
-  search  search/      the search and the retraining of its derived genotype
-          random_<i>/  random genotypes of the same space retrained with the same recipe
-          sngan/       an SNGAN-ResNet G of about the derived G's size, same recipe
+own (`python -m tfgan_eff.train` in its own work dir, <root>/<part>/seed_<s>/<run>/, benchmarks.scheduler), then an
+FID-curve job per seed, then the per-seed results read back from the work dirs and turned into claim rows
+(benchmarks.claims). The runs of each part: `dgl_runs`, `sparse_runs`, `search_runs` (and docs/reproduction.md).
 Every run keeps a checkpoint every steps / curve_points steps; its FID curve is computed from them afterwards.
 """
 
@@ -32,6 +18,7 @@ import numpy as np
 from benchmarks import claims as claims_lib
 from benchmarks import curves as curves_lib
 from benchmarks import scales, scheduler
+from benchmarks.report import table
 from tfgan_eff.config import presets
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
@@ -520,11 +507,6 @@ def protocol(opts):
         search_random_genotypes=opts.random_genotypes)
 
 
-def _cell(value):
-    """Text for a Markdown table cell (a '|' in it would split the cell)."""
-    return str(value).replace("|", "\\|")
-
-
 def _gap_cell(gap):
     return "; ".join(f"{g['step']}: {g['gap']:+.3g} ({g['holds']}/{g['seeds']})" for g in gap) or "-"
 
@@ -538,24 +520,21 @@ def markdown(results, meta, pngs):
              f"{meta.get('threads', 0) or 'default'} TF thread(s) per run), load average before "
              f"{meta['load_before']}, after {meta['load_after']}"]
     lines += [f"- {k}: {_num(v)}" for k, v in meta["protocol"].items()]
-    lines += ["", "| part | claim | statistic | per seed | holds in | against | mean +- std |",
-              "|---|---|---|---|---|---|---|"]
-    gaps = []
+    rows, gaps = [], []
     for part, result in results.items():
         for c in result.get("claims", []):
             per_seed = "; ".join(f"s{seed}: {_num(v)}" for seed, v in c["per_seed"].items())
             holds = f"{c['holds_in']}/{c['seeds']}" if c["seeds"] else "-"
             against = ", ".join(f"s{s}" for s in c.get("against", [])) or "-"
-            cells = [part, c["claim"], c.get("statistic", ""), per_seed, holds, against, _num(c["detail"]) or "-"]
-            lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+            rows.append([part, c["claim"], c.get("statistic", ""), per_seed, holds, against, _num(c["detail"]) or "-"])
             if c.get("gap"):
-                cells = [part, c["claim"], " vs ".join(list(c["curves"])[:2]), _gap_cell(c["gap"])]
-                gaps.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+                gaps.append([part, c["claim"], " vs ".join(list(c["curves"])[:2]), _gap_cell(c["gap"])])
+    lines += ["", *table(["part", "claim", "statistic", "per seed", "holds in", "against", "mean +- std"], rows)]
     if gaps:
         lines += ["", "## How the gaps evolve", "",
                   "At each FID point (G step) of the two runs: the mean over seeds of FID_A - FID_B (negative: A is "
                   "ahead) and in how many seeds the claim holds there.", "",
-                  "| part | claim | A vs B | step: gap (holds) |", "|---|---|---|---|"] + gaps
+                  *table(["part", "claim", "A vs B", "step: gap (holds)"], gaps)]
     lines += ["", "## Parts", ""]
     for part, result in results.items():
         reason = f": {result['reason']}" if result.get("reason") else ""

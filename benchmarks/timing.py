@@ -1,5 +1,6 @@
-"""Timing and memory measurement: median of timed runs after warm-up, TF allocator peak, process peak RSS."""
+"""Timing and memory measurement: calls timed in turn after warm-up, TF allocator peak, process peak RSS."""
 
+import resource
 import statistics
 import time
 
@@ -11,31 +12,13 @@ def _timed(fn):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _stats(samples, warmup):
-    walls = [w for w, _ in samples]
-    cpus = [c for _, c in samples]
-    return dict(median_s=statistics.median(walls), min_s=min(walls), max_s=max(walls), runs=len(walls),
-                warmup=warmup, times_s=walls, median_cpu_s=statistics.median(cpus), min_cpu_s=min(cpus),
-                max_cpu_s=max(cpus), cpu_times_s=cpus)
-
-
-def time_calls(fn, warmup=2, repeats=5):
-    """Calls `fn()` `warmup` times untimed, then `repeats` times timed; returns seconds per call statistics:
-    wall time (median, min, max, all) and the median process CPU time (all threads), which a shared machine
-    disturbs less than wall time.
-
-    `fn` must block until its work is done (fetch a result with .numpy()).
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
-    for _ in range(warmup):
-        fn()
-    return _stats([_timed(fn) for _ in range(repeats)], warmup)
-
-
 def time_interleaved(fns, warmup=2, repeats=5):
-    """Like `time_calls` for several functions, called in turn (A, B, A, B, ...) so that a load change on a
-    shared machine hits all of them alike; returns one statistics dict per function."""
+    """Calls each of `fns` `warmup` times untimed, then `repeats` times timed, in turn (A, B, A, B, ...) so that a
+    load change on a shared machine hits all of them alike. Returns per function: wall seconds per call (median,
+    min, max, all) and process CPU seconds (all threads; disturbed less than wall time by other processes).
+
+    Each fn must block until its work is done (fetch a result with .numpy()).
+    """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     for _ in range(warmup):
@@ -45,7 +28,18 @@ def time_interleaved(fns, warmup=2, repeats=5):
     for _ in range(repeats):
         for fn, out in zip(fns, samples):
             out.append(_timed(fn))
-    return [_stats(s, warmup) for s in samples]
+    stats = []
+    for sample in samples:
+        walls, cpus = [w for w, _ in sample], [c for _, c in sample]
+        stats.append(dict(median_s=statistics.median(walls), min_s=min(walls), max_s=max(walls), runs=len(walls),
+                          warmup=warmup, times_s=walls, median_cpu_s=statistics.median(cpus), min_cpu_s=min(cpus),
+                          max_cpu_s=max(cpus), cpu_times_s=cpus))
+    return stats
+
+
+def time_calls(fn, warmup=2, repeats=5):
+    """`time_interleaved` of one function: its statistics dict."""
+    return time_interleaved([fn], warmup, repeats)[0]
 
 
 def round_ratios(a, b):
@@ -59,15 +53,8 @@ def round_ratios(a, b):
 
 
 def vm_hwm_kib():
-    """This process's peak resident set size (VmHWM) in KiB, or None where /proc/self/status is missing."""
-    try:
-        with open("/proc/self/status", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+    """This process's peak resident set size in KiB (Linux's ru_maxrss, the VmHWM of /proc/self/status)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def reset_tf_peak(device="CPU:0"):

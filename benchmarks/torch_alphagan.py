@@ -25,12 +25,7 @@ coupled weight decay). D (and its worst-case copy) is the SNGAN/AutoGAN D of `be
 norm; the worst-case copies run as the architecture step uses them (no update here: they are trained by other steps
 of a round). Derived step (`derived_step`): the GANTrainer step of a genotype's net (`torch_sngan.SNGANStep` with
 this G: n_critic D steps, one G step, G-EMA).
-
-Run alone: `python -m benchmarks.torch_alphagan` (prints the FLOPs and parameters of the nets at the search preset's
-sizes as JSON).
 """
-
-import json
 
 import torch
 from torch import nn
@@ -203,16 +198,6 @@ def hinge_value(d, real, fake):
     return -(F.relu(1 - d(real)).mean() + F.relu(1 + d(fake)).mean())
 
 
-def _prepare(modules, tensors, channels_last, compiled):
-    """Channels-last memory format for `modules` and image `tensors` (optional), then torch.compile of the named
-    modules ({name: module}); returns (modules, tensors)."""
-    if channels_last:
-        for module in modules.values():
-            module.to(memory_format=torch.channels_last)
-        tensors = [t.contiguous(memory_format=torch.channels_last) for t in tensors]
-    return {k: torch.compile(m) if k in compiled else m for k, m in modules.items()}, tensors
-
-
 class SearchStep:
     """One inner D step, one G step and one architecture step of the search; `__call__` runs them.
 
@@ -241,26 +226,16 @@ class SearchStep:
         self.z = [torch.randn(b, s["latent_dim"]) for _ in range(3)]
         nets = dict(g=self.g_net, g_worst=self.g_worst_net, d=self.d_net, d_worst=self.d_worst_net)
         names = {k: k.split("_")[0] for k in nets}
-        nets, self.real = _prepare(nets, real, channels_last, {k for k in nets if names[k] in compiled})
+        nets, self.real = torch_sngan.prepare(nets, real, channels_last, {k for k in nets if names[k] in compiled})
         self.g, self.g_worst, self.d, self.d_worst = (nets[k] for k in ("g", "g_worst", "d", "d_worst"))
 
     def _d_step(self):
         with torch.no_grad():
             fake = self.g(self.z[0])
-        loss = -hinge_value(self.d, self.real[0], fake)
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.d_opt.step()
-        return loss
+        return torch_sngan.d_step(self.d, self.d_opt, self.real[0], fake)
 
-    def _g_step(self):
-        self.d_net.requires_grad_(False)
-        loss = -self.d(self.g(self.z[1])).mean()
-        self.g_opt.zero_grad(set_to_none=True)
-        loss.backward(inputs=list(self.g_net.parameters()))  # the weights, not the alphas
-        self.g_opt.step()
-        self.d_net.requires_grad_(True)
-        return loss
+    def _g_step(self):  # the weights, not the alphas
+        return torch_sngan.g_step(self.g, self.d, self.g_opt, self.z[1], list(self.g_net.parameters()))
 
     def _arch_step(self):
         self.d_net.eval()
@@ -277,11 +252,8 @@ class SearchStep:
         return minmax - maxmin
 
     def __call__(self):
-        previous, torch.backends.mkldnn.enabled = torch.backends.mkldnn.enabled, self.mkldnn
-        try:
+        with torch_sngan.onednn(self.mkldnn):
             losses = self._d_step(), self._g_step(), self._arch_step()
-        finally:
-            torch.backends.mkldnn.enabled = previous
         return tuple(float(t.detach()) for t in losses)
 
 
@@ -337,14 +309,3 @@ def describe(g, d, s):
                 g_conv_flops=forward_flops(g, [torch.zeros(1, s["latent_dim"])]),
                 d_conv_flops=forward_flops(d, [torch.zeros(1, s["channels"], r, r)]),
                 threads=torch.get_num_threads(), torch_version=torch.__version__)
-
-
-# The search preset's sizes, for running this module alone (benchmarks.configs gives them from the config itself).
-PRESET_NETS = dict(resolution=16, channels=3, latent_dim=128, ch=16, d_ch=16, op_set="normalized", padding="reflect")
-PRESET_SEARCH = dict(PRESET_NETS, batch=64, lr=2e-4, beta1=0.0, beta2=0.9, arch_lr=3e-3, arch_beta1=0.5,
-                     arch_beta2=0.999, arch_eps=1e-8, arch_weight_decay=1e-3)
-
-
-if __name__ == "__main__":
-    step = SearchStep(PRESET_SEARCH)
-    print(json.dumps(dict(supernet=describe(step.g_net, step.d_net, PRESET_SEARCH)), indent=1))

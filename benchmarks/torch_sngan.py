@@ -10,20 +10,14 @@ weights are not differentiated in the G step. The inputs (real images, z) are fi
 
 `settings.TORCH_CONFIGS` names the CPU configurations of the same step (SNGANStep options) that
 `benchmarks.interleave` times against TF's.
-
-Run alone: `python -m benchmarks.torch_sngan` (prints a JSON row).
 """
 
-import json
-import sys
-import time
+import contextlib
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
-
-from benchmarks.settings import sngan_settings
 
 
 def _sn(layer, on):
@@ -107,6 +101,46 @@ def count_params(module):
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
+def prepare(modules, tensors, channels_last, compiled):
+    """Channels-last memory format for `modules` and image `tensors` (optional), then torch.compile of the named
+    modules ({name: module}); returns (modules, tensors)."""
+    if channels_last:
+        for module in modules.values():
+            module.to(memory_format=torch.channels_last)
+        tensors = [t.contiguous(memory_format=torch.channels_last) for t in tensors]
+    return {k: torch.compile(m) if k in compiled else m for k, m in modules.items()}, tensors
+
+
+@contextlib.contextmanager
+def onednn(enabled):
+    """oneDNN (mkldnn) kernels on or off inside the block (the mkldnn.flags context would also reset TF32 settings)."""
+    previous, torch.backends.mkldnn.enabled = torch.backends.mkldnn.enabled, enabled
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = previous
+
+
+def d_step(d, opt, real, fake):
+    """One hinge-loss Adam step of D on real and (not differentiated) fake images; returns the loss."""
+    loss = F.relu(1 - d(real)).mean() + F.relu(1 + d(fake)).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def g_step(g, d, opt, z, inputs=None):
+    """One step of G on -mean D(G(z)), D frozen; `inputs`: the tensors to differentiate (default: all leaves)."""
+    d.requires_grad_(False)
+    loss = -d(g(z)).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward(inputs=inputs)
+    opt.step()
+    d.requires_grad_(True)
+    return loss
+
+
 class SNGANStep:
     """n_critic hinge D steps + one G step + G-EMA on fixed inputs; `__call__` runs one full step.
 
@@ -134,31 +168,17 @@ class SNGANStep:
         self.g.train()
         self.d.train()
         self.mkldnn = mkldnn
-        if channels_last:
-            for module in (self.g, self.d, self.ema):
-                module.to(memory_format=torch.channels_last)
-            self.real = [x.contiguous(memory_format=torch.channels_last) for x in self.real]
         # The optimizers and the EMA hold the original modules' parameters, which the compiled wrappers share.
-        self.g = torch.compile(self.g) if "g" in compiled else self.g
-        self.d = torch.compile(self.d) if "d" in compiled else self.d
+        nets, self.real = prepare(dict(g=self.g, d=self.d, ema=self.ema), self.real, channels_last, compiled)
+        self.g, self.d = nets["g"], nets["d"]
 
     def _d_step(self, k):
         with torch.no_grad():
             fake = self.g(self.z_d[k])
-        loss = F.relu(1 - self.d(self.real[k])).mean() + F.relu(1 + self.d(fake)).mean()
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.d_opt.step()
-        return loss
+        return d_step(self.d, self.d_opt, self.real[k], fake)
 
     def _g_step(self):
-        self.d.requires_grad_(False)
-        loss = -self.d(self.g(self.z_g)).mean()
-        self.g_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.g_opt.step()
-        self.d.requires_grad_(True)
-        return loss
+        return g_step(self.g, self.d, self.g_opt, self.z_g)
 
     @torch.no_grad()
     def _update_ema(self):
@@ -169,15 +189,11 @@ class SNGANStep:
             e.copy_(b)
 
     def __call__(self):
-        # oneDNN on or off for this step only (the mkldnn.flags context would also reset its TF32 settings)
-        previous, torch.backends.mkldnn.enabled = torch.backends.mkldnn.enabled, self.mkldnn
-        try:
+        with onednn(self.mkldnn):
             for k in range(self.s["n_critic"]):
                 d_loss = self._d_step(k)
             g_loss = self._g_step()
             self._update_ema()
-        finally:
-            torch.backends.mkldnn.enabled = previous
         return float(d_loss.detach()), float(g_loss.detach())
 
 
@@ -188,18 +204,3 @@ def describe(step):
                 batch=s["batch"], g_batch=s["g_batch"], n_critic=s["n_critic"], g_params=count_params(step.g),
                 d_params=count_params(step.d), ema=True, threads=torch.get_num_threads(),
                 torch_version=torch.__version__)
-
-
-def benchmark(quick=False, warmup=2, repeats=7):
-    """Times the step (median of `repeats` after `warmup`); returns a row dict for the benchmark report."""
-    from benchmarks.timing import time_calls
-
-    s = sngan_settings(quick)
-    step = SNGANStep(s)
-    t0 = time.perf_counter()
-    stats = time_calls(step, warmup, repeats)
-    return dict(framework="pytorch", info=describe(step), settings=s, wall_s=time.perf_counter() - t0, **stats)
-
-
-if __name__ == "__main__":
-    json.dump(benchmark(quick="--quick" in sys.argv), sys.stdout, indent=1)

@@ -108,20 +108,22 @@ def case_task(name, quick):
 
 
 def torch_task(task, quick):
-    """The PyTorch SNGAN reference step; a 'skipped' row when torch is not installed."""
+    """The PyTorch SNGAN reference step timed alone; a 'skipped' row when torch is not installed."""
     suffix = label(parse_task(task)[1])
     try:
         from benchmarks import torch_sngan
     except ImportError as err:
         return [dict(task=task, name="PyTorch SNGAN" + suffix, status="skipped",
                      reason=f"torch is not installed ({err}); pip install -e '.[bench]' (torch==2.13.0)")]
-    warmup, repeats = settings.timing_settings(quick)
-    row = torch_sngan.benchmark(quick, warmup, repeats)
-    step_s = row["median_s"]
-    info = row.pop("info")
-    return [dict(row, task=task, name="PyTorch SNGAN" + suffix, method="baseline", status="ok", info=info,
-                 steps_per_s=1.0 / step_s, images_per_step=info["n_critic"] * info["batch"],
-                 images_per_s=info["n_critic"] * info["batch"] / step_s, vm_hwm_kib=vm_hwm_kib())]
+    s = settings.sngan_settings(quick)
+    step = torch_sngan.SNGANStep(s)
+    t0 = time.perf_counter()
+    stats = time_calls(step, *settings.timing_settings(quick))
+    images = s["n_critic"] * s["batch"]
+    return [dict(framework="pytorch", info=torch_sngan.describe(step), settings=s, wall_s=time.perf_counter() - t0,
+                 **stats, task=task, name="PyTorch SNGAN" + suffix, method="baseline", status="ok",
+                 steps_per_s=1.0 / stats["median_s"], images_per_step=images, images_per_s=images / stats["median_s"],
+                 vm_hwm_kib=vm_hwm_kib())]
 
 
 def group_task(task, quick):

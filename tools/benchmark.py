@@ -1,7 +1,6 @@
-"""Benchmarks every model and method on this machine: training steps/s and images/s, memory, XLA on and off, the
-fraction of the measured matmul peak, exported TFLite size and latency, a PyTorch SNGAN reference, interleaved
-groups of steps whose ratios carry the claims, and profiling experiments on the baseline step. Writes JSON and
-Markdown to <out>/<machine-id>/ (only this run's rows).
+"""Benchmarks every model and method on this machine (steps/s, memory, XLA, fraction of the measured matmul peak,
+exported generators, PyTorch peers, interleaved groups whose ratios carry the claims, profiling). Writes JSON and
+Markdown of this run's rows to <out>/<machine-id>/.
 
 Examples:
   python tools/benchmark.py                       # full run (~50 min on 2 cores), one subprocess per row
@@ -10,17 +9,13 @@ Examples:
   python tools/benchmark.py --tasks=alphagan+op1,alphagan+1t,retrain+op1,retrain+1t   # alphaGAN vs PyTorch
   python tools/benchmark.py --tasks=machine,baseline_sngan,baseline_sngan+xla,torch_sngan
 
-Tasks: machine (also measured again at the end of every run: machine_end), every case of benchmarks.cases.CASES,
-torch_sngan, the interleaved groups of benchmarks.interleave (versus: TF vs every PyTorch CPU configuration of the
-SNGAN step; pairs: DGL stage 2/1, STU-GAN masked/dense, alphaGAN supernet/derived; mirrored: 2 logical CPUs vs 1
-device; alphagan: alphaGAN's search step and derived-net step vs their PyTorch peers (benchmarks/torch_alphagan.py);
-retrain: a derived genotype's retraining step vs the width-matched SNGAN-ResNet G's), interleaved (= versus,
-versus+1t, pairs, mirrored, alphagan+op1, alphagan+1t, retrain+op1, retrain+1t), export, profile (the baseline
-step, the alphaGAN derived net's op breakdown), profile_build (model construction); options as suffixes:
-+xla = trainer.compile(jit_compile=True); +bf16 = train.precision=mixed_bfloat16; with --isolate only: +1t = one
-thread (TF and torch), +i1 = one TF inter-op thread, +op1 = one TF thread per op (how the search preset runs:
-`--tasks=pairs+op1,search_round,search_round+op1`), +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is not
-importable yields a 'skipped' row with the reason.
+Tasks (what each measures: benchmarks/README.md): machine (measured again at the end of every run: machine_end),
+every case of benchmarks.cases.CASES, torch_sngan, the interleaved groups of benchmarks.interleave (versus, pairs,
+mirrored, alphagan, retrain; interleaved = versus, versus+1t, pairs, mirrored, alphagan+op1, alphagan+1t, retrain+op1,
+retrain+1t), export, profile, profile_build. Options as suffixes: +xla = trainer.compile(jit_compile=True); +bf16 =
+train.precision=mixed_bfloat16; with --isolate only: +1t = one thread (TF and torch), +i1 = one TF inter-op thread,
++op1 = one TF thread per op (as the search preset runs), +eigen = TF_ENABLE_ONEDNN_OPTS=0. A task whose method is
+not importable yields a 'skipped' row with the reason.
 """
 
 import os

@@ -18,7 +18,7 @@ from tfgan_eff.search.genotype_generator import GenotypeGenerator  # noqa: E402
 from tfgan_eff.search.supernet import SupernetGenerator  # noqa: E402
 from tfgan_eff.training.loop import count_params  # noqa: E402
 
-TINY = dict(torch_alphagan.PRESET_SEARCH, ch=4, d_ch=4, latent_dim=8, batch=4)
+TINY = dict(configs.search_settings(configs.search(quick=True)), ch=4, d_ch=4, latent_dim=8, batch=4)
 
 
 def test_edge_layout_is_the_search_spaces():

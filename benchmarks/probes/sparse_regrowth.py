@@ -1,12 +1,15 @@
-"""Probe of STU-GAN's prune-and-regrow in G (preset, dynamic_g): per update and masked G layer,
+"""Made benchmarks/results/amd-epyc-2c/sparse_probe/ (probe.md, s0_d0.2_e*.json).
+
+Probe of STU-GAN's prune-and-regrow in G (preset, dynamic_g): per update and masked G layer,
 - redrop: share of the weights grown at the previous update that this update drops again,
 - grown_share_of_drops: share of this update's drops that were grown at the previous update,
 - mag_ratio: mean |w| of last update's grown (still active) weights / mean |w| of the other active weights,
   just before this update; also the same ratio for the weights this update drops vs keeps.
-One-off script (it wraps a private callback method); usage: python probe.py SEED DENSITY UPDATE_EVERY OUT.json"""
+One-off script (it wraps a private callback method); usage:
+python benchmarks/probes/sparse_regrowth.py SEED DENSITY UPDATE_EVERY OUT.json"""
 import json, os, sys
 import numpy as np
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 4))  # repo root
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 2))  # repo root
 from benchmarks import reproduction as R
 from tfgan_eff import train_lib
 from tfgan_eff.sparse import callbacks as C
