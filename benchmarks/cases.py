@@ -16,14 +16,16 @@ import tensorflow as tf
 from benchmarks import configs
 from benchmarks.flops import conv_matmul_flops, gan_step_flops, search_d_plus_g_flops, search_step_flops
 from tfgan_eff.data import pipeline
-from tfgan_eff.distill.trainer import DGLTrainer
 from tfgan_eff.models import flops as model_flops
 from tfgan_eff.models import registry
 from tfgan_eff.search import genotype as genotype_lib
 from tfgan_eff.search import method as search_method
 from tfgan_eff.search.searcher import Searcher
-from tfgan_eff.sparse.trainer import SparseTrainer
+from tfgan_eff.pieces.guidance import TeacherGuidance
+from tfgan_eff.pieces.sparse_weights import SparseWeights
+from tfgan_eff.sparse.plan import sparse_trainer
 from tfgan_eff.training.loop import Run, batch_spec, count_params, load_data
+from tfgan_eff.training.trainer import GANTrainer
 
 
 _SCRATCH = []  # one TemporaryDirectory per process, removed when the process exits
@@ -145,7 +147,8 @@ def dgl_stage2(quick, xla):
     """DGL-GAN stage 2: the student step plus lambda * V(G_S, D_T) through the frozen teacher D."""
     teacher_cfg, student = _dgl_configs(quick)
     teacher_d = registry.build_discriminator(teacher_cfg)
-    factory = functools.partial(DGLTrainer, teacher=teacher_d, weight=teacher_cfg.dgl.lambda_teacher, switch_step=0)
+    guidance = TeacherGuidance(teacher_d, weight=teacher_cfg.dgl.lambda_teacher, switch_step=0)
+    factory = functools.partial(GANTrainer, pieces=(guidance,))
     return gan_case("DGL stage 2 (student + D_T)", "dgl", student, xla, factory, teacher=teacher_d,
                     extra_info=dict(teacher_d_ch=teacher_cfg.model.d.ch,
                                     teacher_d_forward_flops=forward_flops(teacher_d)))
@@ -153,7 +156,7 @@ def dgl_stage2(quick, xla):
 
 # -------------------------------------------------------------------------------------------------------- sparse
 def _sparse_factory(cfg, mode):
-    return functools.partial(SparseTrainer, sparse_cfg=cfg.sparse, mode=mode, seed=cfg.seed)
+    return functools.partial(sparse_trainer, sparse_cfg=cfg.sparse, mode=mode, seed=cfg.seed)
 
 
 def sparse_dense(quick, xla):
@@ -162,13 +165,13 @@ def sparse_dense(quick, xla):
 
 
 def sparse_masked(mode):
-    """Builder of the masked step of SparseTrainer in `mode` (static or dynamic_g)."""
+    """Builder of the masked step of a SparseWeights trainer in `mode` (static or dynamic_g)."""
     def build(quick, xla):
         cfg = configs.preset("sparse", quick)
         return gan_case(f"sparse {mode} masked step", "sparse", cfg, xla, _sparse_factory(cfg, mode),
                         extra_info=dict(g_density=cfg.sparse.g_density, d_density=cfg.sparse.d_density, mode=mode,
                                         flops_note="dense FLOPs: TF runs masked kernels densely"))
-    build.__doc__ = f"SparseTrainer ({mode}) step: masked kernels re-masked after every update, sparse EMA."
+    build.__doc__ = f"SparseWeights ({mode}) step: masked kernels re-masked after every update, sparse EMA."
     return build
 
 
@@ -179,7 +182,8 @@ def sparse_update(quick, xla):
     run = Run(cfg, scratch_dir(), tf.distribute.get_strategy(), _sparse_factory(cfg, "dynamic_g"))
     trainer = run.trainer
     shape = (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
-    update = trainer.mask_update_function(tf.distribute.get_strategy(), batch_spec(cfg), shape)
+    update = trainer.piece(SparseWeights).mask_update_function(trainer, tf.distribute.get_strategy(), batch_spec(cfg),
+                                                                shape)
     boundary = cfg.sparse.update_every
     info = dict(g_density=cfg.sparse.g_density, update_every=boundary, grow="gradient",
                 g_params=count_params(run.generator))

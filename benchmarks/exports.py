@@ -12,7 +12,7 @@ from benchmarks.cases import forward_flops
 from benchmarks.timing import time_calls
 from tfgan_eff.export import ExportSettings, export_generator
 from tfgan_eff.models import registry
-from tfgan_eff.sparse.masks import sparsify
+from tfgan_eff.pieces.masks import sparsify
 from tfgan_eff.training.loop import count_params
 
 

@@ -353,7 +353,7 @@ def _profile_section(rows):
               if r.get("status") != "ok"]
     header = ["experiment", "before", "wall", "CPU", "after", "wall", "CPU", "unit", "wall change", "CPU change",
               "verdict"]
-    out = ["## Where the time goes (profiling: baseline step, model build) and proposed changes", ""]
+    out = ["## Where the time goes (profiling) and model build", ""]
     for r in breakdowns:
         out += [f"{r['experiment']} (TF profiler, share of op time):", "",
                 *table(["kind of op", "share"], [[k, f"{v:.1%}"] for k, v in r["breakdown"].items()]), ""]

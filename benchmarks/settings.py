@@ -39,7 +39,7 @@ TORCH_DERIVED_CONFIGS = {
 # Our step against its PyTorch peer: (our member, the PyTorch members' prefix, what is compared).
 PEERS = (("baseline_sngan", TORCH_MEMBER, "SNGAN step"), ("search_step", "torch_search", "alphaGAN search step"),
          ("search_derived", "torch_derived", "alphaGAN derived-net step"))
-# The optimisation experiments (benchmarks.profile): on the baseline step, and on model construction.
+# Profiling (benchmarks.profile): op time in the steps, and model construction.
 PROFILE_TASKS = ("profile", "profile_build")
 # The machine description and matmul peaks, measured at the start and again at the end of a run.
 MACHINE_TASKS = ("machine", "machine_end")

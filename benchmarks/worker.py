@@ -143,8 +143,8 @@ def export_task(quick):
 
 
 def profile_task(task, quick):
-    """The optimisation experiments (see benchmarks.profile): 'profile' on the baseline step, 'profile_build' on
-    model construction."""
+    """Profiling (see benchmarks.profile): 'profile' for op time in the steps, 'profile_build' for model
+    construction."""
     from benchmarks import profile
 
     if task == "profile_build":

@@ -82,3 +82,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         rank.setdefault(item.module, 0 if item.get_closest_marker("long") else 1)
     items.sort(key=lambda item: rank[item.module])
+
+
+@pytest.fixture
+def dgl_cfg():
+    """The smoke-sized DGL config (teacher 4 steps, switch at 2 of 4) with evaluation and export off."""
+    cfg = presets.smoke(presets.get("dgl"))
+    cfg.eval.at_end = False
+    cfg.export.enabled = False
+    return cfg

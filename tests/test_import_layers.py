@@ -14,7 +14,8 @@ LAYERS = [
     ("metrics", "export", "config"),
     ("models",),
     ("training",),
-    ("baseline", "distill", "sparse", "search"),  # the methods: none imports another
+    ("pieces",),  # the methods' trainer pieces (teacher guidance, sparse weights), composable by any method
+    ("baseline", "distill", "sparse", "search", "compress"),  # the methods: none imports another
     ("<top>",),  # tfgan_eff/*.py (train, train_lib, methods, inference, evaluate) and the CLIs' __main__
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

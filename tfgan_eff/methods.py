@@ -6,3 +6,4 @@ from tfgan_eff.baseline import method as _baseline  # noqa: F401  (imported to r
 from tfgan_eff.distill import method as _dgl  # noqa: F401
 from tfgan_eff.sparse import method as _sparse  # noqa: F401
 from tfgan_eff.search import method as _search  # noqa: F401
+from tfgan_eff.compress import method as _compress  # noqa: F401

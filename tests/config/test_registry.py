@@ -27,9 +27,9 @@ def toy(monkeypatch):
 
 
 def test_the_package_registers_every_method_and_config_names_none():
-    assert registry.names() == ["baseline", "dgl", "sparse", "search"]
+    assert registry.names() == ["baseline", "dgl", "sparse", "search", "compress"]
     assert schema.generator_archs() == ("dcgan", "sngan", "biggan", "genotype")
-    for name in ("dgl", "sparse", "search"):
+    for name in ("dgl", "sparse", "search", "compress"):
         assert name in schema.base_config()  # each method's section is part of every config
 
 

@@ -13,9 +13,10 @@ from tfgan_eff.training.strategy import split_cpu
 split_cpu(2)
 
 from tfgan_eff.config import presets
-from tfgan_eff.distill.teacher import load_teacher
-from tfgan_eff.distill.trainer import DGLTrainer
+from tfgan_eff.pieces.guidance import TeacherGuidance
+from tfgan_eff.pieces.teacher import load_teacher
 from tfgan_eff.training.loop import train_gan
+from tfgan_eff.training.trainer import GANTrainer
 
 
 def tiny_cfg(steps):
@@ -42,7 +43,7 @@ def weights_after(strategy, teacher_dir, workdir, out):
     """Trains the DGL student 2 steps under `strategy`; returns the weights of G, D, the G EMA and the teacher D
     (the last logs go to `out`)."""
     teacher = load_teacher(teacher_dir, strategy)
-    factory = functools.partial(DGLTrainer, teacher=teacher.discriminator, weight=0.5, switch_step=0)
+    factory = functools.partial(GANTrainer, pieces=(TeacherGuidance(teacher.discriminator, weight=0.5),))
     cfg = tiny_cfg(2)
     cfg.model.g.width = 0.5
     run, _ = train_gan(cfg, workdir, strategy, trainer_factory=factory, extra_callbacks=(lambda r: _LastLogs(out),))

@@ -8,7 +8,7 @@ import pytest
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import ConfigError, validate
-from tfgan_eff.distill.teacher import TeacherError, load_teacher
+from tfgan_eff.pieces.teacher import TeacherError, load_teacher
 from tfgan_eff.files import read_json
 
 

@@ -3,7 +3,7 @@
 Sparsifies a small model under MirroredStrategy, then runs masked Adam steps, gradient mask updates, random mask
 updates under a tensor condition and sparse EMA inside `strategy.run` (each replica sees a different batch) and
 prints JSON facts about both replicas' copies. With a work dir argument it also trains the smoke `--method=sparse`
-run (SparseTrainer through train_gan, 2 steps with a mask update between them) on one device and on both replicas
+run (a SparseWeights trainer through train_gan, 2 steps with a mask update between them) on one device and on both replicas
 and compares masks and weights.
 """
 
@@ -23,12 +23,13 @@ import numpy as np  # noqa: E402
 
 from tfgan_eff.config import presets  # noqa: E402
 from tfgan_eff.ops.spectral_norm import SpectralNorm  # noqa: E402
-from tfgan_eff.sparse import erk  # noqa: E402
-from tfgan_eff.sparse.ema import align, sparse_ema_update  # noqa: E402
-from tfgan_eff.sparse.callbacks import sparsity_callback  # noqa: E402
-from tfgan_eff.sparse.masks import sparsify  # noqa: E402
+from tfgan_eff.pieces import erk  # noqa: E402
+from tfgan_eff.pieces.sparse_ema import align, sparse_ema_update  # noqa: E402
+from tfgan_eff.pieces.sparsity_callback import sparsity_callback  # noqa: E402
+from tfgan_eff.pieces.masks import sparsify  # noqa: E402
+from tfgan_eff.pieces.sparse_weights import SparseWeights  # noqa: E402
 from tfgan_eff.sparse.plan import run_config, trainer_factory  # noqa: E402
-from tfgan_eff.sparse.update import MaskUpdater, optimizer_moments  # noqa: E402
+from tfgan_eff.pieces.mask_update import MaskUpdater, optimizer_moments  # noqa: E402
 from tfgan_eff.training.loop import train_gan  # noqa: E402
 
 GLOBAL_BATCH = 4
@@ -139,8 +140,9 @@ def train_sparse_run(workdir, run_strategy):
 if len(sys.argv) > 1:
     one = train_sparse_run(f"{sys.argv[1]}/one", tf.distribute.OneDeviceStrategy("/cpu:0"))
     two = train_sparse_run(f"{sys.argv[1]}/two", strategy)
-    masks = [(a.trainer.g_masks.masks + a.trainer.d_masks.masks) for a in (one, two)]
-    ever = [(a.trainer.g_masks.ever_active + a.trainer.d_masks.ever_active) for a in (one, two)]
+    pieces = [a.trainer.piece(SparseWeights) for a in (one, two)]
+    masks = [(p.g_masks.masks + p.d_masks.masks) for p in pieces]
+    ever = [(p.g_masks.ever_active + p.d_masks.ever_active) for p in pieces]
     facts["trainer_masks_equal_on_replicas"] = all_replicas_equal(masks[1] + ever[1])
     # After an update the union of all masks so far is larger than the current mask.
     facts["trainer_masks_changed"] = not all(np.array_equal(m.numpy(), e.numpy()) for m, e in zip(masks[0], ever[0]))

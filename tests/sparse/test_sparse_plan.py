@@ -20,7 +20,7 @@ import tensorflow as tf
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import ConfigError, validate
 from tfgan_eff.inference import find_run_dir
-from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
+from tfgan_eff.pieces.sparsity_callback import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.plan import run_config, sub_run_kinds, trainer_factory
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.train_lib import run as run_method
@@ -128,7 +128,7 @@ def test_resume_from_a_workdir_reproduces_masks_and_the_next_steps(runner_result
 def test_masks_identical_on_two_replicas_through_training_and_updates(runner_result):
     facts = dict(runner_result[2])
     assert facts.pop("replicas") == 2
-    # SparseTrainer through train_gan, 2 steps and a mask update, 2 replicas (each half the batch) vs 1 device.
+    # A SparseWeights trainer through train_gan, 2 steps and a mask update, 2 replicas (each half the batch) vs 1 device.
     # Only the first steps are compared: a sparse G makes many identical pre-activations (exact-zero conv outputs
     # through BN), so later on a 1e-7 round-off difference can flip a whole cluster across a ReLU kink.
     assert facts.pop("trainer_max_weight_diff") < 1e-6

@@ -3,13 +3,12 @@
 The sub-runs (teacher, stage 1, stage 2, baselines) are in distill/plan.py.
 """
 
-import os
-
 import ml_collections
 
 from tfgan_eff.config.checks import choice, non_negative
 from tfgan_eff.config.registry import Method, register
 from tfgan_eff.lists import comma_list
+from tfgan_eff.pieces.keys import discriminator_format, switch_step, teacher_exists
 
 BASELINES = ("plain", "l1", "boost")
 
@@ -58,27 +57,13 @@ def smoke(c):
     return c
 
 
-def teacher_exists(path):
-    """Whether a teacher path names something: a file or dir, or a checkpoint prefix (its .index exists)."""
-    return os.path.exists(path) or os.path.exists(path + ".index")
-
-
-def discriminator_format(path):
-    """"keras" for a `.keras` file, "saved_model" for a SavedModel directory, else None (a work dir or checkpoint)."""
-    if path.endswith(".keras") and os.path.isfile(path):
-        return "keras"
-    return "saved_model" if os.path.isfile(os.path.join(path, "saved_model.pb")) else None
-
-
 def stages(cfg):
     """(first step of stage 2, last step of the students). Within train.steps: stage 2 from dgl.switch_step when
     >= 0, else from round(dgl.switch_fraction * train.steps). Fine-tune schedule (dgl.finetune_steps > 0): from
     train.steps to train.steps + dgl.finetune_steps."""
     if cfg.dgl.finetune_steps:
         return cfg.train.steps, cfg.train.steps + cfg.dgl.finetune_steps
-    if cfg.dgl.switch_step >= 0:
-        return int(cfg.dgl.switch_step), cfg.train.steps
-    return int(round(cfg.dgl.switch_fraction * cfg.train.steps)), cfg.train.steps
+    return switch_step(cfg.train.steps, cfg.dgl.switch_fraction, cfg.dgl.switch_step), cfg.train.steps
 
 
 def checks(cfg):

@@ -14,14 +14,16 @@ Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
 import functools
 import os
 
-from tfgan_eff.distill.method import discriminator_format, stages
-from tfgan_eff.distill.teacher import TeacherError, load_teacher
-from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
+from tfgan_eff.distill.method import stages
 from tfgan_eff.lists import comma_list
 from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
-from tfgan_eff.training.experiment import Plan, SubRun, SubRunResult, sub_config
+from tfgan_eff.pieces.guidance import TeacherGuidance
+from tfgan_eff.pieces.keys import discriminator_format
+from tfgan_eff.pieces.teacher import TeacherSource
+from tfgan_eff.training.experiment import Plan, SubRun, sub_config
 from tfgan_eff.training.loop import count_params
+from tfgan_eff.training.trainer import GANTrainer
 
 ROW_NAMES = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
              "boost": "boost (full G)"}
@@ -38,46 +40,12 @@ def run_config(cfg, name, steps, method=None, export_modes=None, g_width=1.0, d_
     return sub_config(cfg, name, changes)
 
 
-def _check_compatible(teacher_cfg, cfg):
-    keys = [("data", "resolution"), ("data", "channels"), ("data", "conditional"), ("data", "num_classes")]
-    diffs = [f"{a}.{b}: teacher {teacher_cfg[a][b]!r} vs student {cfg[a][b]!r}" for a, b in keys
-             if teacher_cfg[a][b] != cfg[a][b]]
-    if diffs:
-        raise TeacherError("the teacher's discriminator cannot judge this student's images (" + "; ".join(diffs) +
-                           "); train the student on the teacher's data settings")
-
-
-class TeacherSource:
-    """The teacher of a DGL run, loaded once when first needed (after its sub-run trained it, if it is ours), in the
-    scope of the strategy that is current then."""
-
-    def __init__(self, cfg, path):
-        self.cfg, self.path = cfg, path
-
-    @functools.cached_property
-    def teacher(self):
-        """The restored teacher, checked against this run's config."""
-        teacher = load_teacher(self.path, fallback_cfg=self.cfg, num_classes=self.cfg.data.num_classes)
-        _check_compatible(teacher.cfg, self.cfg)
-        return teacher
-
-    def d_trainer(self, *args, trainer, weight, switch, teacher_diffaug, **kwargs):
-        """trainer(..., teacher=D_T), a DGLTrainer or BoostTrainer: a trainer_factory."""
-        return trainer(*args, teacher=self.teacher.discriminator, weight=weight, switch_step=switch,
-                       teacher_diffaug=teacher_diffaug, **kwargs)
-
-    def l1_trainer(self, *args, weight, switch, **kwargs):
-        """L1DistillTrainer(..., teacher=G_T): a trainer_factory."""
-        return L1DistillTrainer(*args, teacher=self.teacher.generator, weight=weight, switch_step=switch, **kwargs)
-
-    def evaluation_step(self, cfg, path, strategy, data):
-        """The teacher_eval sub-run's step: the external teacher's generator, evaluated and exported as a run."""
-        del path, data
-        with strategy.scope():
-            teacher = self.teacher
-        return SubRunResult(generator=teacher.generator, summary=dict(
-            checkpoint=teacher.checkpoint, steps=cfg.train.steps,
-            params=dict(generator=count_params(teacher.generator), discriminator=count_params(teacher.discriminator))))
+def guided_trainer(generator, discriminator, train_cfg, *, source, term, weight, switch, teacher_diffaug=False,
+                   **kwargs):
+    """A trainer_factory: a GANTrainer with the TeacherGuidance piece of `term` (D_T for dgl / boost, G_T for l1)."""
+    teacher = source.teacher.generator if term == "l1" else source.teacher.discriminator
+    guidance = TeacherGuidance(teacher, term=term, weight=weight, switch_step=switch, teacher_diffaug=teacher_diffaug)
+    return GANTrainer(generator, discriminator, train_cfg, pieces=(guidance,), **kwargs)
 
 
 def _costs(cfg, g_width=1.0, d_width=1.0):
@@ -106,17 +74,17 @@ def _student_runs(cfg, source, switch, total):
         runs.append(SubRun(name, run_config(cfg, name, total, export_modes=export_modes, g_width=g_width,
                                             d_width=d_width), trainer_factory=factory, init_from=init_from))
 
-    lam = dict(weight=cfg.dgl.lambda_teacher, switch=switch, teacher_diffaug=cfg.dgl.teacher_diffaug)
+    lam = dict(source=source, weight=cfg.dgl.lambda_teacher, switch=switch, teacher_diffaug=cfg.dgl.teacher_diffaug)
     baselines = comma_list(cfg.dgl.baselines)
-    two_stage("dgl", functools.partial(source.d_trainer, trainer=DGLTrainer, **lam), gw, dw, "stage1",
+    two_stage("dgl", functools.partial(guided_trainer, term="dgl", **lam), gw, dw, "stage1",
               export_modes=cfg.export.modes)
     if "plain" in baselines:
         two_stage("plain", None, gw, dw, "stage1")
     if "l1" in baselines:
-        two_stage("l1", functools.partial(source.l1_trainer, weight=cfg.dgl.l1_weight, switch=switch), gw, dw,
-                  "stage1")
+        two_stage("l1", functools.partial(guided_trainer, term="l1", source=source, weight=cfg.dgl.l1_weight,
+                                          switch=switch), gw, dw, "stage1")
     if "boost" in baselines:
-        two_stage("boost", functools.partial(source.d_trainer, trainer=BoostTrainer, **lam), 1.0, 1.0, "boost_stage1")
+        two_stage("boost", functools.partial(guided_trainer, term="boost", **lam), 1.0, 1.0, "boost_stage1")
     return runs
 
 

@@ -9,10 +9,9 @@ import ml_collections
 from tfgan_eff.config.checks import choice, fraction, non_negative, positive
 from tfgan_eff.config.registry import Method, register
 from tfgan_eff.lists import comma_list
+from tfgan_eff.pieces.keys import SPARSE_MODES
 
-# Exploration modes: which networks' masks are updated, and how (see sparse/trainer.py).
-MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")
-COMPARISONS = ("dense", "prune") + MODES  # runs `sparse.comparisons` may add next to the sparse run
+COMPARISONS = ("dense", "prune") + SPARSE_MODES  # runs `sparse.comparisons` may add next to the sparse run
 
 
 def section():
@@ -65,7 +64,7 @@ def checks(cfg):
     p = fraction(cfg, ["sparse.g_density", "sparse.d_density"], low_open=True)
     p += fraction(cfg, ["sparse.drop_fraction", "sparse.drop_fraction_end"])
     p += choice(sparse.distribution, "sparse.distribution", ("erk", "uniform"))
-    p += choice(sparse.mode, "sparse.mode", MODES)
+    p += choice(sparse.mode, "sparse.mode", SPARSE_MODES)
     p += positive(cfg, ["sparse.update_every"])
     p += non_negative(cfg, {"sparse.finetune_steps": "0 = train.steps"})
     names = comma_list(sparse.comparisons)

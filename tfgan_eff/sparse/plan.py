@@ -18,11 +18,12 @@ from absl import logging
 
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.lists import comma_list
-from tfgan_eff.sparse.callbacks import read_diagnostics, sparsity_callback
-from tfgan_eff.sparse.masks import conv_layers, has_masks, strip_masks
-from tfgan_eff.sparse.trainer import SparseTrainer
+from tfgan_eff.pieces.masks import conv_layers, has_masks, strip_masks
+from tfgan_eff.pieces.sparse_weights import SparseWeights
+from tfgan_eff.pieces.sparsity_callback import read_diagnostics, sparsity_callback
 from tfgan_eff.training import checkpoint
 from tfgan_eff.training.experiment import Plan, SubRun, generator_source, sub_config
+from tfgan_eff.training.trainer import GANTrainer
 
 MAIN_RUN = "sparse"
 _CONV_OPS = ("CONV_2D", "TRANSPOSE_CONV")
@@ -59,8 +60,15 @@ def _pruned_trainer(generator, discriminator, train_cfg, *, dense_dir, sparse_cf
         items["ema_generator"] = ema_generator
     path = checkpoint.restore_from(os.path.join(dense_dir, "checkpoints"), **items)
     logging.info("pruning the dense run %s by magnitude", path)
-    return SparseTrainer(generator, discriminator, train_cfg, sparse_cfg=sparse_cfg, mode="static", seed=seed,
-                         mask_init="magnitude", ema_generator=ema_generator, diffaug=diffaug)
+    sparse = SparseWeights(sparse_cfg, mode="static", seed=seed, mask_init="magnitude")
+    return GANTrainer(generator, discriminator, train_cfg, ema_generator=ema_generator, diffaug=diffaug,
+                      pieces=(sparse,))
+
+
+def sparse_trainer(generator, discriminator, train_cfg, *, sparse_cfg, mode, seed, **kwargs):
+    """A GANTrainer with the SparseWeights piece of `mode` (random initial masks)."""
+    return GANTrainer(generator, discriminator, train_cfg, pieces=(SparseWeights(sparse_cfg, mode=mode, seed=seed),),
+                      **kwargs)
 
 
 def trainer_factory(cfg, kind, workdir):
@@ -70,7 +78,7 @@ def trainer_factory(cfg, kind, workdir):
     if kind == "prune":
         return functools.partial(_pruned_trainer, dense_dir=os.path.join(workdir, "dense"), sparse_cfg=cfg.sparse,
                                  seed=cfg.seed)
-    return functools.partial(SparseTrainer, sparse_cfg=cfg.sparse, mode=kind, seed=cfg.seed)
+    return functools.partial(sparse_trainer, sparse_cfg=cfg.sparse, mode=kind, seed=cfg.seed)
 
 
 def mask_report(masks):
@@ -101,11 +109,11 @@ def zero_check(g_masks, generator, report):
 
 def export_run(result, workdir, cfg):
     """Exports the run's sampling generator (masks stripped) with a sparsity report; returns the export summary."""
-    generator, trainer = result.generator, result.trainer
-    sparse = isinstance(trainer, SparseTrainer)
+    generator = result.generator
+    sparse = result.trainer.piece(SparseWeights)
     if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
         strip_masks(generator)
-    settings = ExportSettings(modes=comma_list(cfg.export.modes), seed=cfg.seed, sparsity_report=sparse)
+    settings = ExportSettings(modes=comma_list(cfg.export.modes), seed=cfg.seed, sparsity_report=sparse is not None)
     report = export_generator(generator, os.path.join(workdir, "export"), settings,
                               source=generator_source(result.summary))
     values = [v.numpy() for v in generator.trainable_variables]
@@ -115,8 +123,8 @@ def export_run(result, workdir, cfg):
                "artifacts": {key: {k: entry.get(k) for k in ("size_bytes", "gzip_bytes", "latency_ms_per_image",
                                                              "applied", "error") if k in entry}
                              for key, entry in report["artifacts"].items()}}
-    if sparse and trainer.g_masks is not None:
-        summary["zero_check"] = zero_check(trainer.g_masks, generator, report)
+    if sparse is not None and sparse.g_masks is not None:
+        summary["zero_check"] = zero_check(sparse.g_masks, generator, report)
     return {"export": summary}
 
 
@@ -125,8 +133,9 @@ def run_report(result, workdir, kind):
     if kind == "dense":
         return {"kind": kind}
     history = read_diagnostics(workdir)
+    sparse = result.trainer.piece(SparseWeights)
     return {"kind": kind,
-            "sparsity": {"g": mask_report(result.trainer.g_masks), "d": mask_report(result.trainer.d_masks),
+            "sparsity": {"g": mask_report(sparse.g_masks), "d": mask_report(sparse.d_masks),
                          "final": history[-1] if history else None, "history": history}}
 
 

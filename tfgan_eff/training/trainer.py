@@ -2,8 +2,8 @@
 
 One `fit` step consumes one element of `tfgan_eff.data.pipeline.make_dataset` (the replica's slice of the global
 batch). Per-example losses are averaged over the GLOBAL batch, so the gradients that Keras' optimizers sum over
-replicas equal the single-device gradients. Subclasses (DGL-GAN, STU-GAN) extend the generator loss and the
-post-update hooks instead of copying the step.
+replicas equal the single-device gradients. A method's behaviour (DGL-GAN's teacher term, STU-GAN's masks and
+regrowth) comes in as `TrainerPiece`s (training/piece.py) whose hooks the step calls, not as a trainer subclass.
 """
 
 import threading
@@ -25,13 +25,14 @@ def make_adam(opt_cfg):
 
 
 class GANTrainer(keras.Model):
-    """Trains `generator` against `discriminator` (+ an optional EMA copy of the generator).
+    """Trains `generator` against `discriminator` (+ an optional EMA copy of the generator), with `pieces`
+    (TrainerPieces) adding their loss terms and hooks in the order given.
 
     Build it inside `strategy.scope()`; `build_optimizers()` creates every optimizer slot eagerly there (a Keras 3
     optimizer built lazily inside `strategy.run` fails).
     """
 
-    def __init__(self, generator, discriminator, train_cfg, *, ema_generator=None, diffaug="", **kwargs):
+    def __init__(self, generator, discriminator, train_cfg, *, ema_generator=None, diffaug="", pieces=(), **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -57,6 +58,13 @@ class GANTrainer(keras.Model):
         # MirroredStrategy traces every replica's step in its own thread.
         self._traced_step = threading.local()
         self.built = True
+        self.pieces = tuple(pieces)
+        for piece in self.pieces:
+            piece.attach(self)
+
+    def piece(self, kind):
+        """The first of this trainer's pieces that is a `kind`, or None."""
+        return next((piece for piece in self.pieces if isinstance(piece, kind)), None)
 
     # ----------------------------------------------------------------- set-up
     def _maybe_symbolic_build(self, *args, **kwargs):
@@ -84,14 +92,17 @@ class GANTrainer(keras.Model):
         return apply_learning_rates({"train.g_opt.lr": (self.g_optimizer, self.train_cfg.g_opt.lr),
                                      "train.d_opt.lr": (self.d_optimizer, self.train_cfg.d_opt.lr)})
 
-    # ------------------------------------------------------------------ pieces
-    def _labels(self, labels):
+    # --------------------------------------------------------------- helpers
+    def labels_for(self, labels):
+        """The labels the models get: `labels` for a conditional run, else None."""
         return labels if self.conditional else None
 
-    def _augment(self, images, noise):
+    def augment(self, images, noise):
+        """DiffAugment with the run's policy and this noise (the images unchanged without a policy)."""
         return diff_augment(images, noise, self.diffaug) if self.diffaug else images
 
-    def _global_mean(self, per_example, global_batch):
+    def global_mean(self, per_example, global_batch):
+        """This replica's share of the mean over the global batch."""
         return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
     def _check_finite(self, losses):
@@ -102,28 +113,28 @@ class GANTrainer(keras.Model):
     # ---------------------------------------------------------------- D step
     def discriminator_loss(self, real, real_labels, z, fake_labels, aug, alpha):
         """Per-replica share of the global-mean D loss for one D step, and its log values."""
-        fake = self.generator(z, self._labels(fake_labels), training=True)
-        real_aug = self._augment(real, aug[:, 0])
-        fake_aug = self._augment(fake, aug[:, 1])
-        real_logits = self.discriminator(real_aug, self._labels(real_labels), training=True)
-        fake_logits = self.discriminator(fake_aug, self._labels(fake_labels), training=True)
-        d_loss = self._global_mean(self.d_loss_fn(real_logits, fake_logits), self.batch_size)
+        fake = self.generator(z, self.labels_for(fake_labels), training=True)
+        real_aug = self.augment(real, aug[:, 0])
+        fake_aug = self.augment(fake, aug[:, 1])
+        real_logits = self.discriminator(real_aug, self.labels_for(real_labels), training=True)
+        fake_logits = self.discriminator(fake_aug, self.labels_for(fake_labels), training=True)
+        d_loss = self.global_mean(self.d_loss_fn(real_logits, fake_logits), self.batch_size)
         logs = {"d_loss": d_loss}
         cfg = self.train_cfg
         if cfg.gp_weight > 0:
             gp = penalties.gradient_penalty(
-                lambda x: self.discriminator(x, self._labels(real_labels), training=True),
+                lambda x: self.discriminator(x, self.labels_for(real_labels), training=True),
                 real, fake, alpha[:, None, None, None])
-            logs["gp"] = self._global_mean(gp, self.batch_size)
+            logs["gp"] = self.global_mean(gp, self.batch_size)
             d_loss += cfg.gp_weight * logs["gp"]
         if cfg.r1_gamma > 0:
             # Lazy R1 (StyleGAN2): every r1_every D steps, scaled up by r1_every.
             d_iter = self.d_optimizer.iterations
             r1 = tf.cond(d_iter % cfg.r1_every == 0,
                          lambda: penalties.r1_penalty(
-                             lambda x: self.discriminator(x, self._labels(real_labels), training=True), real),
+                             lambda x: self.discriminator(x, self.labels_for(real_labels), training=True), real),
                          lambda: tf.zeros_like(real_logits))
-            logs["r1"] = self._global_mean(r1, self.batch_size)
+            logs["r1"] = self.global_mean(r1, self.batch_size)
             d_loss += 0.5 * cfg.r1_gamma * cfg.r1_every * logs["r1"]
         return d_loss, logs
 
@@ -136,41 +147,51 @@ class GANTrainer(keras.Model):
         self._check_finite({"D loss": d_loss})
         grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
         self.apply_update(self.d_optimizer, grads, self.discriminator.trainable_variables, [d_loss])
-        self.after_d_update()
+        for piece in self.pieces:
+            piece.after_d_update(self)
         return logs
 
     # ---------------------------------------------------------------- G step
     def generator_loss(self, batch):
         """Per-replica share of the global-mean G loss, the fake images, and log values.
 
-        Subclasses add terms through `extra_generator_loss`.
+        The pieces add their terms through `extra_generator_loss`.
         """
-        labels = self._labels(batch["fake_labels_g"])
+        labels = self.labels_for(batch["fake_labels_g"])
         fake = self.generator(batch["z_g"], labels, training=True)
-        fake_logits = self.discriminator(self._augment(fake, batch["aug_g"]), labels, training=True)
-        g_loss = self._global_mean(self.g_loss_fn(fake_logits), self.g_batch_size)
+        fake_logits = self.discriminator(self.augment(fake, batch["aug_g"]), labels, training=True)
+        g_loss = self.global_mean(self.g_loss_fn(fake_logits), self.g_batch_size)
         logs = {"g_loss": g_loss}
         extra, extra_logs = self.extra_generator_loss(fake, batch)
         logs.update(extra_logs)
         return g_loss + extra, fake, logs
 
     def extra_generator_loss(self, fake, batch):
-        """Hook: an additional (already globally averaged) G loss term and its logs. None by default."""
-        del fake, batch
-        return 0.0, {}
+        """The sum of the pieces' G loss terms (already globally averaged; 0.0 without any) and their logs."""
+        total, logs = None, {}
+        for piece in self.pieces:
+            term = piece.generator_loss_term(self, fake, batch)
+            if term is not None:
+                total = term[0] if total is None else total + term[0]
+                logs.update(term[1])
+        return (0.0 if total is None else total), logs
 
     def g_step(self, batch):
-        """One generator update; returns its logs."""
+        """One generator update (with the pieces' hooks around it); returns its logs."""
+        before = [piece.before_g_step(self, batch) for piece in self.pieces]
         with tf.GradientTape() as tape:
             g_loss, _, logs = self.generator_loss(batch)
         self._check_finite({"G loss": g_loss})
         variables = self.generator.trainable_variables
         grads = tape.gradient(g_loss, variables)
         self.apply_update(self.g_optimizer, grads, variables, [g_loss])
-        self.after_g_update(batch, grads)
+        for piece in self.pieces:
+            piece.after_g_update(self)
+        for piece, value in zip(self.pieces, before):
+            piece.after_g_step(self, batch, value)
         return logs
 
-    # ----------------------------------------------------------------- hooks
+    # --------------------------------------------------------------- updates
     def apply_update(self, optimizer, grads, variables, losses):
         """Applies grads; with nan_policy=skip a non-finite loss (on any replica) skips the update everywhere."""
         if self.train_cfg.nan_policy != "skip":
@@ -184,13 +205,6 @@ class GANTrainer(keras.Model):
         # Momentum would still move the weights on a zero gradient: put them back.
         assign_synced(variables, [tf.where(finite, v, old) for v, old in zip(variables, previous)])
 
-    def after_d_update(self):
-        """Hook run after every D update (STU-GAN re-applies D masks here)."""
-
-    def after_g_update(self, batch, grads):
-        """Hook run after every G update with the batch and dense G gradients (STU-GAN's masks and regrowth)."""
-        del batch, grads
-
     def ema_decay(self):
         """The configured decay, warmed up as min(decay, (1 + t) / (10 + t)) from ema_start (TF's
         ExponentialMovingAverage num_updates rule) so short runs are not dominated by the initial weights."""
@@ -198,7 +212,9 @@ class GANTrainer(keras.Model):
         return tf.minimum(self.train_cfg.ema_decay, (1.0 + t) / (10.0 + t))
 
     def update_ema(self):
-        """Updates the EMA generator after a G step."""
+        """Updates the EMA generator after a G step (a piece's own update when one does it, e.g. a sparse EMA)."""
+        if any(piece.update_ema(self) for piece in self.pieces):
+            return
         active = self.step >= self.train_cfg.ema_start
         update_ema(self.ema_generator, self.generator, self.ema_decay(), active)
 

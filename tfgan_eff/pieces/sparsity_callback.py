@@ -22,7 +22,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_eff.sparse.diagnostics import regrowth_summary, sparsity_summary
+from tfgan_eff.pieces.sparse_diagnostics import regrowth_summary, sparsity_summary
+from tfgan_eff.pieces.sparse_weights import SparseWeights
 from tfgan_eff.training.loop import batch_spec
 
 DIAGNOSTICS_FILE = "sparse_diagnostics.jsonl"
@@ -47,19 +48,19 @@ def _finite_or_none(value):
 
 
 class SparsityCallback(keras.callbacks.Callback):
-    """Runs `trainer`'s mask updates every `trainer.update_every` G steps and records diagnostics.
+    """Runs the mask updates of a SparseWeights piece every `sparse.update_every` G steps and records diagnostics.
 
     Args:
-      trainer: a built SparseTrainer.
-      update_fn: fn(step) -> p_t from `trainer.mask_update_function` (None when the masks are static).
+      sparse: the SparseWeights piece of a built trainer.
+      update_fn: fn(step) -> p_t from `sparse.mask_update_function` (None when the masks are static).
       start_step: G steps done before this `fit`.
       workdir: the run's work dir (diagnostics file and TensorBoard dir).
     """
 
-    def __init__(self, trainer, update_fn, start_step, workdir):
+    def __init__(self, sparse, update_fn, start_step, workdir):
         super().__init__()
-        self.trainer, self.update_fn, self.start_step, self.workdir = trainer, update_fn, start_step, workdir
-        self.every = trainer.update_every
+        self.sparse, self.update_fn, self.start_step, self.workdir = sparse, update_fn, start_step, workdir
+        self.every = sparse.update_every
         self.writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
         self._pending = None  # (step, BR) measured at a boundary, recorded with that boundary's update
         self._grown = {}  # prefix -> boolean positions the last update grew
@@ -81,7 +82,7 @@ class SparsityCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         step = self.start_step + batch + 1
         if step % self.every == 0:
-            self._pending = (step, self.trainer.balance_ratio())
+            self._pending = (step, self.sparse.balance_ratio())
 
     def on_train_end(self, logs=None):
         if self._pending is not None:  # the last boundary had no next step, so no update
@@ -89,7 +90,7 @@ class SparsityCallback(keras.callbacks.Callback):
 
     def _explored(self):
         """[(prefix, MaskSet)] of the networks whose masks the updates change."""
-        updaters = (("g", self.trainer.g_updater), ("d", self.trainer.d_updater))
+        updaters = (("g", self.sparse.g_updater), ("d", self.sparse.d_updater))
         return [(prefix, updater.mask_set) for prefix, updater in updaters if updater is not None]
 
     def _regrowth(self, before):
@@ -109,7 +110,7 @@ class SparsityCallback(keras.callbacks.Callback):
         self._pending = None
         record = {"step": step, "drop_fraction": drop_fraction, "update_seconds": seconds,
                   "balance_ratio": _finite_or_none(br), **(regrowth or {})}
-        for prefix, masks in (("g", self.trainer.g_masks), ("d", self.trainer.d_masks)):
+        for prefix, masks in (("g", self.sparse.g_masks), ("d", self.sparse.d_masks)):
             if masks is not None:
                 record.update({f"{prefix}/{key}": value for key, value in sparsity_summary(masks).items()})
         with open(os.path.join(self.workdir, DIAGNOSTICS_FILE), "a", encoding="utf-8") as f:
@@ -126,10 +127,11 @@ def _bool_masks(mask_set):
 
 
 def sparsity_callback(run):
-    """`train_gan(extra_callbacks=[sparsity_callback])`: the SparsityCallback of a run built with a SparseTrainer."""
-    trainer, cfg = run.trainer, run.cfg
+    """`train_gan(extra_callbacks=[sparsity_callback])`: the SparsityCallback of a run whose trainer has a
+    SparseWeights piece."""
+    sparse, cfg = run.trainer.piece(SparseWeights), run.cfg
     update_fn = None
-    if trainer.explores:
+    if sparse.explores:
         image_shape = (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
-        update_fn = trainer.mask_update_function(run.strategy, batch_spec(cfg), image_shape)
-    return SparsityCallback(trainer, update_fn, run.step, run.workdir)
+        update_fn = sparse.mask_update_function(run.trainer, run.strategy, batch_spec(cfg), image_shape)
+    return SparsityCallback(sparse, update_fn, run.step, run.workdir)

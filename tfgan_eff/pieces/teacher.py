@@ -4,10 +4,12 @@ SavedModel directory or a `.keras` file, and freezes D_T for real.
 A work-dir teacher is rebuilt from the config its run was trained with (`<workdir>/config.json`) and restored with
 `tfgan_eff.training.checkpoint.restore_from`; the EMA generator is the teacher G when the checkpoint has one.
 A file teacher is a discriminator only (no G_T): it is wrapped to be called like this package's discriminators and
-refused unless it takes this run's images (resolution, channels) and labels (classes).
+refused unless it takes this run's images (resolution, channels) and labels (classes). `TeacherSource` loads a run's
+teacher once, when first needed, and refuses one whose data settings do not match the student's.
 """
 
 import dataclasses
+import functools
 import os
 import zipfile
 from typing import Any
@@ -19,12 +21,14 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_eff.config.schema import config_from_json
-from tfgan_eff.distill.method import discriminator_format, teacher_exists
 from tfgan_eff.errors import UserError
 from tfgan_eff.files import read_json
 from tfgan_eff.models import registry
 from tfgan_eff.models.base import Discriminator
+from tfgan_eff.pieces.keys import discriminator_format, teacher_exists
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
+from tfgan_eff.training.experiment import SubRunResult
+from tfgan_eff.training.loop import count_params
 
 
 SOURCES = ("a work dir written by `python -m tfgan_eff.train` (config.json + checkpoints/), a checkpoint prefix "
@@ -59,7 +63,7 @@ def locate(path):
     """(checkpoint prefix, config.json path or None) of a teacher given as a work dir, a checkpoint dir or a
     checkpoint prefix."""
     if not path or not teacher_exists(path):
-        raise TeacherError(f"teacher {path!r} does not exist: pass --config.dgl.teacher_workdir=PATH with {SOURCES}, "
+        raise TeacherError(f"teacher {path!r} does not exist: pass the method's teacher_workdir key with {SOURCES}, "
                            "or leave it empty to train a teacher")
     path = os.path.abspath(path[:-len(".index")] if path.endswith(".index") else path)
     if os.path.isfile(path) and not os.path.isfile(path + ".index"):
@@ -271,3 +275,39 @@ def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
     logging.info("teacher restored from %s (%s generator)", prefix, "EMA" if has_ema else "raw")
     return Teacher(generator=objects.get("ema_generator", generator), discriminator=freeze(discriminator),
                    cfg=cfg, checkpoint=prefix, has_ema=has_ema)
+
+
+def check_compatible(teacher_cfg, cfg):
+    """Raises TeacherError (one line) unless the teacher was trained on `cfg`'s image resolution, channels and
+    classes (its D could not judge the student's images otherwise)."""
+    keys = [("data", "resolution"), ("data", "channels"), ("data", "conditional"), ("data", "num_classes")]
+    diffs = [f"{a}.{b}: teacher {teacher_cfg[a][b]!r} vs student {cfg[a][b]!r}" for a, b in keys
+             if teacher_cfg[a][b] != cfg[a][b]]
+    if diffs:
+        raise TeacherError("the teacher's discriminator cannot judge this student's images (" + "; ".join(diffs) +
+                           "); train the student on the teacher's data settings")
+
+
+class TeacherSource:
+    """The teacher of a run, loaded once when first needed (after its sub-run trained it, if it is the run's own), in
+    the scope of the strategy that is current then, and checked against the run's config."""
+
+    def __init__(self, cfg, path):
+        self.cfg, self.path = cfg, path
+
+    @functools.cached_property
+    def teacher(self):
+        """The restored teacher, checked against this run's config."""
+        teacher = load_teacher(self.path, fallback_cfg=self.cfg, num_classes=self.cfg.data.num_classes)
+        check_compatible(teacher.cfg, self.cfg)
+        return teacher
+
+    def evaluation_step(self, cfg, path, strategy, data):
+        """A sub-run step (training.experiment.SubRun.step): the external teacher's generator, evaluated and
+        exported as a run."""
+        del path, data
+        with strategy.scope():
+            teacher = self.teacher
+        return SubRunResult(generator=teacher.generator, summary=dict(
+            checkpoint=teacher.checkpoint, steps=cfg.train.steps,
+            params=dict(generator=count_params(teacher.generator), discriminator=count_params(teacher.discriminator))))

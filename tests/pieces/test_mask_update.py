@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.sparse.drop_grow import cosine_drop_fraction, drop_grow
-from tfgan_eff.sparse.masks import sparsify
-from tfgan_eff.sparse.update import MaskUpdater, optimizer_moments
+from tfgan_eff.pieces.drop_grow import cosine_drop_fraction, drop_grow
+from tfgan_eff.pieces.masks import sparsify
+from tfgan_eff.pieces.mask_update import MaskUpdater, optimizer_moments
 
 
 def loss_fn(model, inputs):

@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 
-from tfgan_eff.sparse.drop_grow import drop_grow
 from tfgan_eff.ops import replica
+from tfgan_eff.pieces.drop_grow import drop_grow
 
 GROW_MODES = ("gradient", "random")
 # Keras 3 Adam / AdamW keep their first and second moments (and AMSGrad's max) in these per-variable lists.

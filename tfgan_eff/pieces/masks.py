@@ -15,8 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_eff.ops import replica
-from tfgan_eff.sparse import erk
-from tfgan_eff.sparse.drop_grow import first_k_by_key
+from tfgan_eff.pieces import erk
+from tfgan_eff.pieces.drop_grow import first_k_by_key
 
 SLOT_ATTR = "sparsity_mask"
 MASK_INITS = ("random", "magnitude")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.sparse.drop_grow import cosine_drop_fraction, drop_grow
+from tfgan_eff.pieces.drop_grow import cosine_drop_fraction, drop_grow
 
 SHAPE = (3, 3, 4, 5)
 

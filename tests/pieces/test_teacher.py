@@ -12,10 +12,11 @@ import tensorflow as tf
 
 from tfgan_eff.config import presets
 from tfgan_eff.data import pipeline
-from tfgan_eff.distill.teacher import TeacherError, load_teacher
-from tfgan_eff.distill.trainer import DGLTrainer
+from tfgan_eff.pieces.teacher import TeacherError, load_teacher
+from tfgan_eff.pieces.guidance import TeacherGuidance
 from tfgan_eff.models import registry
 from tfgan_eff.training.loop import batch_spec, train_gan
+from tfgan_eff.training.trainer import GANTrainer
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,7 @@ def test_dgl_step_trains_through_a_saved_model_teacher(teacher_files):
     cfg.data.resolution = 8
     teacher = load_teacher(path, fallback_cfg=cfg)
     g, d = registry.build_generator(cfg, 0.5), registry.build_discriminator(cfg)
-    trainer = DGLTrainer(g, d, cfg.train, teacher=teacher.discriminator, weight=0.5)
+    trainer = GANTrainer(g, d, cfg.train, pieces=(TeacherGuidance(teacher.discriminator, weight=0.5),))
     trainer.build_optimizers()
     z = tf.random.normal((4, cfg.model.latent_dim), seed=2)
     with tf.GradientTape() as tape:

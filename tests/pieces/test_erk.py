@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tfgan_eff.sparse.erk import erk_densities, zero_counts
+from tfgan_eff.pieces.erk import erk_densities, zero_counts
 
 
 def test_erk_matches_hand_computed_case():

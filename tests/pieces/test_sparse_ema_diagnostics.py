@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan_eff.sparse.callbacks import SparsityCallback, read_diagnostics
-from tfgan_eff.sparse.diagnostics import (balance_ratio, density, exploration_rate, regrowth_summary,
+from tfgan_eff.pieces.sparsity_callback import SparsityCallback, read_diagnostics
+from tfgan_eff.pieces.sparse_diagnostics import (balance_ratio, density, exploration_rate, regrowth_summary,
                                           sparsity_summary)
-from tfgan_eff.sparse.ema import align, sparse_ema, sparse_ema_update
-from tfgan_eff.sparse.masks import sparsify
-from tfgan_eff.sparse.update import MaskUpdater
+from tfgan_eff.pieces.sparse_ema import align, sparse_ema, sparse_ema_update
+from tfgan_eff.pieces.masks import sparsify
+from tfgan_eff.pieces.mask_update import MaskUpdater
 
 
 def test_sparse_ema_formula():
@@ -86,15 +86,15 @@ def test_callback_records_that_untrained_regrown_weights_are_dropped_again(make_
     # the positions grown first, so none of them is grown back at once (which would not count as a drop).
     mask_set = sparsify(make_model(), 0.5)
     updater = MaskUpdater(mask_set, None, grow="gradient", reset_optimizer_state=False)
-    trainer = types.SimpleNamespace(update_every=1, g_masks=mask_set, d_masks=None, g_updater=updater,
-                                    d_updater=None)
+    sparse = types.SimpleNamespace(update_every=1, g_masks=mask_set, d_masks=None, g_updater=updater,
+                                   d_updater=None)
     grown = [tf.zeros(k.shape) for k in mask_set.kernels]
 
     def update_fn(step):
         grown[:] = updater.update(0.3, grads=[1.0 - g for g in grown], step=step)
         return 0.3
 
-    callback = SparsityCallback(trainer, update_fn, start_step=0, workdir=str(tmp_path))
+    callback = SparsityCallback(sparse, update_fn, start_step=0, workdir=str(tmp_path))
     for batch in (1, 2):
         callback.on_train_batch_begin(batch)
     first, second = read_diagnostics(str(tmp_path))

@@ -1,4 +1,5 @@
-"""DGLTrainer / L1DistillTrainer: frozen teacher, gradient flow through D_T, the teacher term, the stage switch."""
+"""TeacherGuidance (dgl, boost, l1 terms): frozen teacher, gradient flow through D_T, the teacher term, the stage
+switch, and the composed G loss as the sum of its pieces."""
 
 import keras
 import numpy as np
@@ -7,16 +8,17 @@ import tensorflow as tf
 
 from tfgan_eff.data import pipeline
 from tfgan_eff.data.diffaug import diff_augment, parse_policy
-from tfgan_eff.distill.teacher import freeze
-from tfgan_eff.distill.trainer import BoostTrainer, DGLTrainer, L1DistillTrainer
+from tfgan_eff.pieces.guidance import TeacherGuidance
+from tfgan_eff.pieces.teacher import freeze
 from tfgan_eff.models import registry
 from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training.loop import batch_spec
 from tfgan_eff.training.trainer import GANTrainer
 
 
-def _trainer(cfg, g, d, teacher, weight=0.1, switch=0, cls=DGLTrainer, **kwargs):
-    trainer = cls(g, d, cfg.train, teacher=teacher, weight=weight, switch_step=switch, **kwargs)
+def _trainer(cfg, g, d, teacher, *, weight=0.1, switch=0, term="dgl", teacher_diffaug=False, **kwargs):
+    guidance = TeacherGuidance(teacher, term=term, weight=weight, switch_step=switch, teacher_diffaug=teacher_diffaug)
+    trainer = GANTrainer(g, d, cfg.train, pieces=(guidance,), **kwargs)
     trainer.build_optimizers()
     return trainer
 
@@ -59,7 +61,7 @@ def test_teacher_in_no_optimizer(dgl_cfg, student_and_teacher, batch):
 
 
 def _generator_grads(trainer, batch, weight):
-    trainer.weight = weight
+    trainer.pieces[0].weight = weight
     saved = _values(trainer.discriminator)  # D_S's spectral-norm vectors move on every training call
     with tf.GradientTape() as tape:
         loss, _, _ = trainer.generator_loss(batch)
@@ -114,7 +116,7 @@ def test_teacher_weight_switches_on_at_switch_step(dgl_cfg, student_and_teacher,
 def test_l1_distillation_term(dgl_cfg, student_and_teacher, batch):
     g, d, _ = student_and_teacher
     g_t = freeze(registry.build_generator(dgl_cfg))
-    trainer = _trainer(dgl_cfg, g, d, g_t, weight=2.0, cls=L1DistillTrainer)
+    trainer = _trainer(dgl_cfg, g, d, g_t, weight=2.0, term="l1")
     fake = g(batch["z_g"], training=False)
     extra, _ = trainer.extra_generator_loss(fake, batch)
     target = g_t(batch["z_g"], training=False)
@@ -159,7 +161,7 @@ def test_boost_term_matches_official_weighting(dgl_cfg, student_and_teacher, bat
     g, d, d_t = student_and_teacher
     fake = g(batch["z_g"], training=False)
     d_t = _Shifted(d_t, -float(np.median(d_t(fake, training=False).numpy())))
-    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.1, cls=BoostTrainer)
+    trainer = _trainer(dgl_cfg, g, d, d_t, weight=0.1, term="boost")
     logits = d_t(fake, training=False).numpy().astype(np.float64)
     assert (logits < 0).any() and (logits > 0).any()
     # stopgrad(-D_T) * 1[D_T < 0] * softplus(-D_T) per example, as loss.G_pathreg_ens in the official code.
@@ -210,3 +212,23 @@ def test_conditional_teacher_gets_the_fake_labels(dgl_cfg):
         loss, _, _ = trainer.generator_loss(batch)
     grads = tape.gradient(loss, g.trainable_variables)
     assert all(grad is not None for grad in grads)
+
+
+def test_composed_generator_loss_is_the_sum_of_its_pieces(dgl_cfg, student_and_teacher, batch):
+    """Two pieces (DGL term from D_T, L1 term from G_T): G's loss = adversarial loss + each piece's weighted term,
+    each computed here by hand."""
+    g, d, d_t = student_and_teacher
+    g_t = freeze(registry.build_generator(dgl_cfg))
+    pieces = (TeacherGuidance(d_t, term="dgl", weight=0.3), TeacherGuidance(g_t, term="l1", weight=2.0))
+    trainer = GANTrainer(g, d, dgl_cfg.train, pieces=pieces)
+    trainer.build_optimizers()
+    saved = _values(d)  # D_S's training-mode call moves its spectral-norm vectors: replay it from the same state
+    loss, fake, _ = trainer.generator_loss(batch)
+    for var, value in zip(d.weights, saved):
+        var.assign(value)
+    fake_np = fake.numpy().astype(np.float64)
+    adversarial = np.mean(-d(fake, training=True).numpy().astype(np.float64))  # the smoke config's hinge loss
+    dgl = np.mean(-d_t(fake, training=False).numpy().astype(np.float64))
+    l1 = np.mean(np.abs(fake_np - g_t(batch["z_g"], training=False).numpy()))
+    np.testing.assert_allclose(float(loss), adversarial + 0.3 * dgl + 2.0 * l1, rtol=1e-5)
+    assert trainer.piece(TeacherGuidance) is pieces[0]

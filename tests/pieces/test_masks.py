@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from tfgan_eff.ops.spectral_norm import SpectralNorm
-from tfgan_eff.sparse import erk
-from tfgan_eff.sparse.masks import SLOT_ATTR, MaskSet, sparsify, strip_masks
+from tfgan_eff.pieces import erk
+from tfgan_eff.pieces.masks import SLOT_ATTR, MaskSet, sparsify, strip_masks
 
 
 def kernel_values(mask_set):

@@ -1,0 +1,103 @@
+"""Registers compression (`--method=compress`): its config section, preset, smoke shrink and checks.
+
+The sub-runs (teacher, each student's stage 1 and teacher-guided stage 2, export) and the table are in
+compress/plan.py.
+"""
+
+import ml_collections
+
+from tfgan_eff.config.checks import choice, fraction, non_negative
+from tfgan_eff.config.registry import Method, register
+from tfgan_eff.lists import comma_list
+from tfgan_eff.pieces.keys import SPARSE_MODES, teacher_exists
+
+EXPORT_MODES = "float32,dynamic_int8,full_int8"
+
+
+def section():
+    """Compression keys: teacher source, the student variants, sparsity and the teacher guidance."""
+    return ml_collections.ConfigDict(dict(
+        # Trained teacher: a train_gan work dir (or checkpoint), or a teacher D alone as a SavedModel dir or .keras
+        # file (then no teacher row); empty = train one in <workdir>/teacher.
+        teacher_workdir="",
+        teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
+        g_widths="0.5",           # comma list: one student per G width relative to the teacher's G
+        genotype="",              # and one more student: a genotype JSON written by --method=search (or a published
+        #                           name); its channels are model.g.ch x model.g.width
+        d_width=1.0,              # the students' own D width relative to the teacher's D
+        g_density=1.0,            # < 1: sparse student G (STU-GAN masks; sparse.distribution / update_every /
+        d_density=1.0,            # drop_fraction(_end) / reset_optimizer_state apply as in --method=sparse)
+        sparse_mode="dynamic_g",  # static | dynamic_g | dynamic_gd | dynamic_d (when a density is < 1)
+        lambda_teacher=0.1,       # DGL-GAN's weight of the frozen teacher D's term in stage 2
+        switch_fraction=0.25,     # stage 2 starts at this fraction of train.steps ...
+        switch_step=-1,           # ... or at this step when >= 0
+        teacher_diffaug=False,    # True: D_T judges the DiffAugment-ed fake D_S saw
+    ))
+
+
+def preset(c):
+    """Turns a baseline config into this method's default run (what `--method=compress` runs): the DGL preset's
+    teacher (DCGAN ch 48, 2000 steps) and a half-width student through both stages, exported in all three modes."""
+    c.method, c.name = "compress", "compress_digits"
+    c.model.g.ch = 48
+    c.model.d.ch = 48
+    c.train.steps = 2000
+    c.export.modes = EXPORT_MODES
+    c.compress.update(teacher_steps=2000, g_widths="0.5", d_width=1.0, lambda_teacher=0.1, switch_fraction=0.25,
+                      switch_step=-1)
+    return c
+
+
+def smoke(c):
+    """The compression keys of `--smoke`: a 4-step teacher, stage 2 from step 2, every export mode (tiny models
+    convert in seconds), a sparse-student mask update every 2 steps."""
+    c.compress.update(teacher_steps=4, switch_step=2)
+    if c.method == "compress":
+        c.export.modes = EXPORT_MODES
+    return c
+
+
+def widths(cfg):
+    """The student G widths as floats."""
+    return [float(w) for w in comma_list(cfg.compress.g_widths)]
+
+
+def checks(cfg):
+    """Problems of the compress section of a `--method=compress` config."""
+    if cfg.method != "compress":
+        return []
+    comp = cfg.compress
+    p = []
+    if comp.teacher_workdir and not teacher_exists(comp.teacher_workdir):
+        p.append(f"compress.teacher_workdir {comp.teacher_workdir!r} does not exist (omit it to train a teacher)")
+    try:
+        ws = widths(cfg)
+    except ValueError:
+        ws = None
+        p.append(f"compress.g_widths must be a comma list of numbers in (0, 1], got {comp.g_widths!r}")
+    if ws is not None and not all(0 < w <= 1 for w in ws):
+        p.append(f"compress.g_widths must be in (0, 1], got {comp.g_widths!r}")
+    if ws == [] and not comp.genotype:
+        p.append("compress asks for no student: set compress.g_widths or compress.genotype")
+    if not 0 < comp.d_width <= 1:
+        p.append(f"compress.d_width must be in (0, 1], got {comp.d_width}")
+    p += fraction(cfg, ["compress.g_density", "compress.d_density"], low_open=True)
+    p += choice(comp.sparse_mode, "compress.sparse_mode", SPARSE_MODES)
+    p += non_negative(cfg, {"compress.lambda_teacher": "", "compress.teacher_steps": "0 = train.steps"})
+    if not 0 <= comp.switch_fraction < 1:
+        p.append(f"compress.switch_fraction must be in [0, 1), got {comp.switch_fraction}")
+    if comp.switch_step >= cfg.train.steps:
+        p.append(f"compress.switch_step={comp.switch_step} must be < train.steps={cfg.train.steps}")
+    for explores, key in ((("dynamic_g", "dynamic_gd"), "g_density"), (("dynamic_gd", "dynamic_d"), "d_density")):
+        sparse = comp.g_density < 1 or comp.d_density < 1
+        if sparse and comp.sparse_mode in explores and comp[key] >= 1:
+            p.append(f"compress.sparse_mode={comp.sparse_mode!r} explores a dense network: set compress.{key} < 1 "
+                     "or pick another mode")
+    return p
+
+
+METHOD = register(Method(
+    name="compress",
+    help="a trained GAN -> a small on-device generator: narrow or genotype student, optionally sparse, DGL-guided "
+         "by the frozen teacher D, exported to float32 / int8 and verified in LiteRT",
+    plan_module="tfgan_eff.compress.plan", sections={"compress": section}, preset=preset, smoke=smoke, checks=checks))

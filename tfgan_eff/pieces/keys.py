@@ -1,0 +1,27 @@
+"""What method registrations need from the pieces without loading TensorFlow (`import tfgan_eff` stays
+TensorFlow-free): the sparse modes, the teacher terms, what a teacher path names, when stage 2 starts."""
+
+import os
+
+# How the masks change during training (see sparse_weights.SparseWeights).
+SPARSE_MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")
+# Teacher terms of guidance.TeacherGuidance: DGL-GAN's D_T term, the official StyleGAN2 boost term, L1 to G_T.
+TEACHER_TERMS = ("dgl", "boost", "l1")
+
+
+def teacher_exists(path):
+    """Whether a teacher path names something: a file or dir, or a checkpoint prefix (its .index exists)."""
+    return os.path.exists(path) or os.path.exists(path + ".index")
+
+
+def discriminator_format(path):
+    """"keras" for a `.keras` file, "saved_model" for a SavedModel directory, else None (a work dir or checkpoint)."""
+    if path.endswith(".keras") and os.path.isfile(path):
+        return "keras"
+    return "saved_model" if os.path.isfile(os.path.join(path, "saved_model.pb")) else None
+
+
+def switch_step(steps, switch_fraction, switch_at):
+    """The first step of a two-stage run's second stage: `switch_at` when >= 0, else round(switch_fraction *
+    steps)."""
+    return int(switch_at) if switch_at >= 0 else int(round(switch_fraction * steps))
