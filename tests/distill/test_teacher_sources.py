@@ -2,12 +2,15 @@
 not fit is refused before anything trains, and a path that holds no teacher is one clear error."""
 
 import os
+import re
 
 import pytest
+import tensorflow as tf
 
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import ConfigError, validate
+from tfgan_eff.distill.plan import plan
 from tfgan_eff.pieces.teacher import TeacherError, load_teacher
 from tfgan_eff.files import read_json
 
@@ -85,3 +88,15 @@ def test_a_missing_checkpoint_prefix_is_refused_by_the_config_check(teacher_sour
     cfg = _student_cfg(teacher_sources["prefix"][:-1] + "9")
     with pytest.raises(ConfigError, match="ckpt-9' does not exist"):
         validate(cfg)
+
+
+def test_a_missing_teacher_names_the_dgl_key_in_the_config_check_and_at_load_time(tmp_path):
+    missing = str(tmp_path / "no_teacher")
+    cfg = _student_cfg(missing)
+    with pytest.raises(ConfigError, match=re.escape(f"dgl.teacher_workdir {missing!r} does not exist: pass "
+                                                    "--config.dgl.teacher_workdir=PATH, PATH being a work dir")):
+        validate(cfg.copy_and_resolve_references())
+    # A teacher that vanished after the config check: the plan's loader names the same key.
+    with pytest.raises(TeacherError, match="pass --config.dgl.teacher_workdir=PATH") as err:
+        plan(cfg, str(tmp_path / "run")).prepare(tf.distribute.get_strategy())
+    assert "\n" not in str(err.value)

@@ -52,8 +52,12 @@ def test_load_teacher_restores_ema_generator_and_frozen_discriminator(teacher_ru
 
 
 def test_missing_teacher_is_a_clear_error(tmp_path):
-    with pytest.raises(TeacherError, match="does not exist"):
+    with pytest.raises(TeacherError, match="does not exist: pass a work dir written by") as err:
         load_teacher(str(tmp_path / "nope"))
+    assert "--config." not in str(err.value)  # a path passed directly: no config key to name
+    with pytest.raises(TeacherError, match="compress.teacher_workdir '.*nope' does not exist: pass "
+                                           "--config.compress.teacher_workdir=PATH"):
+        load_teacher(str(tmp_path / "nope"), key="compress.teacher_workdir")
     (tmp_path / "empty" / "checkpoints").mkdir(parents=True)
     with pytest.raises(TeacherError, match="no checkpoint"):
         load_teacher(str(tmp_path / "empty"))

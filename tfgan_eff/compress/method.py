@@ -7,11 +7,12 @@ compress/plan.py.
 import ml_collections
 
 from tfgan_eff.config.checks import choice, fraction, non_negative
-from tfgan_eff.config.registry import Method, register
+from tfgan_eff.config.registry import Method, methods, register
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.keys import SPARSE_MODES, teacher_exists
+from tfgan_eff.pieces.keys import SPARSE_MODES, teacher_problems
 
 EXPORT_MODES = "float32,dynamic_int8,full_int8"
+GENOTYPE_ARCH = "genotype"  # model.g.arch of the compress.genotype student (a generator --method=search registers)
 
 
 def section():
@@ -62,14 +63,26 @@ def widths(cfg):
     return [float(w) for w in comma_list(cfg.compress.g_widths)]
 
 
+def genotype_problems(cfg):
+    """Problems of the compress.genotype student: the checks of the method that registers its G architecture, run on
+    the student's model.g (they refuse a genotype that is neither a JSON file nor a published name)."""
+    if not cfg.compress.genotype:
+        return []
+    student = cfg.copy_and_resolve_references()
+    student.model.g.update(arch=GENOTYPE_ARCH, genotype=cfg.compress.genotype)
+    p = []
+    for owner in (m for m in methods() if GENOTYPE_ARCH in m.generators):
+        reported = set(owner.checks(cfg))  # already listed by validate (a genotype teacher)
+        p += [f"compress.genotype student: {x}" for x in owner.checks(student) if x not in reported]
+    return p
+
+
 def checks(cfg):
     """Problems of the compress section of a `--method=compress` config."""
     if cfg.method != "compress":
         return []
     comp = cfg.compress
-    p = []
-    if comp.teacher_workdir and not teacher_exists(comp.teacher_workdir):
-        p.append(f"compress.teacher_workdir {comp.teacher_workdir!r} does not exist (omit it to train a teacher)")
+    p = teacher_problems(comp.teacher_workdir, "compress.teacher_workdir")
     try:
         ws = widths(cfg)
     except ValueError:
@@ -93,7 +106,7 @@ def checks(cfg):
         if sparse and comp.sparse_mode in explores and comp[key] >= 1:
             p.append(f"compress.sparse_mode={comp.sparse_mode!r} explores a dense network: set compress.{key} < 1 "
                      "or pick another mode")
-    return p
+    return p + genotype_problems(cfg)
 
 
 METHOD = register(Method(

@@ -19,7 +19,7 @@ import os
 import ml_collections
 import numpy as np
 
-from tfgan_eff.compress.method import widths
+from tfgan_eff.compress.method import GENOTYPE_ARCH, widths
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.lists import comma_list
 from tfgan_eff.models.flops import count_flops, generator_input_specs
@@ -84,7 +84,7 @@ def student_names(cfg):
     """{student name: model.g changes} in training order."""
     students = {f"g{w:g}": {"model.g.width": cfg.model.g.width * w} for w in widths(cfg)}
     if cfg.compress.genotype:
-        students["genotype"] = {"model.g.arch": "genotype", "model.g.genotype": cfg.compress.genotype}
+        students["genotype"] = {"model.g.arch": GENOTYPE_ARCH, "model.g.genotype": cfg.compress.genotype}
     return students
 
 
@@ -108,7 +108,7 @@ def plan(cfg, workdir):
     teacher_path = cfg.compress.teacher_workdir
     runs = []
     if teacher_path:
-        source = TeacherSource(cfg, teacher_path)
+        source = TeacherSource(cfg, teacher_path, key="compress.teacher_workdir")
         if not discriminator_format(teacher_path):  # a teacher discriminator alone has no generator to export
             runs.append(SubRun("teacher_eval", sub_config(cfg, "teacher_eval"), step=source.evaluation_step,
                                exporter=export_run))

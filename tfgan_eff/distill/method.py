@@ -8,7 +8,7 @@ import ml_collections
 from tfgan_eff.config.checks import choice, non_negative
 from tfgan_eff.config.registry import Method, register
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.keys import discriminator_format, switch_step, teacher_exists
+from tfgan_eff.pieces.keys import discriminator_format, switch_step, teacher_problems
 
 BASELINES = ("plain", "l1", "boost")
 
@@ -71,9 +71,7 @@ def checks(cfg):
     if cfg.method != "dgl":
         return []
     dgl = cfg.dgl
-    p = []
-    if dgl.teacher_workdir and not teacher_exists(dgl.teacher_workdir):
-        p.append(f"dgl.teacher_workdir {dgl.teacher_workdir!r} does not exist (omit it to train a teacher)")
+    p = teacher_problems(dgl.teacher_workdir, "dgl.teacher_workdir")
     if not 0 < dgl.student_g_width <= 1 or not 0 < dgl.student_d_width <= 1:
         p.append("dgl.student_g_width and dgl.student_d_width must be in (0, 1]")
     p += non_negative(cfg, {"dgl.lambda_teacher": "", "dgl.l1_weight": "", "dgl.teacher_steps": "0 = train.steps",

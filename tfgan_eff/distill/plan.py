@@ -95,7 +95,7 @@ def plan(cfg, workdir):
     runs = []
     d_only = bool(cfg.dgl.teacher_workdir and discriminator_format(cfg.dgl.teacher_workdir))
     if cfg.dgl.teacher_workdir:
-        source = TeacherSource(cfg, cfg.dgl.teacher_workdir)
+        source = TeacherSource(cfg, cfg.dgl.teacher_workdir, key="dgl.teacher_workdir")
         if not d_only:  # a teacher discriminator alone has no generator to evaluate
             runs.append(SubRun("teacher_eval", run_config(cfg, "teacher_eval", cfg.train.steps,
                                                           export_modes="float32"), step=source.evaluation_step))

@@ -1,5 +1,6 @@
 """What method registrations need from the pieces without loading TensorFlow (`import tfgan_eff` stays
-TensorFlow-free): the sparse modes, the teacher terms, what a teacher path names, when stage 2 starts."""
+TensorFlow-free): the sparse modes, the teacher terms, what a teacher path names and the message for a missing one,
+when stage 2 starts."""
 
 import os
 
@@ -7,11 +8,28 @@ import os
 SPARSE_MODES = ("static", "dynamic_g", "dynamic_gd", "dynamic_d")
 # Teacher terms of guidance.TeacherGuidance: DGL-GAN's D_T term, the official StyleGAN2 boost term, L1 to G_T.
 TEACHER_TERMS = ("dgl", "boost", "l1")
+# What a teacher path may name (teacher.load_teacher reads each).
+TEACHER_SOURCES = ("a work dir written by `python -m tfgan_eff.train` (config.json + checkpoints/), a checkpoint "
+                   "prefix (.../checkpoints/ckpt-N), or a teacher discriminator as a SavedModel dir or a .keras file")
 
 
 def teacher_exists(path):
     """Whether a teacher path names something: a file or dir, or a checkpoint prefix (its .index exists)."""
     return os.path.exists(path) or os.path.exists(path + ".index")
+
+
+def missing_teacher(path, key=""):
+    """The one-line message for a teacher path that names nothing; `key` is the config key the path came from (e.g.
+    "dgl.teacher_workdir"), empty when the path was passed directly."""
+    if not key:
+        return f"teacher {path!r} does not exist: pass {TEACHER_SOURCES}"
+    return (f"{key} {path!r} does not exist: pass --config.{key}=PATH, PATH being {TEACHER_SOURCES}; or omit it to "
+            "train a teacher")
+
+
+def teacher_problems(path, key):
+    """[problem] of a method's teacher key `key` holding `path` (empty = the method trains its own teacher)."""
+    return [missing_teacher(path, key)] if path and not teacher_exists(path) else []
 
 
 def discriminator_format(path):

@@ -25,14 +25,10 @@ from tfgan_eff.errors import UserError
 from tfgan_eff.files import read_json
 from tfgan_eff.models import registry
 from tfgan_eff.models.base import Discriminator
-from tfgan_eff.pieces.keys import discriminator_format, teacher_exists
+from tfgan_eff.pieces.keys import TEACHER_SOURCES, discriminator_format, missing_teacher, teacher_exists
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
 from tfgan_eff.training.experiment import SubRunResult
 from tfgan_eff.training.loop import count_params
-
-
-SOURCES = ("a work dir written by `python -m tfgan_eff.train` (config.json + checkpoints/), a checkpoint prefix "
-           "(.../checkpoints/ckpt-N), or a teacher discriminator as a SavedModel dir or a .keras file")
 
 
 class TeacherError(UserError, ValueError):
@@ -59,16 +55,15 @@ def freeze(model):
     return model
 
 
-def locate(path):
+def locate(path, key=""):
     """(checkpoint prefix, config.json path or None) of a teacher given as a work dir, a checkpoint dir or a
-    checkpoint prefix."""
+    checkpoint prefix; `key` names the config key the path came from in the messages."""
     if not path or not teacher_exists(path):
-        raise TeacherError(f"teacher {path!r} does not exist: pass the method's teacher_workdir key with {SOURCES}, "
-                           "or leave it empty to train a teacher")
+        raise TeacherError(missing_teacher(path, key))
     path = os.path.abspath(path[:-len(".index")] if path.endswith(".index") else path)
     if os.path.isfile(path) and not os.path.isfile(path + ".index"):
         raise TeacherError(f"teacher {path!r} is a file but neither a checkpoint (ckpt-N with ckpt-N.index beside it) "
-                           f"nor a .keras discriminator: pass {SOURCES}")
+                           f"nor a .keras discriminator: pass {TEACHER_SOURCES}")
     if os.path.isdir(os.path.join(path, "checkpoints")):
         ckpt_dir, run_dir = os.path.join(path, "checkpoints"), path
         prefix = next(iter(checkpoints_in(ckpt_dir)), None)
@@ -232,7 +227,7 @@ def _load_discriminator_file(path, kind, cfg, strategy):
     return freeze(layer)
 
 
-def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
+def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0, key=""):
     """Rebuilds and restores the teacher at `path`; D_T comes back frozen.
 
     Args:
@@ -242,6 +237,7 @@ def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
       fallback_cfg: the run's config: built with when `path` has no config.json (a bare checkpoint); the images and
         labels a discriminator file must take.
       num_classes: classes of a conditional teacher's data.
+      key: the config key `path` came from (e.g. "compress.teacher_workdir"), named in the messages.
 
     Raises:
       TeacherError: missing path or checkpoint, a checkpoint that does not match the rebuilt models, or a
@@ -256,7 +252,7 @@ def load_teacher(path, strategy=None, fallback_cfg=None, num_classes=0):
         discriminator = _load_discriminator_file(path, kind, cfg, strategy)
         logging.info("teacher discriminator loaded from %s (%s, no teacher generator)", path, kind)
         return Teacher(generator=None, discriminator=discriminator, cfg=cfg, checkpoint=path, has_ema=False)
-    prefix, config_path = locate(path)
+    prefix, config_path = locate(path, key)
     cfg = _config(config_path, path, fallback_cfg, num_classes)
     has_ema = _has_ema(prefix)
     with strategy.scope():
@@ -292,13 +288,13 @@ class TeacherSource:
     """The teacher of a run, loaded once when first needed (after its sub-run trained it, if it is the run's own), in
     the scope of the strategy that is current then, and checked against the run's config."""
 
-    def __init__(self, cfg, path):
-        self.cfg, self.path = cfg, path
+    def __init__(self, cfg, path, key=""):
+        self.cfg, self.path, self.key = cfg, path, key  # key: the config key that named `path` ("" = the run's own)
 
     @functools.cached_property
     def teacher(self):
         """The restored teacher, checked against this run's config."""
-        teacher = load_teacher(self.path, fallback_cfg=self.cfg, num_classes=self.cfg.data.num_classes)
+        teacher = load_teacher(self.path, fallback_cfg=self.cfg, num_classes=self.cfg.data.num_classes, key=self.key)
         check_compatible(teacher.cfg, self.cfg)
         return teacher
 

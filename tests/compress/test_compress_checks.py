@@ -1,0 +1,60 @@
+"""Compression's config checks and teacher messages: a genotype that does not exist and a teacher path that names
+nothing are refused in one line that says what to pass, before anything trains."""
+
+import pytest
+import tensorflow as tf
+
+from tfgan_eff import train_lib
+from tfgan_eff.compress.plan import plan
+from tfgan_eff.config.validate import ConfigError, validate
+from tfgan_eff.pieces.teacher import TeacherError
+from tfgan_eff.search import genotype as genotype_lib
+
+
+def _problems(cfg):
+    """The listed problems of an invalid config ([] when it is valid)."""
+    try:
+        validate(cfg)
+    except ConfigError as err:
+        return str(err).splitlines()[1:]
+    return []
+
+
+@pytest.mark.parametrize("name", ["alphagan_x", "/no/such/genotype.json"])
+def test_a_genotype_that_does_not_exist_is_one_config_problem_naming_what_to_pass(compress_cfg, tmp_path, name):
+    compress_cfg.compress.genotype = name
+    problems = _problems(compress_cfg.copy_and_resolve_references())
+    assert problems == [f"  - compress.genotype student: genotype {name!r} is neither a JSON file nor a published "
+                        "name (alphagan_l, alphagan_s)"]
+    with pytest.raises(ConfigError, match="compress.genotype student"):
+        train_lib.run(compress_cfg, str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())  # nothing trained
+
+
+def test_a_genotype_file_that_is_not_json_is_refused(compress_cfg, tmp_path):
+    path = tmp_path / "genotype.json"
+    path.write_text("{not json")
+    compress_cfg.compress.genotype = str(path)
+    [problem] = _problems(compress_cfg)
+    assert problem.startswith(f"  - compress.genotype student: genotype {str(path)!r} is not valid JSON")
+
+
+def test_published_names_and_a_saved_genotype_pass(compress_cfg, tmp_path):
+    path = str(tmp_path / "genotype.json")
+    genotype_lib.save(genotype_lib.PUBLISHED["alphagan_s"], path)
+    for name in ("alphagan_s", "alphagan_l", path):
+        cfg = compress_cfg.copy_and_resolve_references()
+        cfg.compress.genotype = name
+        assert _problems(cfg) == [], name
+
+
+def test_a_missing_teacher_names_the_compress_key_in_the_config_check_and_at_load_time(compress_cfg, tmp_path):
+    missing = str(tmp_path / "no_teacher")
+    compress_cfg.compress.teacher_workdir = missing
+    [problem] = _problems(compress_cfg.copy_and_resolve_references())
+    assert f"compress.teacher_workdir {missing!r} does not exist: pass --config.compress.teacher_workdir=PATH" in \
+        problem and "or omit it to train a teacher" in problem
+    # A teacher that vanished after the config check: the plan's loader names the same key.
+    with pytest.raises(TeacherError, match="pass --config.compress.teacher_workdir=PATH") as err:
+        plan(compress_cfg, str(tmp_path / "run")).prepare(tf.distribute.get_strategy())
+    assert "\n" not in str(err.value)
