@@ -68,4 +68,5 @@ def test_mirrored_two_cpus_equals_one_device(tmp_path):
                          capture_output=True, text=True, timeout=300, check=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["teacher_term"] != 0.0
-    assert result["max_diff"] < 1e-5 and result["masks_equal"], result
+    assert abs(result["teacher_loss"] - 0.5 * result["teacher_term"]) < 1e-6  # lambda 0.5, summed over replicas
+    assert result["max_diff"] < 1e-5 and result["log_diff"] < 1e-5 and result["masks_equal"], result
