@@ -17,7 +17,6 @@ import functools
 import os
 
 import ml_collections
-import numpy as np
 
 from tfgan_eff.compress.method import GENOTYPE_ARCH, widths
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
@@ -25,7 +24,7 @@ from tfgan_eff.lists import comma_list
 from tfgan_eff.models.flops import count_flops, generator_input_specs
 from tfgan_eff.pieces.guidance import TeacherGuidance
 from tfgan_eff.pieces.keys import discriminator_format, switch_step
-from tfgan_eff.pieces.masks import has_masks, strip_masks
+from tfgan_eff.pieces.masks import fold_for_export
 from tfgan_eff.pieces.sparse_weights import SparseWeights
 from tfgan_eff.pieces.sparsity_callback import sparsity_callback
 from tfgan_eff.pieces.teacher import TeacherSource
@@ -66,15 +65,11 @@ def export_run(result, workdir, cfg):
     summary fields: params, nonzero params, FLOPs at batch 1 and per mode the file, its gzip size, latency and
     error against Keras."""
     generator = result.generator
-    if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
-        strip_masks(generator)
-    values = [v.numpy() for v in generator.trainable_variables]
+    counts = fold_for_export(generator)
     report = export_generator(generator, os.path.join(workdir, "export"),
                               ExportSettings(modes=comma_list(cfg.export.modes), seed=cfg.seed),
                               source=generator_source(result.summary))
-    return {"export": os.path.join(workdir, "export", "report.json"),
-            "g_params": int(sum(v.size for v in values)),
-            "g_nonzero_params": int(sum(np.count_nonzero(v) for v in values)),
+    return {"export": os.path.join(workdir, "export", "report.json"), **counts,
             "g_flops": count_flops(generator, generator_input_specs(generator)),
             "artifacts": {key: {k: entry[k] for k in _ARTIFACT_KEYS if k in entry}
                           for key, entry in report["artifacts"].items() if key != "saved_model"}}

@@ -170,3 +170,14 @@ def strip_masks(model):
     for layer in mask_set.layers:
         delattr(layer, SLOT_ATTR)
     return model
+
+
+def fold_for_export(generator):
+    """Readies a trained generator for export: folds the masks it still carries into its kernels (the live G of a
+    sparse run without EMA; training is over) and returns {"g_params", "g_nonzero_params"} of its trainable
+    weights."""
+    if has_masks(generator):
+        strip_masks(generator)
+    values = [v.numpy() for v in generator.trainable_variables]
+    return {"g_params": int(sum(v.size for v in values)),
+            "g_nonzero_params": int(sum(np.count_nonzero(v) for v in values))}

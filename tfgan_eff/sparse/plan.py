@@ -18,7 +18,7 @@ from absl import logging
 
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.masks import conv_layers, has_masks, strip_masks
+from tfgan_eff.pieces.masks import conv_layers, fold_for_export
 from tfgan_eff.pieces.sparse_weights import SparseWeights
 from tfgan_eff.pieces.sparsity_callback import read_diagnostics, sparsity_callback
 from tfgan_eff.training import checkpoint
@@ -111,15 +111,11 @@ def export_run(result, workdir, cfg):
     """Exports the run's sampling generator (masks stripped) with a sparsity report; returns the export summary."""
     generator = result.generator
     sparse = result.trainer.piece(SparseWeights)
-    if has_masks(generator):  # no EMA: the live G carries the masks; fold them in (training is over)
-        strip_masks(generator)
+    counts = fold_for_export(generator)
     settings = ExportSettings(modes=comma_list(cfg.export.modes), seed=cfg.seed, sparsity_report=sparse is not None)
     report = export_generator(generator, os.path.join(workdir, "export"), settings,
                               source=generator_source(result.summary))
-    values = [v.numpy() for v in generator.trainable_variables]
-    summary = {"report": os.path.join(workdir, "export", "report.json"),
-               "g_params": int(sum(v.size for v in values)),
-               "g_nonzero_params": int(sum(np.count_nonzero(v) for v in values)),
+    summary = {"report": os.path.join(workdir, "export", "report.json"), **counts,
                "artifacts": {key: {k: entry.get(k) for k in ("size_bytes", "gzip_bytes", "latency_ms_per_image",
                                                              "applied", "error") if k in entry}
                              for key, entry in report["artifacts"].items()}}
