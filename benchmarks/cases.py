@@ -19,7 +19,6 @@ from tfgan_eff.data import pipeline
 from tfgan_eff.models import flops as model_flops
 from tfgan_eff.models import registry
 from tfgan_eff.search import genotype as genotype_lib
-from tfgan_eff.search import method as search_method
 from tfgan_eff.search.searcher import Searcher
 from tfgan_eff.pieces.guidance import TeacherGuidance
 from tfgan_eff.pieces.sparse_weights import SparseWeights
@@ -120,48 +119,24 @@ def gan_case(name, method, cfg, xla, trainer_factory=None, *, teacher=None, extr
     return Case(name, method, step, spec.n_critic * spec.batch_size, flops, info, xla, owner=run)
 
 
-# ------------------------------------------------------------------------------------------------------ baseline
-def baseline_dcgan(quick, xla):
-    """The baseline preset (DCGAN 32 px) step."""
-    return gan_case("baseline DCGAN", "baseline", configs.preset("baseline", quick), xla)
-
-
-def baseline_sngan(quick, xla):
-    """SNGAN-ResNet 32 px step (same sizes as the PyTorch reference)."""
-    return gan_case("baseline SNGAN", "baseline", configs.sngan(quick), xla)
-
-
-# ----------------------------------------------------------------------------------------------------------- DGL
-def _dgl_configs(quick):
-    cfg = configs.preset("dgl", quick)
-    return cfg, configs.student(cfg)
-
-
-def dgl_stage1(quick, xla):
-    """DGL-GAN stage 1: the student (half-width G) trained alone, a plain GANTrainer step."""
-    _, student = _dgl_configs(quick)
-    return gan_case("DGL stage 1 (student)", "dgl", student, xla)
+def _gan(name, method, config, **kwargs):
+    """Builder of the GANTrainer step of `config(quick)` (`gan_case`)."""
+    return lambda quick, xla: gan_case(name, method, config(quick), xla, **kwargs)
 
 
 def dgl_stage2(quick, xla):
     """DGL-GAN stage 2: the student step plus lambda * V(G_S, D_T) through the frozen teacher D."""
-    teacher_cfg, student = _dgl_configs(quick)
+    teacher_cfg = configs.preset("dgl", quick)
     teacher_d = registry.build_discriminator(teacher_cfg)
     guidance = TeacherGuidance(teacher_d, weight=teacher_cfg.dgl.lambda_teacher, switch_step=0)
-    factory = functools.partial(GANTrainer, pieces=(guidance,))
-    return gan_case("DGL stage 2 (student + D_T)", "dgl", student, xla, factory, teacher=teacher_d,
+    return gan_case("DGL stage 2 (student + D_T)", "dgl", configs.student(teacher_cfg), xla,
+                    functools.partial(GANTrainer, pieces=(guidance,)), teacher=teacher_d,
                     extra_info=dict(teacher_d_ch=teacher_cfg.model.d.ch,
                                     teacher_d_forward_flops=forward_flops(teacher_d)))
 
 
-# -------------------------------------------------------------------------------------------------------- sparse
 def _sparse_factory(cfg, mode):
     return functools.partial(sparse_trainer, sparse_cfg=cfg.sparse, mode=mode, seed=cfg.seed)
-
-
-def sparse_dense(quick, xla):
-    """STU-GAN's dense comparison: the sparse preset's architecture without masks."""
-    return gan_case("sparse preset, dense", "sparse", configs.preset("sparse", quick), xla)
 
 
 def sparse_masked(mode):
@@ -190,7 +165,6 @@ def sparse_update(quick, xla):
     return Case("sparse drop/grow update (G)", "sparse", lambda: update(boundary), None, None, info, None, owner=run)
 
 
-# ------------------------------------------------------------------------------------------------------ replicas
 def replicas(count):
     """Builder of the baseline DCGAN step on `count` logical CPU devices (MirroredStrategy when > 1, the default
     strategy for 1) at the preset's global batch, fed by the training pipeline. The process must split its CPU
@@ -208,22 +182,19 @@ def replicas(count):
     return build
 
 
-# -------------------------------------------------------------------------------------------------------- search
-def _search_d_ch(cfg):
-    """Width of the D the searcher trains (model.d scaled by search.d_width)."""
-    return registry.scaled_width(cfg.model.d.ch, cfg.model.d.width * cfg.search.d_width)
-
-
 def _searcher(quick):
-    cfg = search_method.search_config(configs.preset("search", quick))
+    """(search config, its images, a Searcher on them, the width of the D it trains)."""
+    cfg = configs.search(quick)
     images, _ = load_data(cfg)
-    return cfg, images, Searcher(cfg, images)
+    return cfg, images, Searcher(cfg, images), registry.scaled_width(cfg.model.d.ch,
+                                                                    cfg.model.d.width * cfg.search.d_width)
 
 
-def _searcher_case(name, quick, arch_step):
-    """The searcher's inner D step and G step (and, with `arch_step`, its architecture step) on every candidate of
-    every edge, on fixed real images and z."""
-    cfg, images, searcher = _searcher(quick)
+def search_supernet_step(quick, xla, arch_step=False):
+    """alphaGAN supernet: one inner D step + one G step of the searcher (all candidate ops of every edge), on fixed
+    real images and z; with `arch_step` also its architecture step (`search_step`)."""
+    del xla  # the searcher compiles its own tf.functions
+    cfg, images, searcher, d_ch = _searcher(quick)
     b, latent = cfg.search.batch_size, cfg.model.latent_dim
     real = tf.constant(images[:b].astype("float32") / 127.5 - 1.0)
     if arch_step:
@@ -238,25 +209,13 @@ def _searcher_case(name, quick, arch_step):
         return [t.numpy() for t in searcher._arch_step(real, z, z2)] if arch_step else g_loss
     g_f, d_f = forward_flops(searcher.g), forward_flops(searcher.d)
     count = search_step_flops if arch_step else search_d_plus_g_flops
-    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=_search_d_ch(cfg),
+    info = dict(g_arch="supernet", g_ch=cfg.search.ch, d_arch=cfg.model.d.arch, d_ch=d_ch,
                 resolution=cfg.data.resolution, batch=b, g_batch=b, n_critic=1,
                 g_params=count_params(searcher.g), d_params=count_params(searcher.d), g_forward_flops=g_f,
                 d_forward_flops=d_f, **(peer_flops(searcher.g, searcher.d) if arch_step else {}))
+    name = "search step (D + G + architecture)" if arch_step else "search supernet D+G step"
     return Case(name, "search", step, b, None if None in (g_f, d_f) else count(g_f, d_f, b), info, None,
                 owner=searcher)
-
-
-def search_supernet_step(quick, xla):
-    """alphaGAN supernet: one inner D step + one G step of the searcher (all candidate ops of every edge)."""
-    del xla  # the searcher compiles its own tf.functions
-    return _searcher_case("search supernet D+G step", quick, arch_step=False)
-
-
-def search_step(quick, xla):
-    """alphaGAN search step: one inner D step, one G step and one architecture step of the searcher, the unit timed
-    against the PyTorch peer (benchmarks.torch_alphagan.SearchStep)."""
-    del xla  # the searcher compiles its own tf.functions
-    return _searcher_case("search step (D + G + architecture)", quick, arch_step=True)
 
 
 def derived_genotype(quick):
@@ -287,10 +246,10 @@ def search_derived_step(quick, xla):
 def search_round(quick, xla):
     """One whole alphaGAN (s) search round: inner steps, both worst-case fits and the architecture steps."""
     del xla
-    cfg, _, searcher = _searcher(quick)
+    cfg, _, searcher, d_ch = _searcher(quick)
     counter = iter(range(10 ** 6))
     s = cfg.search
-    info = dict(g_ch=s.ch, d_ch=_search_d_ch(cfg), resolution=cfg.data.resolution, batch=s.batch_size,
+    info = dict(g_ch=s.ch, d_ch=d_ch, resolution=cfg.data.resolution, batch=s.batch_size,
                 inner_steps=searcher.inner_steps, worst_steps=searcher.worst_steps, arch_steps=s.arch_steps,
                 n_critic=s.n_critic)
     return Case("search round (s)", "search", lambda: searcher.run_round(next(counter)), None, None, info, None,
@@ -313,12 +272,6 @@ def retrain_config(quick):
     return cfg
 
 
-def retrain_derived(quick, xla):
-    """One retraining step (GANTrainer: D step, G step, G-EMA) of the reproduction's derived genotype."""
-    return gan_case("retraining step, derived genotype", "search", retrain_config(quick), xla,
-                    extra_info=dict(genotype="seed 0 of the reproduction: conv 5x5 x5, sep conv 7x7 x4"))
-
-
 def retrain_sngan(quick, xla):
     """The same retraining step with the reproduction's width-matched SNGAN-ResNet G (BN, no SN) in place of the
     genotype's: the channel width whose parameter count is closest to the derived G's."""
@@ -332,19 +285,25 @@ def retrain_sngan(quick, xla):
 
 
 CASES = {
-    "baseline_dcgan": baseline_dcgan,
-    "baseline_sngan": baseline_sngan,
-    "dgl_stage1": dgl_stage1,
+    "baseline_dcgan": _gan("baseline DCGAN", "baseline", functools.partial(configs.preset, "baseline")),
+    # SNGAN-ResNet 32 px, the sizes of the PyTorch reference
+    "baseline_sngan": _gan("baseline SNGAN", "baseline", configs.sngan),
+    # DGL-GAN stage 1: the student (half-width G) trained alone, a plain GANTrainer step
+    "dgl_stage1": _gan("DGL stage 1 (student)", "dgl", lambda quick: configs.student(configs.preset("dgl", quick))),
     "dgl_stage2": dgl_stage2,
-    "sparse_dense": sparse_dense,
+    # STU-GAN's dense comparison: the sparse preset's architecture without masks
+    "sparse_dense": _gan("sparse preset, dense", "sparse", functools.partial(configs.preset, "sparse")),
     "sparse_static": sparse_masked("static"),
     "sparse_dynamic": sparse_masked("dynamic_g"),
     "sparse_update": sparse_update,
     "search_supernet": search_supernet_step,
-    "search_step": search_step,
+    # one inner D step, one G step and one architecture step: the unit timed against the PyTorch peer
+    "search_step": functools.partial(search_supernet_step, arch_step=True),
     "search_derived": search_derived_step,
     "search_round": search_round,
-    "retrain_derived": retrain_derived,
+    # one retraining step (GANTrainer: D step, G step, G-EMA) of the reproduction's derived genotype
+    "retrain_derived": _gan("retraining step, derived genotype", "search", retrain_config,
+                            extra_info=dict(genotype="seed 0 of the reproduction: conv 5x5 x5, sep conv 7x7 x4")),
     "retrain_sngan": retrain_sngan,
 }
 # The same step on one device and on two replicas (benchmarks.interleave's 'mirrored' group splits the CPU first).

@@ -37,12 +37,11 @@ def read_curve(run_dir):
     return sorted((int(k), v) for k, v in read_json(path).items()) if os.path.isfile(path) else []
 
 
-def complete(run_dir):
-    """Whether the cached curve of a finished run reaches its final step (points are computed in step order)."""
-    summary_path = os.path.join(run_dir, "summary.json")
-    if not os.path.isfile(summary_path):
-        return False
-    return read_json(summary_path).get("steps") in dict(read_curve(run_dir))
+def complete(*run_dirs):
+    """Whether the cached curves of finished runs reach their final steps (points are computed in step order)."""
+    summaries = [os.path.join(run_dir, "summary.json") for run_dir in run_dirs]
+    return all(os.path.isfile(path) and read_json(path).get("steps") in dict(read_curve(run_dir))
+               for path, run_dir in zip(summaries, run_dirs))
 
 
 def fid_curve(run_dir):

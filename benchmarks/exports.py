@@ -60,17 +60,13 @@ def export_row(name, build, quick, modes, repeats):
     for key, entry in report["artifacts"].items():
         if "error" in entry:
             row[f"{key}_error"] = entry["error"]
-            continue
-        row[f"{key}_bytes"] = entry.get("size_bytes")
-        if entry.get("gzip_bytes"):
-            row[f"{key}_gzip_bytes"] = entry["gzip_bytes"]
-        if "latency_ms_per_image" in entry:
-            row[f"{key}_ms_per_image"] = entry["latency_ms_per_image"]
-        if "max_abs_diff" in entry:
-            row[f"{key}_max_abs_diff"] = entry["max_abs_diff"]
+        else:
+            row.update({f"{key}_{field}": entry[name] for field, name in (
+                ("bytes", "size_bytes"), ("gzip_bytes", "gzip_bytes"), ("ms_per_image", "latency_ms_per_image"),
+                ("max_abs_diff", "max_abs_diff")) if entry.get(name) is not None})
     return row
 
 
-def export_rows(quick, modes, repeats, names=None):
-    """One row per generator of GENERATORS (or of `names`)."""
-    return [export_row(name, GENERATORS[name], quick, modes, repeats) for name in (names or GENERATORS)]
+def export_rows(quick, modes, repeats):
+    """One row per generator of GENERATORS."""
+    return [export_row(name, build, quick, modes, repeats) for name, build in GENERATORS.items()]

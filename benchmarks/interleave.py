@@ -10,8 +10,8 @@ import time
 from absl import logging
 
 from benchmarks import configs, machine, settings
-from benchmarks.cases import CASES, REPLICA_CASES, Case, Skipped, baseline_sngan, derived_genotype
-from benchmarks.timing import time_interleaved
+from benchmarks.cases import CASES, REPLICA_CASES, Case, Skipped, derived_genotype
+from benchmarks.timing import time_interleaved, with_rates
 
 
 def _torch_module(name):
@@ -23,86 +23,78 @@ def _torch_module(name):
         raise Skipped(f"torch is not installed ({err}); pip install -e '.[bench]'") from err
 
 
-def _skip_at_one_thread(options, config):
-    if "1t" in options and config.get("compiled"):
-        raise Skipped("torch.compile is tried at all cores only (its compilation takes minutes on this machine)")
-    if "1t" in options and config.get("threads"):
-        raise Skipped("at one thread this is the same configuration without the thread setting")
+def _torch_peers(prefix, module, configs_of, make, options):
+    """[(member, builder(quick, xla) -> Case)] of a PyTorch step (benchmarks.<module>) in every configuration of
+    `configs_of` under task `options`: make(module, quick, the configuration's step options, its name) -> Case,
+    called on the configuration's torch threads when it sets them (torch_alphagan.OnThreads). Skipped when torch is
+    not installed, and at one thread for torch.compile (compiling takes minutes here: it is tried at all cores) and
+    thread settings."""
+    def builder(config):
+        def build(quick, xla):
+            del xla
+            step_options = dict(configs_of[config])
+            if "1t" in options and step_options.get("compiled"):
+                raise Skipped("torch.compile is tried at all cores only "
+                              "(its compilation takes minutes on this machine)")
+            if "1t" in options and step_options.get("threads"):
+                raise Skipped("at one thread this is the same configuration without the thread setting")
+            threads = step_options.pop("threads", None)
+            case = make(_torch_module(module), quick, step_options, config)
+            if threads:
+                case.step = _torch_module("torch_alphagan").OnThreads(case.step, threads)
+            return case
+        return build
+    return [(settings.torch_member(config, prefix), builder(config)) for config in configs_of]
 
 
-def _torch_builder(module, configs_of, config, options, make):
-    """Builder of a PyTorch step (benchmarks.<module>) in configuration `config` of `configs_of` under task
-    `options`: make(module, quick, the configuration's step options) -> Case, called on the configuration's torch
-    threads when it sets them (torch_alphagan.OnThreads). Skipped when torch is not installed, and at one thread for
-    torch.compile (compiling takes minutes here: it is tried at all cores) and thread settings."""
-    def build(quick, xla):
-        del xla
-        step_options = dict(configs_of[config])
-        _skip_at_one_thread(options, step_options)
-        threads = step_options.pop("threads", None)
-        case = make(_torch_module(module), quick, step_options)
-        if threads:
-            case.step = _torch_module("torch_alphagan").OnThreads(case.step, threads)
-        return case
-    return build
+def _sngan_peer(torch_sngan, quick, step_options, config):
+    """The PyTorch SNGAN step (settings.TORCH_CONFIGS)."""
+    step = torch_sngan.SNGANStep(settings.sngan_settings(quick), **step_options)
+    info = dict(torch_sngan.describe(step), config=config)
+    return Case(f"PyTorch SNGAN ({config})", "baseline", step, info["n_critic"] * info["batch"], None, info,
+                owner=step)
 
 
-def torch_case(config, options):
-    """Builder of the PyTorch SNGAN step in configuration `config` of settings.TORCH_CONFIGS."""
-    def make(torch_sngan, quick, step_options):
-        step = torch_sngan.SNGANStep(settings.sngan_settings(quick), **step_options)
-        info = dict(torch_sngan.describe(step), config=config)
-        return Case(f"PyTorch SNGAN ({config})", "baseline", step, info["n_critic"] * info["batch"], None, info,
-                    owner=step)
-    return _torch_builder("torch_sngan", settings.TORCH_CONFIGS, config, options, make)
+def _search_peer(torch_alphagan, quick, step_options, config):
+    """alphaGAN's search step in PyTorch (torch_alphagan.SearchStep, settings.TORCH_SEARCH_CONFIGS) at the sizes of
+    our `search_step` case."""
+    s = configs.search_settings(configs.search(quick))
+    step = torch_alphagan.SearchStep(s, **step_options)
+    info = dict(torch_alphagan.describe(step.g_net, step.d_net, s), config=config, g_arch="supernet", g_ch=s["ch"],
+                d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["batch"], n_critic=1)
+    return Case(f"PyTorch alphaGAN search step ({config})", "search", step, s["batch"], None, info, owner=step)
 
 
-def torch_search_case(config, options):
-    """Builder of alphaGAN's search step in PyTorch (benchmarks.torch_alphagan.SearchStep) in configuration
-    `config` of settings.TORCH_SEARCH_CONFIGS, at the sizes of our `search_step` case."""
-    def make(torch_alphagan, quick, step_options):
-        s = configs.search_settings(configs.search(quick))
-        step = torch_alphagan.SearchStep(s, **step_options)
-        info = dict(torch_alphagan.describe(step.g_net, step.d_net, s), config=config, g_arch="supernet",
-                    g_ch=s["ch"], d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["batch"],
-                    n_critic=1)
-        return Case(f"PyTorch alphaGAN search step ({config})", "search", step, s["batch"], None, info, owner=step)
-    return _torch_builder("torch_alphagan", settings.TORCH_SEARCH_CONFIGS, config, options, make)
+def _derived_peer(torch_alphagan, quick, step_options, config):
+    """The derived net's GANTrainer step in PyTorch (torch_alphagan.derived_step, settings.TORCH_DERIVED_CONFIGS)
+    at the sizes of our `search_derived` case."""
+    genotype = derived_genotype(quick)
+    s = configs.trainer_settings(configs.derived(quick, "alphagan_s"), genotype)
+    step = torch_alphagan.derived_step(s, {t: genotype.ops(t) for t in torch_alphagan.EDGES}, **step_options)
+    info = dict(torch_alphagan.describe(step.g, step.d, s), config=config, g_arch="genotype", g_ch=s["ch"],
+                d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["g_batch"],
+                n_critic=s["n_critic"])
+    return Case(f"PyTorch alphaGAN derived net step ({config})", "search", step, s["n_critic"] * s["batch"], None,
+                info, owner=step)
 
 
-def torch_derived_case(config, options):
-    """Builder of the derived net's GANTrainer step in PyTorch (benchmarks.torch_alphagan.derived_step) in
-    configuration `config` of settings.TORCH_DERIVED_CONFIGS, at the sizes of our `search_derived` case."""
-    def make(torch_alphagan, quick, step_options):
-        genotype = derived_genotype(quick)
-        s = configs.trainer_settings(configs.derived(quick, "alphagan_s"), genotype)
-        step = torch_alphagan.derived_step(s, {t: genotype.ops(t) for t in torch_alphagan.EDGES}, **step_options)
-        info = dict(torch_alphagan.describe(step.g, step.d, s), config=config, g_arch="genotype", g_ch=s["ch"],
-                    d_ch=s["d_ch"], resolution=s["resolution"], batch=s["batch"], g_batch=s["g_batch"],
-                    n_critic=s["n_critic"])
-        return Case(f"PyTorch alphaGAN derived net step ({config})", "search", step, s["n_critic"] * s["batch"], None,
-                    info, owner=step)
-    return _torch_builder("torch_alphagan", settings.TORCH_DERIVED_CONFIGS, config, options, make)
-
-
-def _peers(configs_of_peer, prefix, make_case, options):
-    return [(settings.torch_member(c, prefix), make_case(c, options)) for c in configs_of_peer]
+def _cases(*names):
+    return [(name, CASES[name]) for name in names]
 
 
 # group -> options -> [(member, builder(quick, xla) -> Case)], timed in this order in every round.
 GROUPS = {
-    "versus": lambda options: [("baseline_sngan", baseline_sngan)] + _peers(
-        settings.TORCH_CONFIGS, settings.TORCH_MEMBER, torch_case, options),
-    "pairs": lambda options: [(name, CASES[name]) for name in ("dgl_stage1", "dgl_stage2", "sparse_dense",
-                                                                 "sparse_static", "sparse_dynamic", "search_derived",
-                                                                 "search_supernet")],
+    "versus": lambda options: _cases("baseline_sngan") + _torch_peers(
+        settings.TORCH_MEMBER, "torch_sngan", settings.TORCH_CONFIGS, _sngan_peer, options),
+    "pairs": lambda options: _cases("dgl_stage1", "dgl_stage2", "sparse_dense", "sparse_static", "sparse_dynamic",
+                                    "search_derived", "search_supernet"),
     "mirrored": lambda options: list(REPLICA_CASES.items()),
     "alphagan": lambda options: (
-        [("search_step", CASES["search_step"])]
-        + _peers(settings.TORCH_SEARCH_CONFIGS, "torch_search", torch_search_case, options)
-        + [("search_derived", CASES["search_derived"])]
-        + _peers(settings.TORCH_DERIVED_CONFIGS, "torch_derived", torch_derived_case, options)),
-    "retrain": lambda options: [(name, CASES[name]) for name in ("retrain_derived", "retrain_sngan")],
+        _cases("search_step")
+        + _torch_peers("torch_search", "torch_alphagan", settings.TORCH_SEARCH_CONFIGS, _search_peer, options)
+        + _cases("search_derived")
+        + _torch_peers("torch_derived", "torch_alphagan", settings.TORCH_DERIVED_CONFIGS, _derived_peer, options)),
+    "retrain": lambda options: _cases("retrain_derived", "retrain_sngan"),
 }
 # Alternatives of one another (members whose name starts with one of the prefixes, each prefix its own set): after
 # one screening round, only those within SCREEN_FACTOR of the fastest alternative in wall time or of the cheapest in
@@ -176,7 +168,6 @@ def run(task, group, quick, options=(), suffix=""):
     stats = time_interleaved([case.step for _, case in timed], warmup, rounds) if timed else []
     summary.update(wall_s=time.perf_counter() - t0, load_after=machine.load_average())
     for (row, case), st in zip(timed, stats):
-        rows.append(dict(row, status="ok", **st, steps_per_s=1.0 / st["median_s"],
-                         images_per_s=case.images_per_step / st["median_s"] if case.images_per_step else None))
+        rows.append(dict(row, status="ok", **with_rates(st, case.images_per_step)))
     order = [member for member, _ in members]
     return [summary] + sorted(rows, key=lambda r: order.index(r["member"]))

@@ -19,10 +19,9 @@ def _cpuinfo(path="/proc/cpuinfo"):
     fields = {}
     try:
         with open(path, encoding="utf-8") as f:
-            for line in f:
-                key, sep, value = line.partition(":")
-                if sep and key.strip() not in fields:
-                    fields[key.strip()] = value.strip()
+            for key, sep, value in (line.partition(":") for line in f):
+                if sep:
+                    fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
     return fields
@@ -40,10 +39,7 @@ def cpu_model():
 
 def machine_id(gpus=()):
     """`<cpu model slug>-<ncores>c` (+ `-<n>gpu-<first gpu slug>` when GPUs are present): the results folder."""
-    ident = f"{slug(cpu_model())}-{os.cpu_count()}c"
-    if gpus:
-        ident += f"-{len(gpus)}gpu-{slug(gpus[0])}"
-    return ident
+    return f"{slug(cpu_model())}-{os.cpu_count()}c" + (f"-{len(gpus)}gpu-{slug(gpus[0])}" if gpus else "")
 
 
 def load_average():
@@ -59,81 +55,64 @@ def now():
     return datetime.datetime.now().isoformat(timespec="seconds")
 
 
-def _versions():
-    out = {}
-    for name in _PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
+def _version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def gpu_names():
     """Names of the GPUs TensorFlow sees (imports TensorFlow)."""
     import tensorflow as tf
 
-    names = []
-    for gpu in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(gpu)
-        names.append(details.get("device_name", gpu.name))
-    return names
+    return [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+            for gpu in tf.config.list_physical_devices("GPU")]
 
 
 def describe(gpus=()):
     """The machine as a dict: id, CPU model, cores, SIMD flags, memory, OS, Python, package versions, GPUs."""
     info = _cpuinfo()
     flags = set(info.get("flags", "").split())
-    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in flags]
     return dict(
         machine_id=machine_id(gpus), cpu_model=cpu_model(), cores=os.cpu_count(),
-        cpu_mhz=info.get("cpu MHz"), cache=info.get("cache size"), simd=simd,
+        cpu_mhz=info.get("cpu MHz"), cache=info.get("cache size"),
+        simd=[f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile") if f in flags],
         memory_gib=round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1),
-        platform=platform.platform(), python=platform.python_version(), packages=_versions(), gpus=list(gpus))
+        platform=platform.platform(), python=platform.python_version(),
+        packages={name: version for name in _PACKAGES if (version := _version(name))}, gpus=list(gpus))
 
 
-def _throughput(fn, flops, repeats):
-    """(best GFLOP/s of wall time, best GFLOP per CPU-second) of `repeats` calls of `fn` after one warm-up.
+def matmul_throughput(library, n=2048, repeats=5, dtype="float32"):
+    """(best GFLOP/s of wall time, best GFLOP per CPU-second) of `repeats` n x n matmuls in `dtype` of `library`
+    (tf: the result fetched each call; numpy: float32 only; torch: the optional `bench` extra) after one warm-up,
+    2 n^3 FLOPs per product.
 
     The second figure divides by the process CPU time (all threads), so it is what the cores deliver while they
     run this work: other processes on a shared machine lower the first figure much more than the second.
     """
-    stats = time_calls(fn, 1, repeats)
-    return flops / stats["min_s"] / 1e9, flops / max(stats["min_cpu_s"], 1e-9) / 1e9
+    if library == "tf":
+        import tensorflow as tf
+
+        with tf.device("/CPU:0"):
+            a, b = (tf.cast(tf.random.stateless_normal((n, n), seed=(0, i)), dtype) for i in (0, 1))
+            matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+            stats = time_calls(lambda: matmul().numpy(), 1, repeats)
+    elif library == "torch":
+        import torch  # optional (the `bench` extra)
+
+        a, b = (torch.randn(n, n, generator=torch.Generator().manual_seed(i)).to(getattr(torch, dtype)) for i in (0, 1))
+        stats = time_calls(lambda: torch.matmul(a, b), 1, repeats)
+    else:
+        a, b = (np.random.default_rng(i).standard_normal((n, n), dtype=np.float32) for i in (0, 1))
+        stats = time_calls(lambda: a @ b, 1, repeats)
+    return 2 * n ** 3 / stats["min_s"] / 1e9, 2 * n ** 3 / max(stats["min_cpu_s"], 1e-9) / 1e9
 
 
-def numpy_matmul(n=2048, repeats=5):
-    """Float32 n x n matmul throughput of NumPy's BLAS: (GFLOP/s, GFLOP per CPU-second), 2 n^3 FLOPs per product."""
-    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-    b = np.random.default_rng(1).standard_normal((n, n), dtype=np.float32)
-    return _throughput(lambda: a @ b, 2 * n ** 3, repeats)
-
-
-def tf_matmul(n=2048, repeats=5, device=None, dtype="float32"):
-    """n x n tf.matmul throughput in `dtype` (float32 or bfloat16): (GFLOP/s, GFLOP per CPU-second); the result is
-    fetched each call."""
-    import tensorflow as tf
-
-    with tf.device(device or "/CPU:0"):
-        a = tf.cast(tf.random.stateless_normal((n, n), seed=(0, 0)), dtype)
-        b = tf.cast(tf.random.stateless_normal((n, n), seed=(0, 1)), dtype)
-        matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-        return _throughput(lambda: matmul().numpy(), 2 * n ** 3, repeats)
-
-
-def torch_matmul(n=2048, repeats=5, dtype="float32"):
-    """n x n torch.matmul throughput in `dtype` on the CPU: (GFLOP/s, GFLOP per CPU-second)."""
-    import torch  # optional (the `bench` extra)
-
-    a = torch.randn(n, n, generator=torch.Generator().manual_seed(0)).to(getattr(torch, dtype))
-    b = torch.randn(n, n, generator=torch.Generator().manual_seed(1)).to(getattr(torch, dtype))
-    return _throughput(lambda: torch.matmul(a, b), 2 * n ** 3, repeats)
-
-
-# (key prefix, throughput function, dtype) of every matmul peak measured; NumPy's BLAS has no bfloat16.
-PEAK_SOURCES = (("tf_matmul", tf_matmul, "float32"), ("tf_matmul_bf16", tf_matmul, "bfloat16"),
-                ("numpy_matmul", lambda n, r, dtype: numpy_matmul(n, r), "float32"),
-                ("torch_matmul", torch_matmul, "float32"), ("torch_matmul_bf16", torch_matmul, "bfloat16"))
+# (key prefix, library, dtype) of every matmul peak measured; NumPy's BLAS has no bfloat16.
+PEAK_SOURCES = (("tf_matmul", "tf", "float32"), ("tf_matmul_bf16", "tf", "bfloat16"),
+                ("numpy_matmul", "numpy", "float32"), ("torch_matmul", "torch", "float32"),
+                ("torch_matmul_bf16", "torch", "bfloat16"))
 
 
 def best_over_sizes(measure, sizes, repeats):
@@ -151,9 +130,9 @@ def matmul_peaks(sizes, repeats):
     """Every PEAK_SOURCES peak as flat row fields (`<prefix>_gflops`, `<prefix>_gflops_per_cpu_s`, `<prefix>_n`,
     `<prefix>_by_size`); a source whose library is missing gets `<prefix>_error`."""
     out = {}
-    for prefix, measure, dtype in PEAK_SOURCES:
+    for prefix, library, dtype in PEAK_SOURCES:
         try:
-            best = best_over_sizes(lambda n, r, m=measure, d=dtype: m(n, r, dtype=d), sizes, repeats)
+            best = best_over_sizes(lambda n, r, lib=library, d=dtype: matmul_throughput(lib, n, r, d), sizes, repeats)
         except ImportError as err:
             out[f"{prefix}_error"] = str(err)
             continue

@@ -14,7 +14,6 @@ from benchmarks.cases import derived_genotype, fixed_batch, saved_genotype, scra
 from benchmarks.timing import time_interleaved
 from tfgan_eff.models import registry
 from tfgan_eff.ops.eager_build import keras_traced_build
-from tfgan_eff.search import method as search_method
 from tfgan_eff.search.supernet import SupernetGenerator
 from tfgan_eff.training.loop import Run
 
@@ -115,7 +114,7 @@ def build_experiment(name, build, quick, finding=BUILD_FINDING):
 
 def build_experiments(quick):
     """Model construction before/after BuildOnFirstCall: the alphaGAN supernet, SNGAN G and D."""
-    search = search_method.search_config(configs.preset("search", quick))
+    search = configs.search(quick)
     sngan = configs.sngan(quick)
 
     def supernet():
@@ -126,28 +125,19 @@ def build_experiments(quick):
             build_experiment("SNGAN D", lambda: registry.build_discriminator(sngan), quick, finding="")]
 
 
-def derived_op_breakdown(quick):
-    """Op time by op type (gradients apart) of the alphaGAN derived net's step at the search sizes (the benchmark's
-    `search_derived` case)."""
-    cfg = configs.derived(quick, saved_genotype(derived_genotype(quick)))
-    return op_breakdown("alphaGAN derived net (search sizes)", cfg, quick, category=op_type)
-
-
 def run_all(quick):
-    """Every step experiment; each failing one becomes an 'error' row."""
-    dcgan = configs.preset("baseline", quick)
-    sngan = configs.sngan(quick)
-    experiments = [
-        ("DCGAN op breakdown", lambda: [op_breakdown("DCGAN", dcgan, quick)]),
-        ("SNGAN op breakdown", lambda: [op_breakdown("SNGAN", sngan, quick)]),
-        ("alphaGAN derived net op breakdown", lambda: [derived_op_breakdown(quick)]),
-    ]
+    """Op time by kind of op in the DCGAN and SNGAN steps, and by op type (gradients apart) in the alphaGAN derived
+    net's step at the search sizes (the benchmark's `search_derived` case); each failing one becomes an 'error' row."""
+    experiments = (("DCGAN op breakdown", "DCGAN", lambda: configs.preset("baseline", quick), op_category),
+                   ("SNGAN op breakdown", "SNGAN", lambda: configs.sngan(quick), op_category),
+                   ("alphaGAN derived net op breakdown", "alphaGAN derived net (search sizes)",
+                    lambda: configs.derived(quick, saved_genotype(derived_genotype(quick))), op_type))
     rows = []
-    for name, experiment in experiments:
+    for experiment, name, config, category in experiments:
         try:
-            rows += experiment()
+            rows.append(op_breakdown(name, config(), quick, category=category))
         except Exception as err:  # pylint: disable=broad-exception-caught
             # One failing experiment must not hide the others; the row carries the reason.
-            rows.append(dict(task="profile", experiment=name, status="error",
+            rows.append(dict(task="profile", experiment=experiment, status="error",
                              reason=f"{type(err).__name__}: {err}".splitlines()[0]))
     return rows

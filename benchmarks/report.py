@@ -211,24 +211,33 @@ def _peak_lines(machine):
     return lines
 
 
+# (header, row field, format, scale) of the columns of the training steps' and the exported generators' tables.
+_STEP_COLUMNS = (("ms/step (median)", "median_s", ".1f", 1e3), ("CPU ms/step", "median_cpu_s", ".1f", 1e3),
+                 ("steps/s", "steps_per_s", ".2f", 1), ("images/s", "images_per_s", ".0f", 1),
+                 ("GFLOP/step", "flops_per_step", ".2f", 1e-9), ("GFLOP/s", "gflops_per_s", ".1f", 1),
+                 ("of peak", "fraction_of_peak", ".0%", 1), ("GFLOP/CPU-s", "gflops_per_cpu_s", ".1f", 1),
+                 ("of CPU peak", "fraction_of_cpu_peak", ".0%", 1),
+                 ("TF alloc peak MiB", "tf_peak_bytes", ".0f", 1 / MIB),
+                 ("process peak RSS MiB", "vm_hwm_kib", ".0f", 1 / 1024),
+                 ("first call s (trace+compile)", "first_call_s", ".1f", 1))
+_EXPORT_COLUMNS = (("MFLOPs/image", "g_forward_flops", ".1f", 1e-6), ("Keras ms/image", "keras_ms_per_image", ".2f", 1),
+                   ("TFLite f32 KiB", "float32_bytes", ".0f", 1 / 1024),
+                   ("f32 gzip KiB", "float32_gzip_bytes", ".0f", 1 / 1024),
+                   ("LiteRT f32 ms/image", "float32_ms_per_image", ".2f", 1),
+                   ("dyn-int8 KiB", "dynamic_int8_bytes", ".0f", 1 / 1024),
+                   ("LiteRT dyn-int8 ms/image", "dynamic_int8_ms_per_image", ".2f", 1))
+
+
+def _cells(row, columns):
+    return [_fmt(row.get(key), spec, scale) for _, key, spec, scale in columns]
+
+
 def _step_section(rows):
-    lines = []
-    for r in rows:
-        if r.get("status") != "ok" or "median_s" not in r:
-            continue
-        info = r.get("info", {})
-        shape = ", ".join(f"{label} {info[key]}" for key, label in _SIZE_KEYS if info.get(key) is not None)
-        lines.append([r["name"], shape, _fmt(r["median_s"], ".1f", 1e3), _fmt(r.get("median_cpu_s"), ".1f", 1e3),
-                      _fmt(r.get("steps_per_s"), ".2f"),
-                      _fmt(r.get("images_per_s"), ".0f"), _fmt(r.get("flops_per_step"), ".2f", 1e-9),
-                      _fmt(r.get("gflops_per_s"), ".1f"), _fmt(r.get("fraction_of_peak"), ".0%"),
-                      _fmt(r.get("gflops_per_cpu_s"), ".1f"), _fmt(r.get("fraction_of_cpu_peak"), ".0%"),
-                      _fmt(r.get("tf_peak_bytes"), ".0f", 1 / MIB), _fmt(r.get("vm_hwm_kib"), ".0f", 1 / 1024),
-                      _fmt(r.get("first_call_s"), ".1f"),
-                      f"with `{r['group']}`" if r.get("group") else "alone"])
-    header = ["row", "sizes", "ms/step (median)", "CPU ms/step", "steps/s", "images/s", "GFLOP/step", "GFLOP/s",
-              "of peak", "GFLOP/CPU-s", "of CPU peak", "TF alloc peak MiB", "process peak RSS MiB",
-              "first call s (trace+compile)", "timed"]
+    lines = [[r["name"], ", ".join(f"{label} {r['info'][key]}" for key, label in _SIZE_KEYS
+                                   if r.get("info", {}).get(key) is not None),
+              *_cells(r, _STEP_COLUMNS), f"with `{r['group']}`" if r.get("group") else "alone"]
+             for r in rows if r.get("status") == "ok" and "median_s" in r]
+    header = ["row", "sizes", *(c[0] for c in _STEP_COLUMNS), "timed"]
     return ["## Training steps", "", *table(header, lines), "",
             f"FLOPs: {APPROXIMATION}. images/s counts real images seen by D (n_critic x batch per step). "
             "'CPU ms/step' = process CPU time (all threads) per step, less disturbed by other processes than wall "
@@ -237,14 +246,19 @@ def _step_section(rows):
             "'process peak RSS' = VmHWM of the row's own process (TF import, build and tracing included).", ""]
 
 
-def _spread(stats, key, scale=1.0, spec=".1f"):
-    """'median (min-max)' of a member row's `median_<key>` statistics (key '' = wall, 'cpu_' = CPU)."""
-    median, low, high = (stats.get(f"{part}{key}") for part in ("median_", "min_", "max_"))
+def _spread(stats, key, scale=1.0, spec=".2f", median="{}"):
+    """'median (min-max)' of statistics `median` (a format of `key`), min_<key> and max_<key> of a row."""
+    median, low, high = (stats.get(name.format(key)) for name in (median, "min_{}", "max_{}"))
     return f"{_fmt(median, spec, scale)} ({_fmt(low, spec, scale)}-{_fmt(high, spec, scale)})"
 
 
-def _ratio_spread(c, key):
-    return f"{_fmt(c.get(key), '.2f')} ({_fmt(c.get('min_' + key), '.2f')}-{_fmt(c.get('max_' + key), '.2f')})"
+def _ratio_table(comparisons, spread):
+    """The table of step-time ratios (`spread(comparison, 'ratio' or 'cpu_ratio')`) with their targets."""
+    return table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"],
+                 [[c["check"], spread(c, "ratio"), spread(c, "cpu_ratio"), _fmt(c.get("flop_ratio"), ".2f"),
+                   "-" if c["target"] is None else f"<= {c['target']}", c["source"],
+                   "-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES")]
+                  for c in comparisons])
 
 
 def _interleaved_section(groups, rows):
@@ -272,20 +286,15 @@ def _interleaved_section(groups, rows):
             if r.get("status") != "ok":
                 lines.append([r["name"], f"{r['status']}: {r.get('reason', '')}"] + ["-"] * 4)
                 continue
-            lines.append([r["name"], _spread(r, "s", 1e3), _spread(r, "cpu_s", 1e3),
+            lines.append([r["name"], *(_spread(r, key, 1e3, ".1f", "median_{}") for key in ("s", "cpu_s")),
                           _fmt(r.get("fraction_of_peak"), ".0%"), _fmt(r.get("fraction_of_cpu_peak"), ".0%"),
                           _fmt(r.get("first_call_s"), ".1f")])
         out += [*table(["member", "ms/step", "CPU ms/step", "of peak", "of CPU peak", "first call s"], lines), ""]
         if g["comparisons"]:
-            out += [*table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"],
-                            [[c["check"], _ratio_spread(c, "ratio"), _ratio_spread(c, "cpu_ratio"),
-                              _fmt(c.get("flop_ratio"), ".2f"),
-                              "-" if c["target"] is None else f"<= {c['target']}", c["source"],
-                              "-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES")]
-                             for c in g["comparisons"]]), ""]
+            out += [*_ratio_table(g["comparisons"], _spread), ""]
         for claim in g.get("claims", []):
-            out += [f"**{claim['label']}, TF / best PyTorch configuration: wall {_ratio_spread(claim, 'ratio')} "
-                    f"against `{claim['best_wall']}`, CPU {_ratio_spread(claim, 'cpu_ratio')} "
+            out += [f"**{claim['label']}, TF / best PyTorch configuration: wall {_spread(claim, 'ratio')} "
+                    f"against `{claim['best_wall']}`, CPU {_spread(claim, 'cpu_ratio')} "
                     f"against `{claim['best_cpu']}`"
                     f": {'meets' if claim['meets_goal'] else 'MISSES'} the goal (<= {claim['goal']} in both).**",
                     ""]
@@ -294,17 +303,11 @@ def _interleaved_section(groups, rows):
 
 def _checks_section(checks, variants):
     checks = [c for c in checks if c.get("ratio") is not None]
-    lines = []
-    for c in checks:
-        verdict = c.get("missing") or ("-" if c["target"] is None else ("meets" if c["meets_target"] else "MISSES"))
-        lines.append([c["check"], _fmt(c.get("ratio"), ".2f"), _fmt(c.get("cpu_ratio"), ".2f"),
-                      _fmt(c.get("flop_ratio"), ".2f"), "-" if c["target"] is None else f"<= {c['target']}",
-                      c["source"], verdict])
     out = ["## Ratios of rows timed alone (not a claim)", "",
-           *table(["ratio (step time)", "wall", "CPU", "FLOPs", "target", "why this target", "verdict"], lines), "",
+           *_ratio_table(checks, lambda c, key: _fmt(c.get(key), ".2f")), "",
            "Rows are timed in separate processes at different moments, so on a shared machine their wall-time ratio "
            "mixes in load changes; the verdict uses the CPU-time ratio (wall when a row has no CPU time). The "
-           "interleaved groups above measure these ratios together.", ""] if lines else []
+           "interleaved groups above measure these ratios together.", ""] if checks else []
     if variants:
         out += ["## Variants of the same step (XLA = trainer.compile(jit_compile=True); threads; oneDNN)", "",
                 *table(["case", "variant", "plain ms", "variant ms", "speed-up (plain/variant)",
@@ -315,20 +318,12 @@ def _checks_section(checks, variants):
 
 
 def _export_section(rows):
-    lines = []
-    for r in rows:
-        if r.get("task") != "export" or r.get("status") != "ok":
-            continue
-        lines.append([r["name"], f"{r['g_params']:,}", _fmt(r.get("g_forward_flops"), ".1f", 1e-6),
-                      _fmt(r.get("keras_ms_per_image"), ".2f"), _fmt(r.get("float32_bytes"), ".0f", 1 / 1024),
-                      _fmt(r.get("float32_gzip_bytes"), ".0f", 1 / 1024), _fmt(r.get("float32_ms_per_image"), ".2f"),
-                      _fmt(r.get("dynamic_int8_bytes"), ".0f", 1 / 1024),
-                      _fmt(r.get("dynamic_int8_ms_per_image"), ".2f")])
+    lines = [[r["name"], f"{r['g_params']:,}", *_cells(r, _EXPORT_COLUMNS)]
+             for r in rows if r.get("task") == "export" and r.get("status") == "ok"]
     if not lines:
         return []
-    header = ["generator", "params", "MFLOPs/image", "Keras ms/image", "TFLite f32 KiB", "f32 gzip KiB",
-              "LiteRT f32 ms/image", "dyn-int8 KiB", "LiteRT dyn-int8 ms/image"]
-    return ["## Exported generators (batch 1)", "", *table(header, lines), "",
+    return ["## Exported generators (batch 1)", "",
+            *table(["generator", "params", *(c[0] for c in _EXPORT_COLUMNS)], lines), "",
             "Untrained generators (speed and size do not depend on the weights). LiteRT: 1 thread, default XNNPACK "
             "delegate, median of the timed invokes; Keras: tf.function, all threads.", ""]
 

@@ -7,7 +7,6 @@ Every run keeps a checkpoint every steps / curve_points steps; its FID curve is 
 
 import copy
 import dataclasses
-import datetime
 import functools
 import json
 import os
@@ -17,7 +16,8 @@ import numpy as np
 
 from benchmarks import claims as claims_lib
 from benchmarks import curves as curves_lib
-from benchmarks import scales, scheduler
+from benchmarks.curves import read_curve
+from benchmarks import machine, scales, scheduler
 from benchmarks.report import table
 from tfgan_eff.config import presets
 from tfgan_eff.sparse import plan as sparse_plan
@@ -33,7 +33,7 @@ THREAD_FLAGS = ("--config.train.intra_op_threads=", "--config.train.inter_op_thr
 PRUNE_DENSE_SHARE = 0.5
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Options:
     """What to run: seeds, scale (benchmarks.scales), sparse densities, FID points per run, extra arms; threads:
     TensorFlow threads per run (0 = TF's default), not part of the protocol (it changes speed only)."""
@@ -88,23 +88,11 @@ class TrainRun:
 
 
 def _flat(d, prefix=""):
+    """{dotted key: value} of the leaves of a nested dict."""
     out = {}
     for key, value in d.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
+        out.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
     return out
-
-
-def config_overrides(cfg, base):
-    """{key: value} of every leaf where `cfg` differs from `base` (what --config.key=value must set)."""
-    ours, theirs = _flat(cfg.to_dict()), _flat(base.to_dict())
-    return {k: v for k, v in ours.items() if theirs.get(k) != v or type(theirs.get(k)) is not type(v)}
-
-
-def _flag_value(value):
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def train_command(run, scale, threads):
@@ -119,9 +107,11 @@ def train_command(run, scale, threads):
     base = presets.get(run.preset)
     if scale.smoke:
         presets.smoke(base)
-    overrides = config_overrides(cfg, base)
+    ours, theirs = _flat(cfg.to_dict()), _flat(base.to_dict())
     flags = [f"--method={run.preset}"] + (["--smoke"] if scale.smoke else []) + [f"--workdir={run.workdir}"]
-    flags += [f"--config.{k}={_flag_value(v)}" for k, v in sorted(overrides.items())]
+    # every leaf where the config differs from the preset (a float by repr: str may round it)
+    flags += [f"--config.{k}={repr(v) if isinstance(v, float) else v}" for k, v in sorted(ours.items())
+              if theirs.get(k) != v or type(theirs.get(k)) is not type(v)]
     fingerprint = dict(flags=[f for f in flags if not f.startswith(THREAD_FLAGS)],
                        links=[list(link) for link in run.links])
     return [sys.executable, "-m", "tfgan_eff.train"] + flags, fingerprint
@@ -136,7 +126,7 @@ def _trained(run, scale):
         _, fingerprint = train_command(run, scale, 0)
     except (OSError, KeyError, TypeError, ValueError):  # sized from an earlier result that is not there
         return False
-    return os.path.isfile(job_path) and read_json(job_path) == json.loads(json.dumps(fingerprint))
+    return os.path.isfile(job_path) and read_json(job_path) == json_roundtrip(fingerprint)
 
 
 def _start(run, scale, threads):
@@ -153,15 +143,6 @@ def _start(run, scale, threads):
     return argv
 
 
-def run_dirs(run):
-    """The run dirs of `run` whose FID curves are measured."""
-    return [os.path.join(run.workdir, sub) if sub else run.workdir for sub in run.curves]
-
-
-def _curves_done(dirs):
-    return all(curves_lib.complete(d) for d in dirs)
-
-
 def jobs_of(runs, opts):
     """The scheduler's jobs of TrainRuns: each run, and per seed of a part (runs named <part>/s<seed>/...) one job
     that measures the FID curves of all its runs after them (one process: TensorFlow starts once)."""
@@ -173,10 +154,10 @@ def jobs_of(runs, opts):
         if run.curves:
             seeds.setdefault("/".join(run.name.split("/")[:2]), []).append(run)
     for seed, seed_runs in seeds.items():
-        dirs = [d for run in seed_runs for d in run_dirs(run)]
+        dirs = [os.path.join(run.workdir, sub) if sub else run.workdir for run in seed_runs for sub in run.curves]
         jobs.append(scheduler.Job(
             f"{seed}/curves", [sys.executable, "-m", "benchmarks.curves", f"--threads={opts.threads}", *dirs],
-            functools.partial(_curves_done, dirs), tuple(run.name for run in seed_runs)))
+            functools.partial(curves_lib.complete, *dirs), tuple(run.name for run in seed_runs)))
     return jobs
 
 
@@ -205,16 +186,28 @@ def dgl_runs(seed, root, opts):
     return runs
 
 
+def json_or(path, default):
+    """The JSON file at `path`, or `default` when there is none."""
+    return read_json(path) if os.path.isfile(path) else default
+
+
 def summary_of(workdir):
     """A finished job's summary.json ({} when there is none)."""
-    path = os.path.join(workdir, "summary.json")
-    return read_json(path) if os.path.isfile(path) else {}
+    return json_or(os.path.join(workdir, "summary.json"), {})
+
+
+def _fid(summary):
+    return summary.get("metrics", {}).get("fid")
+
+
+def _g_params(summary):
+    return summary.get("params", {}).get("generator")
 
 
 def _two_stage_curves(workdir):
     """{dgl, plain}: stage 1's FID curve followed by each stage-2 run's."""
-    stage1 = curves_lib.read_curve(os.path.join(workdir, "stage1"))
-    return {key: sorted(dict(stage1 + curves_lib.read_curve(os.path.join(workdir, key))).items())
+    stage1 = read_curve(os.path.join(workdir, "stage1"))
+    return {key: sorted(dict(stage1 + read_curve(os.path.join(workdir, key))).items())
             for key in ("dgl", "plain")}
 
 
@@ -228,14 +221,14 @@ def dgl_seed(seed, root, opts):
     base = os.path.join(root, "dgl", f"seed_{seed}")
     two = summary_of(os.path.join(base, "two_stage"))
     curves = dict(_two_stage_curves(os.path.join(base, "two_stage")),
-                  teacher=curves_lib.read_curve(os.path.join(base, "teacher")))
+                  teacher=read_curve(os.path.join(base, "teacher")))
     zero_dir, wide_dir = os.path.join(base, "from_step_0"), os.path.join(base, "full_width")
     wide = summary_of(wide_dir)
     result = dict(seed=seed, workdir=base, final_fid=_final_fids(two), curves=curves,
                   switch_step=two.get("switch_step"), teacher_g_params=two.get("teacher", {}).get("g_params"),
                   student_g_params=two.get("student", {}).get("g_params"),
                   from_zero=dict(fid=_final_fids(summary_of(zero_dir)).get("DGL student"),
-                                 curve=curves_lib.read_curve(os.path.join(zero_dir, "dgl"))),
+                                 curve=read_curve(os.path.join(zero_dir, "dgl"))),
                   full_width=dict(final_fid=_final_fids(wide), curves=_two_stage_curves(wide_dir),
                                   g_params=wide.get("student", {}).get("g_params")))
     if opts.dgl_finetune_steps:
@@ -295,9 +288,9 @@ def sparse_seed(seed, root, opts):
     base = os.path.join(root, "sparse", f"seed_{seed}")
     dense_dir = os.path.join(base, "dense")
     points = [dict(mode="dense", run="dense", g_density=1.0, target_density=1.0, d_density=1.0,
-                   fid=summary_of(dense_dir).get("metrics", {}).get("fid"), curve=curves_lib.read_curve(dense_dir))]
+                   fid=_fid(summary_of(dense_dir)), curve=read_curve(dense_dir))]
     half_dir = os.path.join(base, f"density_{opts.densities[0]}", "prune", "dense") if opts.densities else ""
-    half_curve, half_steps = curves_lib.read_curve(half_dir), summary_of(half_dir).get("steps", 0)
+    half_curve, half_steps = read_curve(half_dir), summary_of(half_dir).get("steps", 0)
     for density in opts.densities:
         for job, mode, run in (("dynamic", "dynamic", "sparse"), ("static", "static", "sparse"),
                                ("reset", "reset", "sparse"), ("prune", "pruned", "prune")):
@@ -306,7 +299,7 @@ def sparse_seed(seed, root, opts):
             if not summary:
                 continue
             row = sparse_plan.table_row(run, summary)
-            curve = curves_lib.read_curve(os.path.join(workdir, run))
+            curve = read_curve(os.path.join(workdir, run))
             if mode == "pruned":
                 curve = half_curve + [(half_steps + step, fid) for step, fid in curve]
             points.append(dict(mode=mode, run=run, run_mode=row["mode"], g_density=row["d_G"],
@@ -377,33 +370,23 @@ def search_seed(seed, root, opts):
     """One seed of the search part from its work dirs: DG and architecture entropy per round, genotype, retrained
     FID and curve, wall times of the search and of the retraining, and the baselines' FIDs and curves."""
     base = os.path.join(root, "search", f"seed_{seed}")
-    search_dir = os.path.join(base, "search")
-    summary = summary_of(search_dir)
-    history_path = os.path.join(search_dir, "search", "history.json")
-    history = read_json(history_path) if os.path.exists(history_path) else []
+    search_dir, sngan_dir = os.path.join(base, "search"), os.path.join(base, "sngan")
+    summary, sngan = summary_of(search_dir), summary_of(sngan_dir)
+    history = json_or(os.path.join(search_dir, "search", "history.json"), [])
     retrain = summary.get("retrain", {})
-    result = dict(seed=seed, workdir=base, dg=[h["dg"] for h in history],
-                  entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
-                  genotype=summary.get("genotype"), retrain_fid=retrain.get("metrics", {}).get("fid"),
-                  retrain_curve=curves_lib.read_curve(os.path.join(search_dir, "retrain")),
-                  derived_g_params=retrain.get("params", {}).get("generator"),
-                  search_wall_s=summary.get("search", {}).get("wall_time_s"),
-                  retrain_wall_s=retrain.get("train_wall_time_s"))
     randoms = [os.path.join(base, f"random_{i}") for i in range(opts.random_genotypes)]
     random_retrains = [summary_of(d).get("retrain", {}) for d in randoms]
-    genotype_paths = [os.path.join(d, "genotype.json") for d in randoms]
-    result.update(random_fids=[r.get("metrics", {}).get("fid") for r in random_retrains],
-                  random_g_params=[r.get("params", {}).get("generator") for r in random_retrains],
-                  random_genotypes=[read_json(p) if os.path.isfile(p) else None for p in genotype_paths],
-                  random_curves=[curves_lib.read_curve(os.path.join(d, "retrain")) for d in randoms])
-    sngan_dir = os.path.join(base, "sngan")
-    sngan = summary_of(sngan_dir)
-    config_path = os.path.join(sngan_dir, "config.json")
-    result.update(sngan_fid=sngan.get("metrics", {}).get("fid"),
-                  sngan_g_params=sngan.get("params", {}).get("generator"),
-                  sngan_ch=read_json(config_path)["model"]["g"]["ch"] if os.path.isfile(config_path) else None,
-                  sngan_curve=curves_lib.read_curve(sngan_dir))
-    return result
+    sngan_cfg = json_or(os.path.join(sngan_dir, "config.json"), None)
+    return dict(seed=seed, workdir=base, dg=[h["dg"] for h in history], entropy=[h["arch_entropy"] for h in history],
+                round_seconds=[h["seconds"] for h in history], genotype=summary.get("genotype"),
+                retrain_fid=_fid(retrain), retrain_curve=read_curve(os.path.join(search_dir, "retrain")),
+                derived_g_params=_g_params(retrain), search_wall_s=summary.get("search", {}).get("wall_time_s"),
+                retrain_wall_s=retrain.get("train_wall_time_s"), random_fids=[_fid(r) for r in random_retrains],
+                random_g_params=[_g_params(r) for r in random_retrains],
+                random_genotypes=[json_or(os.path.join(d, "genotype.json"), None) for d in randoms],
+                random_curves=[read_curve(os.path.join(d, "retrain")) for d in randoms], sngan_fid=_fid(sngan),
+                sngan_g_params=_g_params(sngan), sngan_ch=sngan_cfg["model"]["g"]["ch"] if sngan_cfg else None,
+                sngan_curve=read_curve(sngan_dir))
 
 
 RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}
@@ -435,7 +418,7 @@ def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
         seeds = []
         for seed in opts.seeds:
             # Every seed is read back; a failed job leaves its values None (no verdict) and is named in the seed.
-            result = dict(SEEDS[part](seed, root, opts), finished=datetime.datetime.now().isoformat(timespec="seconds"))
+            result = dict(SEEDS[part](seed, root, opts), finished=machine.now())
             unfinished = sorted(name for name in failed if name.startswith(f"{part}/s{seed}/"))
             if unfinished:
                 result["unfinished_jobs"] = unfinished
@@ -465,9 +448,7 @@ def merge_seeds(previous, current, part, opts):
 def previous_results(json_path, opts):
     """The per-part results of an earlier report in the same place made with the same protocol ({} if none), so
     parts and seeds run one at a time end up in one table."""
-    if not os.path.exists(json_path):
-        return {}
-    previous = read_json(json_path)
+    previous = json_or(json_path, {})
     same = previous.get("meta", {}).get("protocol", {}) == json_roundtrip(protocol(opts))
     return previous.get("results", {}) if same else {}
 
@@ -511,9 +492,9 @@ def _gap_cell(gap):
     return "; ".join(f"{g['step']}: {g['gap']:+.3g} ({g['holds']}/{g['seeds']})" for g in gap) or "-"
 
 
-def markdown(results, meta, pngs):
+def markdown(results, meta):
     """The reproduction report: machine and protocol, one row per claim (declared statistic, every seed, the seeds
-    against), how the gaps evolve along the runs, per-part status, the plots."""
+    against), how the gaps evolve along the runs, per-part status, the plots (PNGs next to the report)."""
     lines = [f"# Reproduction on `{meta['machine_id']}`", "",
              f"- Machine: {meta.get('machine', '')}",
              f"- Last run: {meta['started']} ({meta['wall_s']:.0f} s, {meta.get('jobs', 1)} job(s) at once, "
@@ -540,6 +521,7 @@ def markdown(results, meta, pngs):
         reason = f": {result['reason']}" if result.get("reason") else ""
         done = [s["seed"] for s in result.get("seeds", []) if not s.get("unfinished_jobs")]
         lines.append(f"- {part}: **{result['status']}**{reason} ({len(done)} seed(s) done: {done})")
+    pngs = [png for result in results.values() for png in result.get("plots", [])]
     if pngs:
-        lines += ["", "## Plots", ""] + [f"![{os.path.basename(p)}]({os.path.basename(p)})" for p in pngs]
+        lines += ["", "## Plots", ""] + [f"![{png}]({png})" for png in pngs]
     return "\n".join(lines) + "\n"

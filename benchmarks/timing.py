@@ -42,6 +42,13 @@ def time_calls(fn, warmup=2, repeats=5):
     return time_interleaved([fn], warmup, repeats)[0]
 
 
+def with_rates(stats, images_per_step):
+    """`time_interleaved` statistics with steps/s and images/s (None without images per step)."""
+    step_s = stats["median_s"]
+    return dict(stats, steps_per_s=1.0 / step_s, images_per_step=images_per_step,
+                images_per_s=images_per_step / step_s if images_per_step else None)
+
+
 def round_ratios(a, b):
     """Ratios a / b of two `time_interleaved` statistics, taken round by round (each round ran a and b back to
     back, so a load change between rounds cancels): median, min and max, in wall and in CPU time."""

@@ -6,7 +6,7 @@ import time
 import traceback
 
 from benchmarks import machine, settings
-from benchmarks.timing import reset_tf_peak, tf_peak_bytes, time_calls, vm_hwm_kib
+from benchmarks.timing import reset_tf_peak, tf_peak_bytes, time_calls, vm_hwm_kib, with_rates
 
 # Task suffixes: +xla = trainer.compile(jit_compile=True); +1t = one thread (TF intra/inter-op, torch);
 # +i1 = one TF inter-op thread (intra-op unchanged); +op1 = one TF thread per op (intra-op 1, inter-op unchanged: how
@@ -64,92 +64,56 @@ def apply_process_options(options, logical_cpus=1):
         torch.set_num_threads(1)
 
 
-def machine_task(task, quick):
+def _machine_row(task, quick):
     """The machine description and its measured matmul peaks (TF, NumPy and PyTorch; float32 and bfloat16), each
     the best over several sizes and repeats; `machine_end` measures the peaks again at the end of a run."""
     sizes, repeats = ((256, 512), 2) if quick else ((1024, 2048, 3072), 5)
-    info = machine.describe(machine.gpu_names())
-    info.update(matmul_sizes=list(sizes), matmul_repeats=repeats, **machine.matmul_peaks(sizes, repeats))
-    return [dict(task=task, status="ok", measured_at=machine.now(), load=machine.load_average(), **info)]
+    return dict(machine.describe(machine.gpu_names()), task=task, status="ok", measured_at=machine.now(),
+                load=machine.load_average(), matmul_sizes=list(sizes), matmul_repeats=repeats,
+                **machine.matmul_peaks(sizes, repeats))
 
 
-def case_task(name, quick):
+def _case_row(name, quick):
     """Builds case `name` (options +xla: jit_compile=True, +bf16: mixed_bfloat16), warms it up and times it."""
     from benchmarks import configs
     from benchmarks.cases import CASES, Skipped
 
     base, options = parse_task(name)
-    xla = "xla" in options
     configs.set_precision("mixed_bfloat16" if "bf16" in options else "float32")
-    row = dict(task=name, case=base, xla=xla)
+    row = dict(task=name, case=base, xla="xla" in options)
     t0 = time.perf_counter()
     try:
-        case = CASES[base](quick, xla)
+        case = CASES[base](quick, row["xla"])
     except Skipped as err:
-        return [dict(row, status="skipped", reason=str(err))]
+        return dict(row, status="skipped", reason=str(err))
     build_s = time.perf_counter() - t0
     warmup, repeats = settings.timing_settings(quick)
-    warmup = case.warmup if case.warmup is not None else warmup
     t1 = time.perf_counter()
     case.step()  # trace (and XLA-compile) + first run
     first_call_s = time.perf_counter() - t1
-    rss_kib = vm_hwm_kib()
-    tracked = reset_tf_peak()
-    stats = time_calls(case.step, max(warmup - 1, 0), repeats)
-    step_s = stats["median_s"]
-    row.update(name=case.name + label(options), method=case.method, options=sorted(options), status="ok", xla=case.xla,
-               build_s=build_s, first_call_s=first_call_s, **stats, steps_per_s=1.0 / step_s,
-               images_per_step=case.images_per_step,
-               images_per_s=case.images_per_step / step_s if case.images_per_step else None,
-               flops_per_step=case.flops_per_step, info=case.info,
-               tf_peak_bytes=tf_peak_bytes() if tracked else None, hwm_before_timing_kib=rss_kib,
-               vm_hwm_kib=vm_hwm_kib())
-    return [row]
+    rss_kib, tracked = vm_hwm_kib(), reset_tf_peak()
+    stats = time_calls(case.step, max((warmup if case.warmup is None else case.warmup) - 1, 0), repeats)
+    return dict(row, name=case.name + label(options), method=case.method, options=sorted(options), status="ok",
+                xla=case.xla, build_s=build_s, first_call_s=first_call_s, **with_rates(stats, case.images_per_step),
+                flops_per_step=case.flops_per_step, info=case.info, tf_peak_bytes=tf_peak_bytes() if tracked else None,
+                hwm_before_timing_kib=rss_kib, vm_hwm_kib=vm_hwm_kib())
 
 
-def torch_task(task, quick):
+def _torch_row(task, quick):
     """The PyTorch SNGAN reference step timed alone; a 'skipped' row when torch is not installed."""
-    suffix = label(parse_task(task)[1])
+    row = dict(task=task, name="PyTorch SNGAN" + label(parse_task(task)[1]))
     try:
         from benchmarks import torch_sngan
     except ImportError as err:
-        return [dict(task=task, name="PyTorch SNGAN" + suffix, status="skipped",
-                     reason=f"torch is not installed ({err}); pip install -e '.[bench]' (torch==2.13.0)")]
+        return dict(row, status="skipped",
+                    reason=f"torch is not installed ({err}); pip install -e '.[bench]' (torch==2.13.0)")
     s = settings.sngan_settings(quick)
     step = torch_sngan.SNGANStep(s)
     t0 = time.perf_counter()
     stats = time_calls(step, *settings.timing_settings(quick))
-    images = s["n_critic"] * s["batch"]
-    return [dict(framework="pytorch", info=torch_sngan.describe(step), settings=s, wall_s=time.perf_counter() - t0,
-                 **stats, task=task, name="PyTorch SNGAN" + suffix, method="baseline", status="ok",
-                 steps_per_s=1.0 / stats["median_s"], images_per_step=images, images_per_s=images / stats["median_s"],
-                 vm_hwm_kib=vm_hwm_kib())]
-
-
-def group_task(task, quick):
-    """The rows of an interleaved group (benchmarks.interleave): its summary and one row per member."""
-    from benchmarks import interleave
-
-    base, options = parse_task(task)
-    return interleave.run(task, base, quick, options, label(options))
-
-
-def export_task(quick):
-    """Rows of exported TFLite generators (size, LiteRT latency at batch 1)."""
-    from benchmarks.exports import export_rows
-
-    modes = ("float32",) if quick else ("float32", "dynamic_int8")
-    return export_rows(quick, modes, repeats=3 if quick else 20)
-
-
-def profile_task(task, quick):
-    """Profiling (see benchmarks.profile): 'profile' for op time in the steps, 'profile_build' for model
-    construction."""
-    from benchmarks import profile
-
-    if task == "profile_build":
-        return profile.build_experiments(quick)
-    return profile.run_all(quick)
+    return dict(row, framework="pytorch", info=torch_sngan.describe(step), settings=s, method="baseline",
+                status="ok", wall_s=time.perf_counter() - t0, **with_rates(stats, s["n_critic"] * s["batch"]),
+                vm_hwm_kib=vm_hwm_kib())
 
 
 def run_task(task, quick):
@@ -158,16 +122,22 @@ def run_task(task, quick):
         base, options = parse_task(task)
         apply_process_options(options, settings.LOGICAL_CPUS.get(base, 1))
         if task in settings.MACHINE_TASKS:
-            return machine_task(task, quick)
-        if task.startswith("torch_sngan"):
-            return torch_task(task, quick)
+            return [_machine_row(task, quick)]
+        if base == "torch_sngan":
+            return [_torch_row(task, quick)]
         if base in settings.INTERLEAVED_GROUPS:
-            return group_task(task, quick)
-        if task == "export":
-            return export_task(quick)
-        if task in settings.PROFILE_TASKS:
-            return profile_task(task, quick)
-        return case_task(task, quick)
+            from benchmarks import interleave
+
+            return interleave.run(task, base, quick, options, label(options))
+        if task == "export":  # TFLite generators: size, LiteRT latency at batch 1
+            from benchmarks.exports import export_rows
+
+            return export_rows(quick, ("float32",) if quick else ("float32", "dynamic_int8"), 3 if quick else 20)
+        if task in settings.PROFILE_TASKS:  # op time in the steps; model construction
+            from benchmarks import profile
+
+            return profile.build_experiments(quick) if task == "profile_build" else profile.run_all(quick)
+        return [_case_row(task, quick)]
     except Exception as err:  # pylint: disable=broad-exception-caught
         # A failing row must not sink the report: it is recorded as an error with the reason.
         return [dict(task=task, name=task, status="error", reason=f"{type(err).__name__}: {err}".splitlines()[0],

@@ -67,22 +67,20 @@ def default_tasks(xla, bf16=False):
 
 def _isolated(task, quick, timeout, log_dir):
     """Runs `task` in a fresh Python process; returns its rows (an error row when it dies or times out)."""
-    out = os.path.join(log_dir, f"{task.replace('+', '_')}.json")
-    cmd = [sys.executable, os.path.abspath(__file__), f"--worker={task}", f"--worker_out={out}"]
-    cmd += ["--quick"] if quick else []
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    log_path = os.path.join(log_dir, f"{task.replace('+', '_')}.log")
-    with open(log_path, "w", encoding="utf-8") as log:
+    stem = os.path.join(log_dir, task.replace("+", "_"))
+    cmd = [sys.executable, os.path.abspath(__file__), f"--worker={task}", f"--worker_out={stem}.json"]
+    with open(stem + ".log", "w", encoding="utf-8") as log:
         try:
-            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, timeout=timeout, check=False)
-            code = proc.returncode
+            code = subprocess.run(cmd + (["--quick"] if quick else []), stdout=log, stderr=subprocess.STDOUT,
+                                  env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}, timeout=timeout,
+                                  check=False).returncode
         except subprocess.TimeoutExpired:
             code = f"timeout (stopped after {timeout} s)"
-    if code == 0 and os.path.exists(out):
-        return files.read_json(out)
-    with open(log_path, encoding="utf-8") as f:
-        tail = f.read()[-1500:]
-    return [dict(task=task, name=task, status="error", reason=f"worker exited with {code}", log_tail=tail)]
+    if code == 0 and os.path.exists(stem + ".json"):
+        return files.read_json(stem + ".json")
+    with open(stem + ".log", encoding="utf-8") as f:
+        return [dict(task=task, name=task, status="error", reason=f"worker exited with {code}",
+                     log_tail=f.read()[-1500:])]
 
 
 def run_tasks(tasks, quick, isolate, timeout):

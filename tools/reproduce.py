@@ -13,7 +13,6 @@ Runs are resumable: rerunning the same command (even after kill -9) skips every 
 others from their checkpoints (--workdir keeps them; the default is under /tmp).
 """
 
-import datetime
 import os
 import sys
 import time
@@ -66,17 +65,16 @@ def _main():
         raise app.UsageError("--jobs must be >= 1 and --threads_per_run >= 0")
     cores = scheduler.available_cores()
     threads = FLAGS.threads_per_run or max(1, len(cores) // FLAGS.jobs)
-    opts = reproduction.Options(seeds=tuple(int(s) for s in FLAGS.seeds), scale=FLAGS.scale,
+    same_name = ("scale", "curve_points", "dgl_finetune_steps", "sparse_reset_arm", "search_rounds", "random_genotypes")
+    opts = reproduction.Options(seeds=tuple(int(s) for s in FLAGS.seeds), threads=threads,
                                 densities=tuple(float(d) for d in FLAGS.densities),
-                                curve_points=FLAGS.curve_points, dgl_finetune_steps=FLAGS.dgl_finetune_steps,
-                                sparse_reset_arm=FLAGS.sparse_reset_arm, search_rounds=FLAGS.search_rounds,
-                                random_genotypes=FLAGS.random_genotypes, threads=threads)
+                                **{name: FLAGS[name].value for name in same_name})
     suffix = "" if FLAGS.scale == "preset" else f"_{FLAGS.scale}"
     root = FLAGS.workdir or f"/tmp/tfgan_eff_reproduce{suffix}"
     described = machine.describe()
     out_dir = os.path.join(FLAGS.out, described["machine_id"], "reproduce" + suffix)
     os.makedirs(out_dir, exist_ok=True)
-    meta = dict(started=datetime.datetime.now().isoformat(timespec="seconds"), load_before=machine.load_average(),
+    meta = dict(started=machine.now(), load_before=machine.load_average(),
                 machine_id=described["machine_id"], protocol=reproduction.protocol(opts), workdir=root,
                 jobs=FLAGS.jobs, threads=threads,
                 machine=f"{described['cpu_model']} x {described['cores']} cores, {described['memory_gib']} GiB, "
@@ -89,7 +87,7 @@ def _main():
     results = reproduction.previous_results(json_path, opts)
     for part, result in ran.items():
         results[part] = reproduction.merge_seeds(results.get(part), result, part, opts)
-        results[part]["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+        results[part]["finished"] = machine.now()
         try:
             pngs = [plots.plot_part(part, results[part]["seeds"], out_dir),
                     plots.plot_claim_curves(part, results[part]["claims"], out_dir)]
@@ -99,9 +97,9 @@ def _main():
         results[part]["plots"] = [os.path.basename(png) for png in pngs if png]
     meta.update(load_after=machine.load_average(), wall_s=time.time() - start)
     files.write_json(json_path, dict(meta=meta, results=results))
-    pngs = [os.path.join(out_dir, png) for r in results.values() for png in r.get("plots", [])]
-    files.write_text(os.path.join(out_dir, "reproduce.md"), reproduction.markdown(results, meta, pngs))
-    print(f"[reproduce] wrote {out_dir}/reproduce.{{json,md}} and {len(pngs)} plot(s)")
+    files.write_text(os.path.join(out_dir, "reproduce.md"), reproduction.markdown(results, meta))
+    print(f"[reproduce] wrote {out_dir}/reproduce.{{json,md}} and "
+          f"{sum(len(r.get('plots', [])) for r in results.values())} plot(s)")
 
 
 if __name__ == "__main__":

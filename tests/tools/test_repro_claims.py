@@ -164,7 +164,7 @@ def test_parts_run_with_other_seeds_accumulate_but_other_sizes_do_not(tmp_path):
     assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), densities=(0.3,))) == {}
     assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), scale="long")) == {}
     assert "3 seed(s) done: [0, 1, 2]" in reproduction.markdown(
-        earlier, dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}), [])
+        earlier, dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}))
 
 
 def test_seeds_run_separately_merge_into_one_part_with_claims_over_all():
@@ -188,7 +188,7 @@ def test_markdown_shows_statistic_losing_seeds_and_the_gap_along_the_runs():
     results = {"dgl": dict(status="ok", seeds=seeds, claims=claims.dgl_claims(seeds))}
     meta = dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}, jobs=2,
                 threads=1)
-    text = reproduction.markdown(results, meta, [])
+    text = reproduction.markdown(results, meta)
     assert "| dgl | DGL student FID < plain student FID (same size, same steps) | final FID of each seed's two " \
            "students | s0: teacher -, plain 30, dgl 20; s1: teacher -, plain 25, dgl 26 | 1/2 | s1 |" in text
     assert "| DGL student vs plain student | 10: +10 (0/1); 20: -10 (1/1) |" in text
