@@ -58,3 +58,14 @@ def test_a_missing_teacher_names_the_compress_key_in_the_config_check_and_at_loa
     with pytest.raises(TeacherError, match="pass --config.compress.teacher_workdir=PATH") as err:
         plan(compress_cfg, str(tmp_path / "run")).prepare(tf.distribute.get_strategy())
     assert "\n" not in str(err.value)
+
+
+def test_a_genotype_student_of_a_conditional_teacher_is_one_config_problem(compress_cfg):
+    compress_cfg.data.conditional = True
+    for net in (compress_cfg.model.g, compress_cfg.model.d):
+        net.arch = "sngan"  # a conditional teacher
+    assert _problems(compress_cfg.copy_and_resolve_references()) == []
+    compress_cfg.compress.genotype = "alphagan_s"
+    assert _problems(compress_cfg.copy_and_resolve_references()) == [
+        "  - compress.genotype student: alphaGAN's generators (supernet and genotypes) are unconditional: set "
+        "data.conditional=False"]

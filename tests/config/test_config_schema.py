@@ -82,6 +82,7 @@ BAD_INPUTS = [  # (method, key, value, message): each refused before anything is
     ("search", "model.g.kernel_init", "orthogonal", "model.g.kernel_init='orthogonal' is not one of"),
     ("search", "search.padding", "same", "search.padding='same' is not one of"),
     ("search", "search.resolution", 8, r"search.padding='reflect' needs a search resolution >= 16.*got 8"),
+    ("search", "data.conditional", True, "alphaGAN.s generators .supernet and genotypes. are unconditional"),
 ]
 
 

@@ -2,7 +2,8 @@
 
 The smoke runs go through the real command line, `python -m tfgan_eff.train --config=configs/X.py --smoke` with
 evaluation and export off (and the CIFAR-10 configs pointed at the tiny on-disk TFDS cifar10 of `tiny_tfds_dir`),
-two at a time so that both cores work; EXTRA_SMOKE_FLAGS leave out sub-runs another test already covers. A config
+two at a time so that both cores work; EXTRA_SMOKE_FLAGS leave out sub-runs another test already covers, and the
+configs of EAGER_SMOKE run with their tf.functions executed eagerly (tests/eager_train.py). A config
 whose resolved config is exactly a method's preset that another test already smoke-runs through `train_lib.run` is
 checked for that equality instead of being run again.
 """
@@ -48,9 +49,15 @@ def runs_elsewhere(cfg):
     return cfg.method in SMOKE_RUN_ELSEWHERE and cfg.to_dict() == presets.get(cfg.method).to_dict()
 
 
-# Smoke flags of single configs: the 'plain' baseline sub-run is the one the dgl preset's smoke run already trains
-# (test_dgl_plan.py); L1-KD, BigGAN's own, is kept.
-EXTRA_SMOKE_FLAGS = {"dgl_cifar10_biggan": ("--config.dgl.baselines=l1",)}
+# Smoke flags of single configs, leaving out sub-runs that the presets' smoke runs train: dgl_cifar10_biggan's 'plain'
+# baseline (test_dgl_plan.py; L1-KD, BigGAN's own, is kept), sparse_cifar10_sngan's comparisons (test_sparse_plan.py).
+EXTRA_SMOKE_FLAGS = {"dgl_cifar10_biggan": ("--config.dgl.baselines=l1",),
+                     "sparse_cifar10_sngan": ("--config.sparse.comparisons=",)}
+# Configs smoke-run with every tf.function run eagerly (same CLI and flags): tracing the supernet's five step
+# functions at the shipped search padding costs over 2 minutes of CPU; tests/search/test_searcher.py checks a traced
+# round against an eager one.
+EAGER_SMOKE = {"search_digits"}
+EAGER_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "eager_train.py")
 SMOKE_RUN_HERE = [path for path in CONFIGS if not runs_elsewhere(load_config(path))]
 PRESET_CONFIGS = [path for path in CONFIGS if path not in SMOKE_RUN_HERE]
 
@@ -62,7 +69,8 @@ def _name(path):
 
 def _smoke_cli(path, workdir, tfds_data_dir):
     cfg = load_config(path)
-    args = [sys.executable, "-m", "tfgan_eff.train", f"--config={path}", "--smoke", f"--workdir={workdir}",
+    entry = [EAGER_ENTRY] if _name(path) in EAGER_SMOKE else ["-m", "tfgan_eff.train"]
+    args = [sys.executable, *entry, f"--config={path}", "--smoke", f"--workdir={workdir}",
             "--config.eval.at_end=False", "--config.export.enabled=False",
             *EXTRA_SMOKE_FLAGS.get(_name(path), ())]
     if cfg.data.source.startswith("tfds:"):

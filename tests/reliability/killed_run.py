@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-EAGER_ENTRY = os.path.join(os.path.dirname(__file__), "eager_train.py")
+EAGER_ENTRY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "eager_train.py")
 
 
 def train_command(workdir, *flags, eager=False):

@@ -2,7 +2,10 @@
 
 dgl: killed in stage 2 (the DGL run after the switch); sparse: killed after a prune-and-regrow update and a
 checkpoint after it; search: killed between alphaGAN rounds (the searcher checkpoints once per round), with one
-round done and one to go. Comparison runs are switched off to save time.
+round done and one to go. Comparison runs are switched off to save time, and the three run the CLI with every
+tf.function executed eagerly (tests/eager_train.py): what is tested is the resume (checkpoints, masks, stages, rounds),
+and tracing would cost more than the runs in each of the 3 processes a test starts; the baseline's kill test
+(test_kill_resume.py) runs the traced CLI.
 """
 
 import json
@@ -28,7 +31,7 @@ def test_dgl_killed_in_stage_two_then_resumed_matches_uninterrupted(tmp_path):
     # Smoke: teacher trained here, switch at step 2, checkpoints every 2; dgl/ holds stage 2 (steps 3-8).
     flags = ("--method=dgl", *QUICK, "--config.dgl.teacher_steps=2", "--config.dgl.baselines=")
     straight, killed, log = straight_and_resumed(tmp_path, "dgl/checkpoints/ckpt-4.index",
-                                                 "dgl/checkpoints/ckpt-8.index", *flags)
+                                                 "dgl/checkpoints/ckpt-8.index", *flags, eager=True)
     assert resumed_step(log, os.path.join(killed, "dgl", "checkpoints")) in (4, 6), log[-3000:]
     assert not os.path.exists(os.path.join(straight, "plain"))
     keys = assert_same_checkpoints(os.path.join(straight, "dgl", "checkpoints"),
@@ -41,7 +44,7 @@ def test_sparse_killed_after_a_mask_update_then_resumed_matches_uninterrupted(tm
     flags = ("--method=sparse", *QUICK, "--config.sparse.update_every=2", "--config.train.ckpt_every=2",
              "--config.sparse.comparisons=")
     straight, killed, _ = straight_and_resumed(tmp_path, "sparse/checkpoints/ckpt-4.index",
-                                               "sparse/checkpoints/ckpt-8.index", *flags)
+                                               "sparse/checkpoints/ckpt-8.index", *flags, eager=True)
     ckpt_dir = os.path.join(straight, "sparse", "checkpoints")
     keys = assert_same_checkpoints(ckpt_dir, os.path.join(killed, "sparse", "checkpoints"))
     masks = {k for k in keys if "/sparsity_mask/mask/" in k}
@@ -53,7 +56,6 @@ def test_sparse_killed_after_a_mask_update_then_resumed_matches_uninterrupted(tm
 
 
 def test_search_killed_between_rounds_then_resumed_matches_uninterrupted(tmp_path):
-    # Eager steps (eager_train.py): the supernet's tf.function tracing would cost ~45 s in each of the 3 processes.
     flags = ("--method=search", *QUICK, "--config.train.steps=2", "--config.search.rounds=2",
              "--config.search.inner_steps=1", "--config.search.worst_steps=1", "--config.search.arch_steps=1")
     straight, killed, _ = straight_and_resumed(tmp_path, "search/ckpt/ckpt-1.index", "search/ckpt/ckpt-2.index",

@@ -12,7 +12,6 @@ MirrorPad on its own.
 
 import json
 import os
-import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,31 +24,20 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 # This directory is on sys.path: the script's own.
-from conftest import make_tiny_config  # noqa: E402  pylint: disable=import-error
+from tiny_search import compared_variables, make_tiny_config  # noqa: E402  pylint: disable=import-error
 from tfgan_eff.search.searcher import Searcher  # noqa: E402
 from tfgan_eff.search.space import ARCH_TENSORS  # noqa: E402
 
 
-# Biases added to the last cell's output just before the head's BN: a per-channel constant there has zero gradient
-# in exact arithmetic, so their float-noise gradients (~1e-6 vs ~10 elsewhere, measured) get full +-lr Adam steps
-# that differ between any two summation orders. Left out of the comparison.
-GRADIENT_FREE = re.compile(r"/(normal_3_1|normal_3_2|skip_3_1)/.*/bias$")
-
-
-def _variables(searcher):
-    """Alphas first (in ARCH_TENSORS order), then the supernet's and D's weights except GRADIENT_FREE."""
-    weights = [v for v in searcher.g.weight_variables + searcher.d.trainable_variables
-               if not GRADIENT_FREE.search(v.path)]
-    return searcher.g.arch_variables + weights
 
 
 def _round(cfg, images, strategy):
     """(variables before, after) of one eager round under `strategy`, from seed-0 weights."""
     keras.utils.set_random_seed(0)
     searcher = Searcher(cfg, images, strategy, run_eagerly=True)  # tracing would cost more than the round
-    before = [np.array(v) for v in _variables(searcher)]
+    before = [np.array(v) for v in compared_variables(searcher)]
     record = searcher.run_round(0)
-    return before, [np.array(v) for v in _variables(searcher)], record
+    return before, [np.array(v) for v in compared_variables(searcher)], record
 
 
 def main():

@@ -190,6 +190,8 @@ def checks(cfg):
     problem = padding_problem(cfg.search.padding, search_resolution, "search.padding", "search resolution")
     if cfg.method == "search" and search_resolution > 0 and problem:
         p.append(problem)
+    if cfg.data.conditional:
+        p.append("alphaGAN's generators (supernet and genotypes) are unconditional: set data.conditional=False")
     if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
         p.append("search.d_width, search.batch_size and search.ch must be > 0")
     genotype = cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype" else "")
