@@ -75,6 +75,13 @@ def tiny_tfds_dir(tmp_path_factory, tiny_cifar10):
     return data_dir
 
 
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker per usable core plus one. Tests wait on subprocesses, checkpoint writes and polls, and
+    the extra worker keeps the cores busy through those waits (pytest.ini's --maxprocesses still caps it)."""
+    del config
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def pytest_collection_modifyitems(items):
     """Runs the modules marked `long` (pytestmark) first, each module's tests still together and in order: xdist
     hands whole modules to workers in this order, so a long module picked up last would leave a core idle."""
