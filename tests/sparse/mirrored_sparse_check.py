@@ -2,9 +2,8 @@
 
 Sparsifies a small model under MirroredStrategy, then runs masked Adam steps, gradient mask updates, random mask
 updates under a tensor condition and sparse EMA inside `strategy.run` (each replica sees a different batch) and
-prints JSON facts about both replicas' copies. With a work dir argument it also trains the smoke `--method=sparse`
-run (a SparseWeights trainer through train_gan, 2 steps with a mask update between them) on one device and on both replicas
-and compares masks and weights.
+prints JSON facts about both replicas' copies. The SparseWeights trainer through train_gan on 2 replicas against one
+device is tests/compress's mirrored check (a sparse student with a mask update after each step).
 """
 
 import json
@@ -21,16 +20,11 @@ tf.config.set_logical_device_configuration(
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tfgan_eff.config import presets  # noqa: E402
 from tfgan_eff.ops.spectral_norm import SpectralNorm  # noqa: E402
 from tfgan_eff.pieces import erk  # noqa: E402
 from tfgan_eff.pieces.sparse_ema import align, sparse_ema_update  # noqa: E402
-from tfgan_eff.pieces.sparsity_callback import sparsity_callback  # noqa: E402
 from tfgan_eff.pieces.masks import sparsify  # noqa: E402
-from tfgan_eff.pieces.sparse_weights import SparseWeights  # noqa: E402
-from tfgan_eff.sparse.plan import run_config, trainer_factory  # noqa: E402
 from tfgan_eff.pieces.mask_update import MaskUpdater, optimizer_moments  # noqa: E402
-from tfgan_eff.training.loop import train_gan  # noqa: E402
 
 GLOBAL_BATCH = 4
 
@@ -124,31 +118,4 @@ facts["masked_weights_zero"] = all(
     np.all(c[m.numpy() == 0] == 0) for k, m in zip(mask_set.kernels, mask_set.masks) for c in replica_copies(k))
 
 
-def train_sparse_run(workdir, run_strategy):
-    """The runner's smoke sparse run cut to 2 G steps with a mask update between them (update_every=1)."""
-    cfg = presets.smoke(presets.get("sparse"))
-    cfg.train.steps = 2
-    cfg.sparse.update_every = 1
-    cfg.eval.at_end = False
-    cfg.export.enabled = False
-    cfg = run_config(cfg, "sparse", cfg.sparse.mode)
-    run, _ = train_gan(cfg, workdir, run_strategy, trainer_factory=trainer_factory(cfg, cfg.sparse.mode, workdir),
-                       extra_callbacks=[sparsity_callback])
-    return run
-
-
-if len(sys.argv) > 1:
-    one = train_sparse_run(f"{sys.argv[1]}/one", tf.distribute.OneDeviceStrategy("/cpu:0"))
-    two = train_sparse_run(f"{sys.argv[1]}/two", strategy)
-    pieces = [a.trainer.piece(SparseWeights) for a in (one, two)]
-    masks = [(p.g_masks.masks + p.d_masks.masks) for p in pieces]
-    ever = [(p.g_masks.ever_active + p.d_masks.ever_active) for p in pieces]
-    facts["trainer_masks_equal_on_replicas"] = all_replicas_equal(masks[1] + ever[1])
-    # After an update the union of all masks so far is larger than the current mask.
-    facts["trainer_masks_changed"] = not all(np.array_equal(m.numpy(), e.numpy()) for m, e in zip(masks[0], ever[0]))
-    facts["trainer_masks_equal_to_one_device"] = all(
-        np.array_equal(a.numpy(), b.numpy()) for a, b in zip(masks[0] + ever[0], masks[1] + ever[1]))
-    weights = [[w.numpy() for w in r.generator.weights + r.discriminator.weights + r.ema_generator.weights]
-               for r in (one, two)]
-    facts["trainer_max_weight_diff"] = max(float(np.abs(a - b).max()) for a, b in zip(*weights))
 json.dump(facts, sys.stdout)
