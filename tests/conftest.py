@@ -83,11 +83,13 @@ def pytest_xdist_auto_num_workers(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Runs the modules marked `long` (pytestmark) first, each module's tests still together and in order: xdist
-    hands whole modules to workers in this order, so a long module picked up last would leave a core idle."""
+    """Runs the modules marked `long(cpu_seconds)` (pytestmark) first, the costliest first, each module's tests still
+    together and in order: xdist hands whole modules to the workers in this order, so a long module picked up last
+    would leave a core idle while it runs."""
     rank = {}
     for item in items:
-        rank.setdefault(item.module, 0 if item.get_closest_marker("long") else 1)
+        marker = item.get_closest_marker("long")
+        rank.setdefault(item.module, -marker.args[0] if marker else 0)
     items.sort(key=lambda item: rank[item.module])
 
 

@@ -13,7 +13,7 @@ from tfgan_eff.pieces.sparse_weights import SparseWeights
 from tfgan_eff.pieces.sparsity_callback import read_diagnostics
 from tfgan_eff.training.loop import train_gan
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(34)  # run early (tests/conftest.py)
 
 MODES = ("float32", "dynamic_int8", "full_int8")
 

@@ -14,7 +14,7 @@ from tfgan_eff.config import presets
 from tfgan_eff.pieces.teacher import TeacherError
 from tfgan_eff.training.loop import train_gan
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(72)  # run early (tests/conftest.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

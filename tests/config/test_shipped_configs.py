@@ -25,7 +25,7 @@ from tfgan_eff import inference
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import validate
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(150)  # run early (tests/conftest.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))

@@ -16,7 +16,7 @@ from tfgan_eff.distill.plan import plan
 from tfgan_eff.training import experiment
 from tfgan_eff.training.loop import train_gan as real_train_gan
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(42)  # run early (tests/conftest.py)
 
 
 def test_smoke_run_writes_table_and_does_not_rerun_finished_runs(tmp_path, monkeypatch, capsys):

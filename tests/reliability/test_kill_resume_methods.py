@@ -17,7 +17,7 @@ import pytest
 from killed_run import (assert_same_checkpoints, checkpoint_values, resumed_step,  # pylint: disable=import-error
                         straight_and_resumed)
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(140)  # run early (tests/conftest.py)
 
 QUICK = ("--smoke", "--config.train.steps=8", "--config.eval.at_end=False", "--config.export.enabled=False")
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tiny_search import compared_variables  # pylint: disable=import-error
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
 from tfgan_eff.data import offline
@@ -24,7 +23,7 @@ from tfgan_eff.search.searcher import (BatchStream, Searcher, arch_entropy, rese
 from tfgan_eff.training import experiment
 from tfgan_eff.training.checkpoint import CheckpointMismatchError
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(145)  # run early (tests/conftest.py)
 
 
 def _arrays(variables):
@@ -83,34 +82,6 @@ def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path
     with pytest.raises(CheckpointMismatchError, match="does not match.*new --workdir"):
         Searcher(tiny_cfg, tiny_images, run_eagerly=True).search(workdir)
     assert len(json.loads((tmp_path / "search" / "history.json").read_text())) == 2
-
-
-def test_a_traced_round_gives_the_eager_rounds_update(tiny_cfg, tiny_images):
-    """The suite's one traced search round (the other tests run the steps eagerly, tracing costs ~45 s): the five
-    tf.function steps end where their eager run ends."""
-    tiny_cfg.search.update(n_critic=1, inner_steps=1, arch_steps=1)  # one step of each kind
-    runs = []
-    for eager in (True, False):
-        keras.utils.set_random_seed(0)
-        searcher = Searcher(tiny_cfg, tiny_images, run_eagerly=eager)
-        before = _arrays(compared_variables(searcher))
-        record = searcher.run_round(0)
-        runs.append((before, _arrays(compared_variables(searcher)), [record[k] for k in ("dg", "minmax", "maxmin")],
-                     len(searcher.g.arch_variables)))
-    (start, eager_end, eager_terms, alphas), (traced_start, traced_end, traced_terms, _) = runs
-    for a, b in zip(start, traced_start):
-        np.testing.assert_array_equal(a, b)
-
-    def relative_diff(first, last):  # ||traced - eager|| / ||eager update||
-        update = np.concatenate([(b - a).ravel() for a, b in zip(start[first:last], eager_end[first:last])])
-        apart = np.concatenate([(b - a).ravel() for a, b in zip(eager_end[first:last], traced_end[first:last])])
-        return float(np.linalg.norm(apart) / np.linalg.norm(update))
-    # Measured 7e-8 (alphas) and 1.3e-4 (weights: graph kernels sum in other orders, and Adam's sign-like first
-    # step turns a few noise-level gradients into full steps); a step that runs differently when traced moves them
-    # apart by tens of per cent.
-    alphas_diff, weights_diff = relative_diff(0, alphas), relative_diff(alphas, len(start))
-    assert alphas_diff < 1e-5 and weights_diff < 1e-3, (alphas_diff, weights_diff)
-    np.testing.assert_allclose(traced_terms, eager_terms, rtol=1e-5)
 
 
 class _Stop(Exception):

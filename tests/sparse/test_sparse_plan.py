@@ -27,7 +27,7 @@ from tfgan_eff.train_lib import run as run_method
 from tfgan_eff.training import evaluator, experiment
 from tfgan_eff.training.loop import train_gan
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(50)  # run early (tests/conftest.py)
 
 SCRIPT = pathlib.Path(__file__).with_name("mirrored_sparse_check.py")
 REPO = SCRIPT.parents[2]

@@ -15,7 +15,7 @@ from tfgan_eff.training.loop import NonFiniteError, train_gan
 from tfgan_eff.training.trainer import GANTrainer
 from tfgan_eff.training.workdir import WorkdirLock, WorkdirLockedError
 
-pytestmark = pytest.mark.long  # run first (tests/conftest.py)
+pytestmark = pytest.mark.long(118)  # run early (tests/conftest.py)
 
 HERE = os.path.dirname(__file__)
 
