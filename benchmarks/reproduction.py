@@ -16,7 +16,6 @@ import numpy as np
 
 from benchmarks import claims as claims_lib
 from benchmarks import curves as curves_lib
-from benchmarks.curves import read_curve
 from benchmarks import machine, scales, scheduler
 from benchmarks.report import table
 from tfgan_eff.config import presets
@@ -206,8 +205,8 @@ def _g_params(summary):
 
 def _two_stage_curves(workdir):
     """{dgl, plain}: stage 1's FID curve followed by each stage-2 run's."""
-    stage1 = read_curve(os.path.join(workdir, "stage1"))
-    return {key: sorted(dict(stage1 + read_curve(os.path.join(workdir, key))).items())
+    stage1 = curves_lib.read_curve(os.path.join(workdir, "stage1"))
+    return {key: sorted(dict(stage1 + curves_lib.read_curve(os.path.join(workdir, key))).items())
             for key in ("dgl", "plain")}
 
 
@@ -221,14 +220,14 @@ def dgl_seed(seed, root, opts):
     base = os.path.join(root, "dgl", f"seed_{seed}")
     two = summary_of(os.path.join(base, "two_stage"))
     curves = dict(_two_stage_curves(os.path.join(base, "two_stage")),
-                  teacher=read_curve(os.path.join(base, "teacher")))
+                  teacher=curves_lib.read_curve(os.path.join(base, "teacher")))
     zero_dir, wide_dir = os.path.join(base, "from_step_0"), os.path.join(base, "full_width")
     wide = summary_of(wide_dir)
     result = dict(seed=seed, workdir=base, final_fid=_final_fids(two), curves=curves,
                   switch_step=two.get("switch_step"), teacher_g_params=two.get("teacher", {}).get("g_params"),
                   student_g_params=two.get("student", {}).get("g_params"),
                   from_zero=dict(fid=_final_fids(summary_of(zero_dir)).get("DGL student"),
-                                 curve=read_curve(os.path.join(zero_dir, "dgl"))),
+                                 curve=curves_lib.read_curve(os.path.join(zero_dir, "dgl"))),
                   full_width=dict(final_fid=_final_fids(wide), curves=_two_stage_curves(wide_dir),
                                   g_params=wide.get("student", {}).get("g_params")))
     if opts.dgl_finetune_steps:
@@ -288,9 +287,9 @@ def sparse_seed(seed, root, opts):
     base = os.path.join(root, "sparse", f"seed_{seed}")
     dense_dir = os.path.join(base, "dense")
     points = [dict(mode="dense", run="dense", g_density=1.0, target_density=1.0, d_density=1.0,
-                   fid=_fid(summary_of(dense_dir)), curve=read_curve(dense_dir))]
+                   fid=_fid(summary_of(dense_dir)), curve=curves_lib.read_curve(dense_dir))]
     half_dir = os.path.join(base, f"density_{opts.densities[0]}", "prune", "dense") if opts.densities else ""
-    half_curve, half_steps = read_curve(half_dir), summary_of(half_dir).get("steps", 0)
+    half_curve, half_steps = curves_lib.read_curve(half_dir), summary_of(half_dir).get("steps", 0)
     for density in opts.densities:
         for job, mode, run in (("dynamic", "dynamic", "sparse"), ("static", "static", "sparse"),
                                ("reset", "reset", "sparse"), ("prune", "pruned", "prune")):
@@ -299,7 +298,7 @@ def sparse_seed(seed, root, opts):
             if not summary:
                 continue
             row = sparse_plan.table_row(run, summary)
-            curve = read_curve(os.path.join(workdir, run))
+            curve = curves_lib.read_curve(os.path.join(workdir, run))
             if mode == "pruned":
                 curve = half_curve + [(half_steps + step, fid) for step, fid in curve]
             points.append(dict(mode=mode, run=run, run_mode=row["mode"], g_density=row["d_G"],
@@ -379,14 +378,15 @@ def search_seed(seed, root, opts):
     sngan_cfg = json_or(os.path.join(sngan_dir, "config.json"), None)
     return dict(seed=seed, workdir=base, dg=[h["dg"] for h in history], entropy=[h["arch_entropy"] for h in history],
                 round_seconds=[h["seconds"] for h in history], genotype=summary.get("genotype"),
-                retrain_fid=_fid(retrain), retrain_curve=read_curve(os.path.join(search_dir, "retrain")),
+                retrain_fid=_fid(retrain), retrain_curve=curves_lib.read_curve(os.path.join(search_dir, "retrain")),
                 derived_g_params=_g_params(retrain), search_wall_s=summary.get("search", {}).get("wall_time_s"),
                 retrain_wall_s=retrain.get("train_wall_time_s"), random_fids=[_fid(r) for r in random_retrains],
                 random_g_params=[_g_params(r) for r in random_retrains],
                 random_genotypes=[json_or(os.path.join(d, "genotype.json"), None) for d in randoms],
-                random_curves=[read_curve(os.path.join(d, "retrain")) for d in randoms], sngan_fid=_fid(sngan),
-                sngan_g_params=_g_params(sngan), sngan_ch=sngan_cfg["model"]["g"]["ch"] if sngan_cfg else None,
-                sngan_curve=read_curve(sngan_dir))
+                random_curves=[curves_lib.read_curve(os.path.join(d, "retrain")) for d in randoms],
+                sngan_fid=_fid(sngan), sngan_g_params=_g_params(sngan),
+                sngan_ch=sngan_cfg["model"]["g"]["ch"] if sngan_cfg else None,
+                sngan_curve=curves_lib.read_curve(sngan_dir))
 
 
 RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}
