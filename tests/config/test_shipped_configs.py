@@ -36,6 +36,16 @@ SMOKE_RUN_ELSEWHERE = {
 }
 
 
+def _name(path):
+    """The config's name: its file name without `.py`."""
+    return os.path.basename(path)[:-3]
+
+
+def _path(name):
+    """The shipped config file called `name`."""
+    return os.path.join(ROOT, "configs", f"{name}.py")
+
+
 def load_config(path):
     """The config of `--config=path` exactly as tfgan_eff.train's flag builds it (locked)."""
     argv = ["train", f"--config={path}"]
@@ -55,8 +65,8 @@ def runs_elsewhere(cfg):
 EXTRA_SMOKE_FLAGS = {"dgl_cifar10_biggan": ("--config.dgl.baselines=l1",),
                      "sparse_cifar10_sngan": ("--config.sparse.comparisons=",)}
 # Configs smoke-run with every tf.function run eagerly (same CLI and flags): tracing the supernet's five step
-# functions at the shipped search padding costs over 2 minutes of CPU; tests/search/test_searcher.py checks a traced
-# round against an eager one.
+# functions at the shipped search padding costs over 2 minutes of CPU; tests/search/test_searcher_traced.py checks a
+# traced round against an eager one.
 EAGER_SMOKE = {"search_digits"}
 EAGER_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "eager_train.py")
 # Configs whose smoke run would repeat another config's: they differ from it only in the keys listed, which other
@@ -64,13 +74,8 @@ EAGER_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 # unused when a genotype is given). Checked for exactly that difference instead of being run.
 SAME_RUN_AS = {"alphagan_s": ("alphagan_l", {"name", "search.preset", "model.g.genotype", "retrain.genotype"})}
 SMOKE_RUN_HERE = [path for path in CONFIGS
-                  if not runs_elsewhere(load_config(path)) and os.path.basename(path)[:-3] not in SAME_RUN_AS]
+                  if not runs_elsewhere(load_config(path)) and _name(path) not in SAME_RUN_AS]
 PRESET_CONFIGS = [path for path in CONFIGS if runs_elsewhere(load_config(path))]
-
-
-def _name(path):
-    """The config's name: its file name without `.py`."""
-    return os.path.basename(path)[:-3]
 
 
 def _smoke_cli(path, workdir, tfds_data_dir):
@@ -167,8 +172,8 @@ def _differing_keys(a, b, prefix=""):
 @pytest.mark.parametrize("name", sorted(SAME_RUN_AS))
 def test_config_differs_from_a_smoke_run_config_only_in_keys_covered_elsewhere(name):
     other, keys = SAME_RUN_AS[name]
-    assert os.path.join(ROOT, "configs", f"{other}.py") in SMOKE_RUN_HERE
-    config, smoke_run = (load_config(os.path.join(ROOT, "configs", f"{n}.py")) for n in (name, other))
+    assert _path(other) in SMOKE_RUN_HERE
+    config, smoke_run = load_config(_path(name)), load_config(_path(other))
     assert _differing_keys(config.to_dict(), smoke_run.to_dict()) == keys
 
 

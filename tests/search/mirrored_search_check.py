@@ -20,42 +20,23 @@ import tensorflow as tf  # noqa: E402
 tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 # This directory is on sys.path: the script's own.
-from tiny_search import compared_variables, make_tiny_config  # noqa: E402  pylint: disable=import-error
-from tfgan_eff.search.searcher import Searcher  # noqa: E402
-from tfgan_eff.search.space import ARCH_TENSORS  # noqa: E402
-
-
-
-
-def _round(cfg, images, strategy):
-    """(variables before, after) of one eager round under `strategy`, from seed-0 weights."""
-    keras.utils.set_random_seed(0)
-    searcher = Searcher(cfg, images, strategy, run_eagerly=True)  # tracing would cost more than the round
-    before = [np.array(v) for v in compared_variables(searcher)]
-    record = searcher.run_round(0)
-    return before, [np.array(v) for v in compared_variables(searcher)], record
+from tiny_search import make_tiny_config, relative_diffs, round_from_seed  # noqa: E402  pylint: disable=import-error
 
 
 def main():
     cfg = make_tiny_config()
     cfg.search.update(op_set="normalized", n_critic=1, inner_steps=1, arch_steps=1)  # one step of each kind
     images = np.random.default_rng(0).integers(0, 256, (24, 8, 8, 3), dtype=np.uint8)
-    start_one, one, rec_one = _round(cfg, images, tf.distribute.OneDeviceStrategy("/cpu:0"))
-    start_two, two, rec_two = _round(cfg, images, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-    alphas = len(ARCH_TENSORS)
-
-    def relative_diff(first, last):
-        update = np.concatenate([(b - a).ravel() for a, b in zip(start_one[first:last], one[first:last])])
-        apart = np.concatenate([(b - a).ravel() for a, b in zip(one[first:last], two[first:last])])
-        return float(np.linalg.norm(apart) / np.linalg.norm(update))
+    start_one, one, rec_one = round_from_seed(cfg, images, tf.distribute.OneDeviceStrategy("/cpu:0"))
+    start_two, two, rec_two = round_from_seed(cfg, images, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    alphas_diff, weights_diff = relative_diffs(start_one, one, two)
     print(json.dumps({
         "same_start": all(np.array_equal(a, b) for a, b in zip(start_one, start_two)),
-        "alphas_relative_diff": relative_diff(0, alphas),
-        "weights_relative_diff": relative_diff(alphas, len(one)),
+        "alphas_relative_diff": alphas_diff,
+        "weights_relative_diff": weights_diff,
         "terms": [[rec[k] for k in ("dg", "minmax", "maxmin")] for rec in (rec_one, rec_two)],
         "n": len(one)}))
 

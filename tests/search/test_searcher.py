@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tiny_search import arrays  # pylint: disable=import-error
 from tfgan_eff import train_lib
 from tfgan_eff.config import presets
 from tfgan_eff.data import offline
@@ -26,10 +27,6 @@ from tfgan_eff.training.checkpoint import CheckpointMismatchError
 pytestmark = pytest.mark.long(145)  # run early (tests/conftest.py)
 
 
-def _arrays(variables):
-    return [np.array(v) for v in variables]
-
-
 def _changed(before, variables):
     return [not np.array_equal(b, np.array(v)) for b, v in zip(before, variables)]
 
@@ -37,9 +34,9 @@ def _changed(before, variables):
 def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path):
     workdir = str(tmp_path)
     searcher = Searcher(tiny_cfg, tiny_images, run_eagerly=True)
-    alphas0 = _arrays(searcher.g.arch_variables)
-    weights0 = _arrays(searcher.g.weight_variables)
-    d0 = _arrays(searcher.d.trainable_variables)
+    alphas0 = arrays(searcher.g.arch_variables)
+    weights0 = arrays(searcher.g.weight_variables)
+    d0 = arrays(searcher.d.trainable_variables)
     summary = searcher.search(workdir)
 
     # One round moved the alphas, the supernet weights and D.
@@ -62,20 +59,20 @@ def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path
     # A new searcher in the same work dir resumes: alphas, D and the round index come back from the checkpoint.
     tiny_cfg.search.rounds = 2
     resumed = Searcher(tiny_cfg, tiny_images, run_eagerly=True)
-    assert not all(np.array_equal(a, b) for a, b in zip(_arrays(resumed.g.arch_variables),
-                                                        _arrays(searcher.g.arch_variables)))
+    assert not all(np.array_equal(a, b) for a, b in zip(arrays(resumed.g.arch_variables),
+                                                        arrays(searcher.g.arch_variables)))
     tiny_cfg.search.arch_steps = 0  # read at round time: this resumed round must not touch the alphas
     tiny_cfg.search.update(lr=1e-4, arch_lr=2e-3)  # changed learning rates apply on resume (checkpoints hold theirs)
     summary2 = resumed.search(workdir)
     for optimizer, lr in ((resumed.g_opt, 1e-4), (resumed.d_opt, 1e-4), (resumed.architect.optimizer, 2e-3)):
         assert float(optimizer.learning_rate.numpy()) == pytest.approx(lr)
-    restored_alphas = _arrays(searcher.g.arch_variables)
+    restored_alphas = arrays(searcher.g.arch_variables)
     for a, b in zip(restored_alphas, resumed.g.arch_variables):
         np.testing.assert_array_equal(a, np.array(b))
     assert int(resumed.round.numpy()) == 2
     assert len(summary2["dg_history"]) == 2 and np.isnan(summary2["dg_history"][1])
     assert summary2["dg_history"][0] == summary["dg_history"][0]
-    assert any(_changed(_arrays(searcher.g.weight_variables), resumed.g.weight_variables))
+    assert any(_changed(arrays(searcher.g.weight_variables), resumed.g.weight_variables))
 
     # Another supernet width in the same work dir: refused by name, before any round runs.
     tiny_cfg.search.ch = 4

@@ -3,7 +3,12 @@ search round are compared on; imported by this folder's tests and by mirrored_se
 
 import re
 
+import keras
+import numpy as np
+
 from tfgan_eff.config.schema import base_config
+from tfgan_eff.search.searcher import Searcher
+from tfgan_eff.search.space import ARCH_TENSORS
 
 
 def make_tiny_config():
@@ -39,3 +44,29 @@ def compared_variables(searcher):
     weights = [v for v in searcher.g.weight_variables + searcher.d.trainable_variables
                if not GRADIENT_FREE.search(v.path)]
     return searcher.g.arch_variables + weights
+
+
+def arrays(variables):
+    """The variables' current values as numpy arrays."""
+    return [np.array(v) for v in variables]
+
+
+def round_from_seed(cfg, images, strategy=None, run_eagerly=True):
+    """(compared variables before, after, the round's record) of one search round from seed-0 weights under
+    `strategy` (None: the default), its steps eager or traced."""
+    keras.utils.set_random_seed(0)
+    searcher = Searcher(cfg, images, strategy, run_eagerly=run_eagerly)
+    before = arrays(compared_variables(searcher))
+    record = searcher.run_round(0)
+    return before, arrays(compared_variables(searcher)), record
+
+
+def relative_diffs(start, reference, other):
+    """(alphas, weights): ||other - reference|| / ||reference - start|| over the alphas and over the weights of three
+    `compared_variables` value lists: how far two rounds end apart, relative to how far the reference moved."""
+    def relative(part):
+        update = np.concatenate([(b - a).ravel() for a, b in zip(start[part], reference[part])])
+        apart = np.concatenate([(b - a).ravel() for a, b in zip(reference[part], other[part])])
+        return float(np.linalg.norm(apart) / np.linalg.norm(update))
+    alphas = len(ARCH_TENSORS)
+    return relative(slice(0, alphas)), relative(slice(alphas, None))
