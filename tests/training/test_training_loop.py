@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tfgan_eff.training import checkpoint, experiment
 from tfgan_eff.training.loop import NonFiniteError, train_gan
+from tfgan_eff.training.piece import TrainerPiece
 from tfgan_eff.training.trainer import GANTrainer
 from tfgan_eff.training.workdir import WorkdirLock, WorkdirLockedError
 
@@ -91,16 +92,21 @@ def test_mirrored_two_cpus_equals_one_device(mirrored_results, case):
     assert result["relative_update_diff"] < relative, result
 
 
-class _NaNAfter(GANTrainer):
-    """Produces a NaN generator loss from G step 2 on."""
+class _NaNAfter(TrainerPiece):
+    """Adds a NaN to G's loss from G step 2 on."""
 
-    def extra_generator_loss(self, fake, batch):
-        return tf.where(self.step >= 2, np.nan, 0.0), {}
+    def generator_loss_term(self, trainer, fake, batch):
+        return tf.where(trainer.step >= 2, np.nan, 0.0), {}
+
+
+def _nan_after(*args, **kwargs):
+    """train_gan's trainer_factory: a GANTrainer with the _NaNAfter piece."""
+    return GANTrainer(*args, pieces=(_NaNAfter(),), **kwargs)
 
 
 def test_nan_stops_and_keeps_last_good_checkpoint(smoke_cfg, tmp_path):
     with pytest.raises(NonFiniteError, match="ckpt-2"):
-        train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+        train_gan(smoke_cfg, str(tmp_path), trainer_factory=_nan_after)
     ckpt = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
     assert ckpt.endswith("ckpt-2")
 
@@ -108,11 +114,11 @@ def test_nan_stops_and_keeps_last_good_checkpoint(smoke_cfg, tmp_path):
 def test_nan_skip_policy_leaves_weights(smoke_cfg, tmp_path):
     smoke_cfg.train.nan_policy = "skip"
     smoke_cfg.train.steps = 2
-    run, _ = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+    run, _ = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_nan_after)
     before = [v.numpy() for v in run.generator.trainable_variables]
     smoke_cfg.train.steps = 4
     starts, recorder = _start_recorder()
-    run, summary = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter, extra_callbacks=[recorder])
+    run, summary = train_gan(smoke_cfg, str(tmp_path), trainer_factory=_nan_after, extra_callbacks=[recorder])
     after = [v.numpy() for v in run.generator.trainable_variables]
     for a, b in zip(before, after):
         np.testing.assert_array_equal(a, b)
@@ -123,7 +129,7 @@ def test_nan_skip_policy_leaves_weights(smoke_cfg, tmp_path):
 def test_nan_skip_policy_stops_after_too_many_in_a_row(smoke_cfg, tmp_path):
     smoke_cfg.train.update(nan_policy="skip", max_skipped_in_row=1)
     with pytest.raises(NonFiniteError, match=r"more than 1 steps in a row \(train.max_skipped_in_row\).*ckpt-2"):
-        train_gan(smoke_cfg, str(tmp_path), trainer_factory=_NaNAfter)
+        train_gan(smoke_cfg, str(tmp_path), trainer_factory=_nan_after)
     assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-2")
     assert not os.path.exists(tmp_path / "summary.json")  # no summary, no export of the untrained G
 
