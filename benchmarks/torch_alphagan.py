@@ -27,6 +27,9 @@ of a round). Derived step (`derived_step`): the GANTrainer step of a genotype's 
 this G: n_critic D steps, one G step, G-EMA).
 """
 
+# The cell wiring below is written again from the official code, on purpose (no TensorFlow import, and an
+# independent reading of the official design): pylint sees it in tfgan_eff/search/space.py too.
+# pylint: disable=duplicate-code
 import torch
 from torch import nn
 from torch.nn import functional as F

@@ -202,8 +202,8 @@ def test_a_failed_write_is_one_line_and_the_rerun_resumes(tmp_path, capsys, monk
     assert {"ckpt-2.index", "ckpt-2.data-00000-of-00001"} <= set(os.listdir(tmp_path / "w" / "checkpoints"))
     assert "could not remove the lock" not in caplog.text
     _one_error_line(*_train_with(_read_only_after_checkpoint(2), argv, capsys, monkeypatch),
-                    r"cannot write .*/w/\S+: Read-only file system\. Everything saved before is kept: make .*/w writable "
-                    r"and " + resumes)
+                    r"cannot write .*/w/\S+: Read-only file system\. Everything saved before is kept: "
+                    r"make .*/w writable and " + resumes)
     # The lock that could not be removed is one warning line, not a second traceback; the next run takes it over.
     assert "could not remove the lock" in caplog.text and os.path.exists(tmp_path / "w" / ".lock")
     with caplog.at_level(logging.INFO):

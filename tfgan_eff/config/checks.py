@@ -34,4 +34,3 @@ def fraction(cfg, keys, low_open=False):
         if not above_low or not value <= 1:
             problems.append(f"{key} must be in {'(0' if low_open else '[0'}, 1], got {value}")
     return problems
-

@@ -93,7 +93,8 @@ def _value_problems(cfg):
     for mode in comma_list(cfg.export.modes):
         p += choice(mode, "export.modes item", schema.EXPORT_MODES)
     if cfg.export.enabled and not comma_list(cfg.export.modes):
-        p.append(f"export.modes is empty: list one or more of {', '.join(schema.EXPORT_MODES)}, or set export.enabled=False")
+        p.append(f"export.modes is empty: list one or more of {', '.join(schema.EXPORT_MODES)}, "
+                 "or set export.enabled=False")
     for metric in comma_list(cfg.eval.metrics):
         p += choice(metric, "eval.metrics item", schema.EVAL_METRICS)
     if cfg.data.conditional and cfg.model.g.arch == "dcgan":
