@@ -21,6 +21,7 @@ from benchmarks.report import table
 from tfgan_eff.config import presets
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
+from tfgan_eff.nested import flatten
 
 PARTS = ("dgl", "sparse", "search")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,14 +87,6 @@ class TrainRun:
     finished_in: str = ""
 
 
-def _flat(d, prefix=""):
-    """{dotted key: value} of the leaves of a nested dict."""
-    out = {}
-    for key, value in d.items():
-        out.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
-    return out
-
-
 def train_command(run, scale, threads):
     """(argv, fingerprint) of a TrainRun: the training CLI on the run's preset with the overrides that make its
     config, on `threads` TF threads where the config leaves TF's default; the fingerprint is what identifies the
@@ -106,7 +99,7 @@ def train_command(run, scale, threads):
     base = presets.get(run.preset)
     if scale.smoke:
         presets.smoke(base)
-    ours, theirs = _flat(cfg.to_dict()), _flat(base.to_dict())
+    ours, theirs = flatten(cfg.to_dict()), flatten(base.to_dict())
     flags = [f"--method={run.preset}"] + (["--smoke"] if scale.smoke else []) + [f"--workdir={run.workdir}"]
     # every leaf where the config differs from the preset (a float by repr: str may round it)
     flags += [f"--config.{k}={repr(v) if isinstance(v, float) else v}" for k, v in sorted(ours.items())

@@ -8,8 +8,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "tfgan_eff"
 # Low to high. A module may import its own package's modules and the packages of lower layers only.
 LAYERS = [
     # errors.py (the UserError base), files.py (atomic writes), tf_logs.py (TF's log settings), lists.py (the
-    # comma-list parser): import nothing from the package
-    ("errors", "files", "tf_logs", "lists"),
+    # comma-list parser), nested.py (dotted-key flattening): import nothing from the package
+    ("errors", "files", "tf_logs", "lists", "nested"),
     ("data", "ops", "losses"),
     ("metrics", "export", "config"),
     ("models",),

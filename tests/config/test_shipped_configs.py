@@ -24,6 +24,7 @@ from ml_collections import config_flags
 from tfgan_eff import inference
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import validate
+from tfgan_eff.nested import flatten
 
 pytestmark = pytest.mark.long(150)  # run early (tests/conftest.py)
 
@@ -157,16 +158,10 @@ def test_config_is_a_preset_smoke_run_elsewhere(path):
     assert f"def {test_name}(" in source and f'presets.smoke(presets.get("{cfg.method}"))' in source, test_file
 
 
-def _differing_keys(a, b, prefix=""):
-    """The dotted keys whose values differ between two nested dicts."""
-    keys = set()
-    for key in a.keys() | b.keys():
-        x, y = a.get(key), b.get(key)
-        if isinstance(x, dict) and isinstance(y, dict):
-            keys |= _differing_keys(x, y, f"{prefix}{key}.")
-        elif x != y:
-            keys.add(prefix + key)
-    return keys
+def _differing_keys(a, b):
+    """The dotted keys whose values differ between two nested dicts (or that only one has)."""
+    a, b = flatten(a), flatten(b)
+    return {key for key in a.keys() | b.keys() if key not in a or key not in b or a[key] != b[key]}
 
 
 @pytest.mark.parametrize("name", sorted(SAME_RUN_AS))

@@ -4,13 +4,12 @@ import difflib
 import math
 import os
 
-import ml_collections
-
 from tfgan_eff.config import registry, schema
 from tfgan_eff.config.checks import choice, non_negative, positive
 from tfgan_eff.data.names import OFFLINE_DATASETS, folder_problem, parse_policy
 from tfgan_eff.errors import UserError
 from tfgan_eff.lists import comma_list
+from tfgan_eff.nested import flatten
 
 RESOLUTIONS = (8, 16, 32, 48, 64, 96, 128)  # data.resolution values the model builders support
 # A loaded run's generator base width above this is refused before building (the shipped configs use <= 256; layers
@@ -22,20 +21,9 @@ class ConfigError(UserError, ValueError):
     """The config cannot run; the message lists every problem and what to pass instead."""
 
 
-def _flatten(cfg, prefix=""):
-    out = {}
-    for key, value in cfg.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, ml_collections.ConfigDict):
-            out.update(_flatten(value, path + "."))
-        else:
-            out[path] = value
-    return out
-
-
 def _key_problems(cfg):
-    reference = _flatten(schema.base_config())
-    given = _flatten(cfg)
+    reference = flatten(schema.base_config())
+    given = flatten(cfg)
     problems = []
     for key in sorted(set(given) - set(reference)):
         close = difflib.get_close_matches(key, reference, n=3)
@@ -51,7 +39,7 @@ def _key_problems(cfg):
 
 def _non_finite(cfg):
     """Every float key must be a finite number (lr=inf or nan would pass the range checks or train to NaN)."""
-    return [f"{k} must be a finite number, got {v}" for k, v in _flatten(cfg).items()
+    return [f"{k} must be a finite number, got {v}" for k, v in flatten(cfg).items()
             if isinstance(v, float) and not math.isfinite(v)]
 
 

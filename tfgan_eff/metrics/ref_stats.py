@@ -11,18 +11,7 @@ import numpy as np
 
 from tfgan_eff.files import atomic_write
 from tfgan_eff.metrics.streaming import FeatureStats, accumulate_features
-
-
-def _flatten(protocol, prefix=""):
-    """{'a': {'b': 1}} -> {'a.b': 1}, so nested differences can be named."""
-    flat = {}
-    for key, value in protocol.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
+from tfgan_eff.nested import flatten
 
 
 def _normalise(protocol):
@@ -32,7 +21,7 @@ def _normalise(protocol):
 
 def protocol_differences(stored, expected):
     """Lists 'key: stored=... expected=...' for every (flattened) key whose values differ or is missing."""
-    stored, expected = _flatten(_normalise(stored)), _flatten(_normalise(expected))
+    stored, expected = flatten(_normalise(stored)), flatten(_normalise(expected))
 
     def show(flat, key):
         return repr(flat[key]) if key in flat else "<missing>"
