@@ -10,6 +10,7 @@ import tensorflow as tf
 from benchmarks import configs
 from benchmarks.cases import forward_flops
 from benchmarks.timing import time_calls
+from tfgan_eff.compress.method import widths
 from tfgan_eff.export import ExportSettings, export_generator
 from tfgan_eff.models import registry
 from tfgan_eff.pieces.masks import sparsify
@@ -24,6 +25,12 @@ def _sparse(quick):
     return g
 
 
+def _compress_student(quick):
+    """The first student G of the compress preset (its width of the teacher's, i.e. of the DGL teacher G above)."""
+    cfg = configs.preset("compress", quick)
+    return registry.build_generator(cfg, widths(cfg)[0])
+
+
 def _genotype(quick):
     """The published alphaGAN(s) genotype at the search preset's retraining width and resolution."""
     cfg = configs.preset("search", quick)
@@ -36,6 +43,7 @@ GENERATORS = {
     "SNGAN G": lambda quick: registry.build_generator(configs.sngan(quick)),
     "DGL teacher G": lambda quick: registry.build_generator(configs.preset("dgl", quick)),
     "DGL student G": lambda quick: registry.build_generator(configs.student(configs.preset("dgl", quick))),
+    "compress student G": _compress_student,
     "sparse G (d_G masks)": _sparse,
     "alphaGAN(s) genotype G": _genotype,
 }

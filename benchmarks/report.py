@@ -225,7 +225,9 @@ _EXPORT_COLUMNS = (("MFLOPs/image", "g_forward_flops", ".1f", 1e-6), ("Keras ms/
                    ("f32 gzip KiB", "float32_gzip_bytes", ".0f", 1 / 1024),
                    ("LiteRT f32 ms/image", "float32_ms_per_image", ".2f", 1),
                    ("dyn-int8 KiB", "dynamic_int8_bytes", ".0f", 1 / 1024),
-                   ("LiteRT dyn-int8 ms/image", "dynamic_int8_ms_per_image", ".2f", 1))
+                   ("LiteRT dyn-int8 ms/image", "dynamic_int8_ms_per_image", ".2f", 1),
+                   ("full-int8 gzip KiB", "full_int8_gzip_bytes", ".0f", 1 / 1024),
+                   ("LiteRT full-int8 ms/image", "full_int8_ms_per_image", ".2f", 1))
 
 
 def _cells(row, columns):

@@ -132,7 +132,8 @@ def run_task(task, quick):
         if task == "export":  # TFLite generators: size, LiteRT latency at batch 1
             from benchmarks.exports import export_rows
 
-            return export_rows(quick, ("float32",) if quick else ("float32", "dynamic_int8"), 3 if quick else 20)
+            return export_rows(quick, ("float32",) if quick else ("float32", "dynamic_int8", "full_int8"),
+                               3 if quick else 200)
         if task in settings.PROFILE_TASKS:  # op time in the steps; model construction
             from benchmarks import profile
 

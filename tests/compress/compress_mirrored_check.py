@@ -1,7 +1,7 @@
-"""Run in a subprocess: 2 steps of a compression student (the teacher D's guidance from a trained teacher run, sparse
-weights with a mask update after each step, n_critic 2, DiffAugment) on 1 device vs MirroredStrategy on 2 logical
-CPUs; prints the max weight and log differences. The student's trainer is the composition the dgl plan (guidance
-alone) and the sparse plan (sparse weights alone) use as well."""
+"""Run in a subprocess: 2 steps of a compression student (G started from the teacher G's channels, the teacher D's
+guidance from a trained teacher run, sparse weights with a mask update after each step, n_critic 2, DiffAugment)
+on 1 device vs MirroredStrategy on 2 logical CPUs; prints the max weight and log differences. The student's trainer
+is the composition the dgl plan (guidance alone) and the sparse plan (sparse weights alone) use as well."""
 
 import functools
 import json
@@ -44,15 +44,16 @@ def tiny_cfg():
 
 
 def run(strategy, teacher_dir, workdir, out):
-    """The student (G width 0.5, G density 0.5, dynamic_g, a mask update every step, lambda 0.5 from step 0) trained
-    2 steps under `strategy` against the teacher in `teacher_dir`; returns (weights of G, D, EMA and the teacher D,
-    G's masks)."""
+    """The student (G width 0.5 from the teacher G's channels, G density 0.5, dynamic_g, a mask update every step,
+    lambda 0.5 from step 0) trained 2 steps under `strategy` against the teacher in `teacher_dir`; returns (weights
+    of G, D, EMA and the teacher D, G's masks)."""
     cfg = tiny_cfg()
     cfg.sparse.update_every = 1
     cfg.compress.update(g_density=0.5, sparse_mode="dynamic_g", lambda_teacher=0.5)
     cfg.model.g.width = 0.5
     source = types.SimpleNamespace(teacher=load_teacher(teacher_dir, strategy))
-    factory = functools.partial(student_trainer, source=source, cfg=cfg, switch=0, guided=True)
+    factory = functools.partial(student_trainer, source=source, cfg=cfg, switch=0, guided=True,
+                                inherit=True)
     run_, _ = train_gan(cfg, workdir, strategy, trainer_factory=factory,
                         extra_callbacks=(sparsity_callback, lambda r: _LastLogs(out)))
     models = (run_.generator, run_.discriminator, run_.ema_generator, source.teacher.discriminator)

@@ -64,8 +64,30 @@ def test_a_genotype_student_of_a_conditional_teacher_is_one_config_problem(compr
     compress_cfg.data.conditional = True
     for net in (compress_cfg.model.g, compress_cfg.model.d):
         net.arch = "sngan"  # a conditional teacher
+    compress_cfg.compress.student_init = "scratch"  # channel inheritance is for DCGAN Gs
     assert _problems(compress_cfg.copy_and_resolve_references()) == []
     compress_cfg.compress.genotype = "alphagan_s"
     assert _problems(compress_cfg.copy_and_resolve_references()) == [
         "  - compress.genotype student: alphaGAN's generators (supernet and genotypes) are unconditional: set "
         "data.conditional=False"]
+
+
+def test_inherited_channels_are_refused_where_they_cannot_apply(compress_cfg, tmp_path):
+    compress_cfg.compress.student_init = "teacher"
+    assert _problems(compress_cfg.copy_and_resolve_references()) == []
+    keras_file = tmp_path / "d.keras"
+    keras_file.write_text("")  # a discriminator-only teacher: there is no G to inherit from
+    cfg = compress_cfg.copy_and_resolve_references()
+    cfg.compress.teacher_workdir = str(keras_file)
+    assert any("needs the teacher's G, but compress.teacher_workdir is a discriminator file" in p
+               for p in _problems(cfg))
+    cfg = compress_cfg.copy_and_resolve_references()
+    cfg.model.g.arch = "sngan"
+    assert _problems(cfg) == ["  - compress.student_init='teacher' inherits channels of a DCGAN G without spectral "
+                              "norm, got model.g.arch='sngan', model.g.spectral_norm=False: pass "
+                              "--config.compress.student_init=scratch"]
+    cfg = compress_cfg.copy_and_resolve_references()
+    cfg.compress.update(g_widths="", genotype="alphagan_s")
+    assert _problems(cfg) == []  # the genotype student starts from random weights
+    compress_cfg.compress.student_init = "pretrained"
+    assert _problems(compress_cfg) == ["  - compress.student_init='pretrained' is not one of ['scratch', 'teacher']"]

@@ -9,10 +9,16 @@ import sys
 
 import pytest
 
+import numpy as np
+import tensorflow as tf
+
 from tfgan_eff import train_lib
+from tfgan_eff.compress.plan import plan
 from tfgan_eff.config import presets
-from tfgan_eff.pieces.teacher import TeacherError
-from tfgan_eff.training.loop import train_gan
+from tfgan_eff.models.slim import ChannelInheritanceError, top_channels
+from tfgan_eff.pieces.inherited_channels import InheritedChannels
+from tfgan_eff.pieces.teacher import TeacherError, TeacherSource
+from tfgan_eff.training.loop import Run, train_gan
 
 pytestmark = pytest.mark.long(72)  # run early (tests/conftest.py)
 
@@ -56,10 +62,40 @@ def test_a_teacher_that_does_not_match_is_refused_in_one_line(compress_cfg, teac
     compress_cfg.data.update(changes)
     if compress_cfg.data.conditional:  # a conditional student needs a class-conditional architecture
         compress_cfg.model.g.arch = compress_cfg.model.d.arch = "sngan"
+        compress_cfg.compress.student_init = "scratch"  # channel inheritance is for DCGAN Gs
     with pytest.raises(TeacherError, match=expected) as err:
         train_lib.run(compress_cfg, str(tmp_path))
     assert "\n" not in str(err.value)
-    assert not any((tmp_path / name).exists() for name in ("g0.5_stage1", "g0.5"))  # nothing trained
+    assert not any((tmp_path / name).exists() for name in ("g0.25_stage1", "g0.25"))  # nothing trained
+
+
+def test_a_width_student_starts_from_the_teachers_channels_in_its_first_stage_only(compress_cfg, teacher_dir,
+                                                                                 tmp_path):
+    _quiet(compress_cfg).compress.teacher_workdir = teacher_dir  # the preset's student_init is "teacher"
+    compress_plan = plan(compress_cfg, str(tmp_path))
+    strategy = tf.distribute.get_strategy()
+    compress_plan.prepare(strategy)  # the teacher's G can give the g0.25 student its channels
+    subs = {sub.name: sub for sub in compress_plan.runs}
+    teacher = TeacherSource(compress_cfg, teacher_dir).teacher.generator
+    stage1 = Run(subs["g0.25_stage1"].cfg, str(tmp_path / "s1"), strategy, subs["g0.25_stage1"].trainer_factory)
+    kept = top_channels(teacher.stem_bn, stage1.generator.stem_bn.gamma.shape[0])
+    assert 0 < len(kept) < teacher.stem_bn.gamma.shape[0]
+    np.testing.assert_array_equal(stage1.generator.stem_bn.gamma, np.asarray(teacher.stem_bn.gamma)[kept])
+    np.testing.assert_array_equal(stage1.generator.head.bias, teacher.head.bias)
+    for ema, g in zip(stage1.ema_generator.weights, stage1.generator.weights):
+        np.testing.assert_array_equal(ema, g)
+    stage2 = Run(subs["g0.25"].cfg, str(tmp_path / "s2"), strategy, subs["g0.25"].trainer_factory)
+    assert stage2.trainer.piece(InheritedChannels) is None  # it starts from stage 1's checkpoint instead
+
+
+def test_a_student_wider_than_an_external_teachers_g_is_refused_before_training(compress_cfg, teacher_dir, tmp_path):
+    _quiet(compress_cfg).compress.update(teacher_workdir=teacher_dir, student_init="teacher", g_widths="0.5,1")
+    compress_cfg.model.g.ch *= 4  # the g1 student is 4x as wide as the teacher, the g0.5 one 2x
+    with pytest.raises(ChannelInheritanceError, match="student_init='teacher', student g0.5: the student G is wider "
+                                                      "than the teacher G") as err:
+        train_lib.run(compress_cfg, str(tmp_path))
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "g0.5_stage1").exists()  # nothing trained
 
 
 def test_mirrored_two_cpus_equals_one_device(tmp_path):

@@ -9,9 +9,10 @@ import ml_collections
 from tfgan_eff.config.checks import choice, fraction, non_negative
 from tfgan_eff.config.registry import Method, methods, register
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.keys import SPARSE_MODES, teacher_problems
+from tfgan_eff.pieces.keys import SPARSE_MODES, discriminator_format, teacher_problems
 
 EXPORT_MODES = "float32,dynamic_int8,full_int8"
+STUDENT_INITS = ("scratch", "teacher")
 GENOTYPE_ARCH = "genotype"  # model.g.arch of the compress.genotype student (a generator --method=search registers)
 
 
@@ -22,10 +23,13 @@ def section():
         # file (then no teacher row); empty = train one in <workdir>/teacher.
         teacher_workdir="",
         teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
-        g_widths="0.5",           # comma list: one student per G width relative to the teacher's G
+        g_widths="0.25",          # comma list: one student per G width relative to the teacher's G
         genotype="",              # and one more student: a genotype JSON written by --method=search (or a published
         #                           name); its channels are model.g.ch x model.g.width
         d_width=1.0,              # the students' own D width relative to the teacher's D
+        student_init="teacher",   # teacher: the g<width> students start from the teacher G's channels with the
+        #                           largest BN |gamma| (a DCGAN G; the genotype student starts from random weights);
+        #                           scratch: from random weights
         g_density=1.0,            # < 1: sparse student G (STU-GAN masks; sparse.distribution / update_every /
         d_density=1.0,            # drop_fraction(_end) / reset_optimizer_state apply as in --method=sparse)
         sparse_mode="dynamic_g",  # static | dynamic_g | dynamic_gd | dynamic_d (when a density is < 1)
@@ -38,14 +42,15 @@ def section():
 
 def preset(c):
     """Turns a baseline config into this method's default run (what `--method=compress` runs): the DGL preset's
-    teacher (DCGAN ch 48, 2000 steps) and a half-width student through both stages, exported in all three modes."""
+    teacher (DCGAN ch 48, 2000 steps) and a quarter-width student started from the teacher G's channels, through both
+    stages, exported in all three modes (its measured costs and FIDs: docs/methods/compress.md)."""
     c.method, c.name = "compress", "compress_digits"
     c.model.g.ch = 48
     c.model.d.ch = 48
     c.train.steps = 2000
     c.export.modes = EXPORT_MODES
-    c.compress.update(teacher_steps=2000, g_widths="0.5", d_width=1.0, lambda_teacher=0.1, switch_fraction=0.25,
-                      switch_step=-1)
+    c.compress.update(teacher_steps=2000, g_widths="0.25", student_init="teacher", d_width=1.0, lambda_teacher=0.1,
+                      switch_fraction=0.25, switch_step=-1)
     return c
 
 
@@ -77,6 +82,21 @@ def genotype_problems(cfg):
     return p
 
 
+def inherit_problems(cfg):
+    """Problems of compress.student_init='teacher' that the config shows: a teacher without G, a G that is not a
+    plain DCGAN (an external teacher's own G is checked when it loads)."""
+    p = []
+    if discriminator_format(cfg.compress.teacher_workdir):
+        p.append("compress.student_init='teacher' needs the teacher's G, but compress.teacher_workdir is a "
+                 "discriminator file: pass a train_gan work dir or checkpoint, or "
+                 "--config.compress.student_init=scratch")
+    if cfg.model.g.arch != "dcgan" or cfg.model.g.spectral_norm:
+        p.append("compress.student_init='teacher' inherits channels of a DCGAN G without spectral norm, got "
+                 f"model.g.arch={cfg.model.g.arch!r}, model.g.spectral_norm={cfg.model.g.spectral_norm}: pass "
+                 "--config.compress.student_init=scratch")
+    return p
+
+
 def checks(cfg):
     """Problems of the compress section of a `--method=compress` config."""
     if cfg.method != "compress":
@@ -94,6 +114,9 @@ def checks(cfg):
         p.append("compress asks for no student: set compress.g_widths or compress.genotype")
     if not 0 < comp.d_width <= 1:
         p.append(f"compress.d_width must be in (0, 1], got {comp.d_width}")
+    p += choice(comp.student_init, "compress.student_init", STUDENT_INITS)
+    if comp.student_init == "teacher":
+        p += inherit_problems(cfg)
     p += fraction(cfg, ["compress.g_density", "compress.d_density"], low_open=True)
     p += choice(comp.sparse_mode, "compress.sparse_mode", SPARSE_MODES)
     p += non_negative(cfg, {"compress.lambda_teacher": "", "compress.teacher_steps": "0 = train.steps"})

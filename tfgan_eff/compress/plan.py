@@ -9,8 +9,9 @@ Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
                           term on (DGL-GAN), to train.steps; exported in every export.modes mode and verified in LiteRT
   summary.json            the table: one row for the teacher and one per student
 
-Students: `g<width>` per compress.g_widths (the teacher's G architecture, narrower) and `genotype` when
-compress.genotype names a genotype. Each trains against its own D (width compress.d_width) plus the frozen D_T.
+Students: `g<width>` per compress.g_widths (the teacher's G architecture, narrower; from random weights, or from the
+teacher G's channels with compress.student_init='teacher') and `genotype` when compress.genotype names a genotype.
+Each trains against its own D (width compress.d_width) plus the frozen D_T.
 """
 
 import functools
@@ -21,8 +22,11 @@ import ml_collections
 from tfgan_eff.compress.method import GENOTYPE_ARCH, widths
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.lists import comma_list
+from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, generator_input_specs
+from tfgan_eff.models.slim import ChannelInheritanceError, inheritance_problem
 from tfgan_eff.pieces.guidance import TeacherGuidance
+from tfgan_eff.pieces.inherited_channels import InheritedChannels
 from tfgan_eff.pieces.keys import discriminator_format, switch_step
 from tfgan_eff.pieces.masks import fold_for_export
 from tfgan_eff.pieces.sparse_weights import SparseWeights
@@ -49,9 +53,10 @@ def is_sparse(cfg):
     return cfg.compress.g_density < 1 or cfg.compress.d_density < 1
 
 
-def student_trainer(generator, discriminator, train_cfg, *, source, cfg, switch, guided, **kwargs):
-    """A trainer_factory: GANTrainer with the students' pieces: the teacher guidance (stage 2) and sparse weights."""
-    pieces = []
+def student_trainer(generator, discriminator, train_cfg, *, source, cfg, switch, guided, inherit=False, **kwargs):
+    """A trainer_factory: GANTrainer with the students' pieces: G from the teacher G's channels (`inherit`), the
+    teacher guidance (stage 2) and sparse weights."""
+    pieces = [InheritedChannels(source.teacher.generator)] if inherit else []
     if guided:
         pieces.append(TeacherGuidance(source.teacher.discriminator, term="dgl", weight=cfg.compress.lambda_teacher,
                                       switch_step=switch, teacher_diffaug=cfg.compress.teacher_diffaug))
@@ -116,14 +121,17 @@ def plan(cfg, workdir):
     students = student_names(cfg)
     for name, changes in students.items():
         changes = {**changes, "model.d.width": cfg.model.d.width * cfg.compress.d_width}
+        # The student's first sub-run starts from the teacher's channels; a second stage restores over them.
+        inherit = cfg.compress.student_init == "teacher" and name != "genotype"
         init_from = ""
         if switch > 0:
             stage1 = sub_config(cfg, f"{name}_stage1", {**changes, "train.steps": switch, "eval.every": 0})
-            runs.append(SubRun(f"{name}_stage1", stage1, trainer_factory=functools.partial(factory, guided=False),
-                               callbacks=callbacks, evaluate=False, export=False))
-            init_from = f"{name}_stage1"
+            runs.append(SubRun(f"{name}_stage1", stage1, callbacks=callbacks, evaluate=False, export=False,
+                               trainer_factory=functools.partial(factory, guided=False, inherit=inherit)))
+            init_from, inherit = f"{name}_stage1", False
         runs.append(SubRun(name, sub_config(cfg, name, changes), init_from=init_from, callbacks=callbacks,
-                           trainer_factory=functools.partial(factory, guided=True), exporter=export_run))
+                           trainer_factory=functools.partial(factory, guided=True, inherit=inherit),
+                           exporter=export_run))
     modes = comma_list(cfg.export.modes)
 
     def table(results):
@@ -131,10 +139,16 @@ def plan(cfg, workdir):
         return rows + [table_row(name, results[name], modes) for name in students]
 
     def prepare(strategy):
-        """Loads an external teacher and checks it against this run's data before anything trains."""
+        """Loads an external teacher and checks it against this run's data (and, for inherited channels, its G
+        against each width student's) before anything trains."""
         if teacher_path:
             with strategy.scope():
-                source.teacher  # pylint: disable=pointless-statement  # loading is the check
+                teacher = source.teacher
+            if cfg.compress.student_init == "teacher":
+                for width in widths(cfg):
+                    problem = inheritance_problem(teacher.generator, registry.build_generator(cfg, width))
+                    if problem:
+                        raise ChannelInheritanceError(f"compress.student_init='teacher', student g{width:g}: {problem}")
 
     return Plan(runs=runs, main_run=next(iter(students)), table=table, prepare=prepare, note=NOTE,
                 title=f"compression ({cfg.name}, {total} steps, teacher D guides from step {switch}, lambda "
