@@ -12,6 +12,7 @@ import numpy as np
 
 from tfgan_eff.errors import UserError
 from tfgan_eff.models.dcgan import DCGANGenerator
+from tfgan_eff.ops.spectral_norm import SpectralNorm
 
 
 class ChannelInheritanceError(UserError, ValueError):
@@ -25,9 +26,14 @@ def top_channels(bn, k):
     return np.sort(np.argsort(-gamma, kind="stable")[:k])
 
 
-def _plain(layer):
-    """Whether `layer` holds its own kernel (not a spectral-norm wrapper, whose kernel is W / sigma)."""
-    return hasattr(layer, "kernel") and not hasattr(layer, "layer")
+def _weight_layers(g):
+    """The layers of DCGAN generator `g` that hold kernels, input to output."""
+    return [g.stem, *g.ups, g.head]
+
+
+def _bn_layers(g):
+    """The BatchNorms of DCGAN generator `g`, one after each layer but the output layer, input to output."""
+    return [g.stem_bn, *g.bns]
 
 
 def inheritance_problem(teacher, student):
@@ -35,16 +41,15 @@ def inheritance_problem(teacher, student):
     if not isinstance(teacher, DCGANGenerator) or not isinstance(student, DCGANGenerator):
         return (f"channel inheritance needs DCGAN generators (model.g.arch='dcgan'), got teacher "
                 f"{type(teacher).__name__} and student {type(student).__name__}")
-    layers = (lambda g: [g.stem, *g.ups, g.head])
-    if not all(_plain(layer) for layer in layers(teacher) + layers(student)):
+    # A spectral-norm wrapper's effective kernel is W / sigma: slicing W would change sigma.
+    if any(isinstance(layer, SpectralNorm) for layer in _weight_layers(teacher) + _weight_layers(student)):
         return "channel inheritance needs generators without spectral norm (model.g.spectral_norm=False)"
     if (teacher.latent_dim, teacher.resolution, teacher.channels) != (
             student.latent_dim, student.resolution, student.channels):
         return (f"teacher G (latent {teacher.latent_dim}, {teacher.resolution} px, {teacher.channels} channels) and "
                 f"student G (latent {student.latent_dim}, {student.resolution} px, {student.channels} channels) "
                 "differ")
-    bns = (lambda g: [g.stem_bn, *g.bns])
-    widths = [(t.gamma.shape[0], s.gamma.shape[0]) for t, s in zip(bns(teacher), bns(student))]
+    widths = [(t.gamma.shape[0], s.gamma.shape[0]) for t, s in zip(_bn_layers(teacher), _bn_layers(student))]
     if any(s > t for t, s in widths):
         return f"the student G is wider than the teacher G (channels per layer, teacher -> student: {widths})"
     return None
