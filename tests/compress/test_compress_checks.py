@@ -60,6 +60,27 @@ def test_a_missing_teacher_names_the_compress_key_in_the_config_check_and_at_loa
     assert "\n" not in str(err.value)
 
 
+def test_a_teacher_generator_file_is_checked_before_anything_trains(compress_cfg, tmp_path):
+    compress_cfg.compress.student_init = "scratch"
+    d_file, g_file = tmp_path / "d.keras", tmp_path / "g.keras"
+    d_file.write_text("")
+    g_file.write_text("")
+    for teacher, generator, problem in [
+            (d_file, tmp_path / "nope.keras", "compress.teacher_generator '{g}' does not exist: pass the teacher G as "
+                                              "a SavedModel dir (RUN_DIR/export/saved_model) or a .keras file"),
+            (d_file, tmp_path, "compress.teacher_generator '{g}' is neither a SavedModel dir nor a .keras file"),
+            ("", g_file, "compress.teacher_generator goes with a teacher D file as compress.teacher_workdir"),
+            (d_file, g_file, None)]:
+        cfg = compress_cfg.copy_and_resolve_references()
+        cfg.compress.update(teacher_workdir=str(teacher), teacher_generator=str(generator))
+        problems = _problems(cfg)
+        if problem is None:
+            assert problems == []
+        else:
+            [line] = problems
+            assert problem.format(g=generator) in line
+
+
 def test_a_genotype_student_of_a_conditional_teacher_is_one_config_problem(compress_cfg):
     compress_cfg.data.conditional = True
     for net in (compress_cfg.model.g, compress_cfg.model.d):
@@ -79,8 +100,15 @@ def test_inherited_channels_are_refused_where_they_cannot_apply(compress_cfg, tm
     keras_file.write_text("")  # a discriminator-only teacher: there is no G to inherit from
     cfg = compress_cfg.copy_and_resolve_references()
     cfg.compress.teacher_workdir = str(keras_file)
-    assert any("needs the teacher's G, but compress.teacher_workdir is a discriminator file" in p
-               for p in _problems(cfg))
+    assert any("needs the teacher's G, but compress.teacher_workdir is a discriminator file: pass "
+               "--config.compress.teacher_generator=G.keras" in p for p in _problems(cfg))
+    saved_model = tmp_path / "g_saved_model"
+    saved_model.mkdir()
+    (saved_model / "saved_model.pb").write_bytes(b"")
+    cfg.compress.teacher_generator = str(saved_model)  # a SavedModel does not keep the G's layers
+    assert _problems(cfg) == ["  - compress.student_init='teacher' reads the teacher G's channels, which a "
+                              "SavedModel does not keep: pass the G as a .keras file (generator.save('g.keras')) or "
+                              "--config.compress.student_init=scratch"]
     cfg = compress_cfg.copy_and_resolve_references()
     cfg.model.g.arch = "sngan"
     assert _problems(cfg) == ["  - compress.student_init='teacher' inherits channels of a DCGAN G without spectral "

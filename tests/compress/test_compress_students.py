@@ -17,8 +17,9 @@ from tfgan_eff.compress.plan import plan
 from tfgan_eff.config import presets
 from tfgan_eff.models.slim import ChannelInheritanceError, top_channels
 from tfgan_eff.pieces.inherited_channels import InheritedChannels
-from tfgan_eff.pieces.teacher import TeacherError, TeacherSource
-from tfgan_eff.training.loop import Run, train_gan
+from tfgan_eff.export.saved_model import export_saved_model
+from tfgan_eff.pieces.teacher import TeacherError, TeacherSource, load_teacher
+from tfgan_eff.training.loop import Run, count_params, train_gan
 
 pytestmark = pytest.mark.long(72)  # run early (tests/conftest.py)
 
@@ -39,6 +40,37 @@ def teacher_dir(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("teacher"))
     train_gan(cfg, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def teacher_files(teacher_dir, tmp_path_factory):
+    """teacher_dir's teacher as files: {"d": D saved whole, "g_keras": G saved whole, "g_saved_model": G exported}."""
+    teacher = load_teacher(teacher_dir)
+    path = tmp_path_factory.mktemp("teacher_files")
+    teacher.discriminator.save(path / "d.keras")
+    teacher.generator.save(path / "g.keras")
+    return dict(d=str(path / "d.keras"), g_keras=str(path / "g.keras"),
+                g_saved_model=export_saved_model(teacher.generator, str(path / "saved_model")))
+
+
+def test_a_teacher_given_as_files_gets_its_row_and_gives_its_channels(compress_cfg, teacher_dir, teacher_files,
+                                                                     tmp_path):
+    _quiet(compress_cfg).compress.update(teacher_workdir=teacher_files["d"], teacher_generator=teacher_files["g_keras"])
+    compress_plan = plan(compress_cfg, str(tmp_path / "plan"))
+    strategy = tf.distribute.get_strategy()
+    compress_plan.prepare(strategy)  # the G file is this package's DCGAN G: the student can inherit its channels
+    stage1_sub = next(sub for sub in compress_plan.runs if sub.name == "g0.25_stage1")
+    stage1 = Run(stage1_sub.cfg, str(tmp_path / "s1"), strategy, stage1_sub.trainer_factory)
+    teacher = load_teacher(teacher_dir).generator
+    kept = top_channels(teacher.stem_bn, stage1.generator.stem_bn.gamma.shape[0])
+    np.testing.assert_array_equal(stage1.generator.stem_bn.gamma, np.asarray(teacher.stem_bn.gamma)[kept])
+    # An exported G (SavedModel) is evaluated and exported as the teacher row; its students start from scratch.
+    compress_cfg.compress.update(teacher_generator=teacher_files["g_saved_model"], student_init="scratch")
+    summary = train_lib.run(compress_cfg, str(tmp_path / "run"))
+    assert [row["run"] for row in summary["table"]] == ["teacher", "g0.25"]
+    teacher_eval = summary["runs"]["teacher_eval"]
+    assert teacher_eval["params"]["generator"] == count_params(teacher)
+    assert teacher_eval["checkpoint"] == teacher_files["g_saved_model"]
 
 
 def test_a_genotype_student_loads_and_trains(compress_cfg, teacher_dir, tmp_path):

@@ -4,12 +4,14 @@ The sub-runs (teacher, each student's stage 1 and teacher-guided stage 2, export
 compress/plan.py.
 """
 
+import os
+
 import ml_collections
 
 from tfgan_eff.config.checks import choice, fraction, non_negative
 from tfgan_eff.config.registry import Method, methods, register
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.keys import SPARSE_MODES, discriminator_format, teacher_problems
+from tfgan_eff.pieces.keys import SPARSE_MODES, model_file_format, teacher_problems
 
 EXPORT_MODES = "float32,dynamic_int8,full_int8"
 STUDENT_INITS = ("scratch", "teacher")
@@ -19,9 +21,12 @@ GENOTYPE_ARCH = "genotype"  # model.g.arch of the compress.genotype student (a g
 def section():
     """Compression keys: teacher source, the student variants, sparsity and the teacher guidance."""
     return ml_collections.ConfigDict(dict(
-        # Trained teacher: a train_gan work dir (or checkpoint), or a teacher D alone as a SavedModel dir or .keras
-        # file (then no teacher row); empty = train one in <workdir>/teacher.
+        # Trained teacher: a train_gan work dir (or checkpoint), or a teacher D as a SavedModel dir or .keras file;
+        # empty = train one in <workdir>/teacher.
         teacher_workdir="",
+        # With a teacher D file: the teacher G as a SavedModel dir (RUN_DIR/export/saved_model) or .keras file, for
+        # the teacher row and student_init='teacher'; empty = no teacher row.
+        teacher_generator="",
         teacher_steps=0,          # steps of the teacher run trained here (0 = train.steps)
         g_widths="0.25",          # comma list: one student per G width relative to the teacher's G
         genotype="",              # and one more student: a genotype JSON written by --method=search (or a published
@@ -83,12 +88,17 @@ def genotype_problems(cfg):
 
 
 def inherit_problems(cfg):
-    """Problems of compress.student_init='teacher' that the config shows: a teacher without G, a G that is not a
-    plain DCGAN (an external teacher's own G is checked when it loads)."""
+    """Problems of compress.student_init='teacher' that the config shows: a teacher without G or with a G whose
+    channels cannot be read, a G that is not a plain DCGAN (an external teacher's own G is checked when it loads)."""
     p = []
-    if discriminator_format(cfg.compress.teacher_workdir):
+    comp = cfg.compress
+    if model_file_format(comp.teacher_workdir) and not comp.teacher_generator:
         p.append("compress.student_init='teacher' needs the teacher's G, but compress.teacher_workdir is a "
-                 "discriminator file: pass a train_gan work dir or checkpoint, or "
+                 "discriminator file: pass --config.compress.teacher_generator=G.keras, a train_gan work dir or "
+                 "checkpoint as the teacher, or --config.compress.student_init=scratch")
+    if model_file_format(comp.teacher_generator) == "saved_model":
+        p.append("compress.student_init='teacher' reads the teacher G's channels, which a SavedModel does not "
+                 "keep: pass the G as a .keras file (generator.save('g.keras')) or "
                  "--config.compress.student_init=scratch")
     if cfg.model.g.arch != "dcgan" or cfg.model.g.spectral_norm:
         p.append("compress.student_init='teacher' inherits channels of a DCGAN G without spectral norm, got "
@@ -97,12 +107,31 @@ def inherit_problems(cfg):
     return p
 
 
+def teacher_generator_problems(comp):
+    """Problems of compress.teacher_generator: it goes with a teacher D file and names a SavedModel or .keras file."""
+    path = comp.teacher_generator
+    if not path:
+        return []
+    if not os.path.exists(path):
+        return [f"compress.teacher_generator {path!r} does not exist: pass the teacher G as a SavedModel dir "
+                "(RUN_DIR/export/saved_model) or a .keras file"]
+    if not model_file_format(path):
+        return [f"compress.teacher_generator {path!r} is neither a SavedModel dir nor a .keras file: pass "
+                "RUN_DIR/export/saved_model (python -m tfgan_eff.export writes it) or a .keras file written by "
+                "generator.save(path)"]
+    if not model_file_format(comp.teacher_workdir):
+        return ["compress.teacher_generator goes with a teacher D file as compress.teacher_workdir (a work dir's "
+                "teacher G comes from its checkpoint): pass the D as a SavedModel dir or .keras file, or drop "
+                "compress.teacher_generator"]
+    return []
+
+
 def checks(cfg):
     """Problems of the compress section of a `--method=compress` config."""
     if cfg.method != "compress":
         return []
     comp = cfg.compress
-    p = teacher_problems(comp.teacher_workdir, "compress.teacher_workdir")
+    p = teacher_problems(comp.teacher_workdir, "compress.teacher_workdir") + teacher_generator_problems(comp)
     try:
         ws = widths(cfg)
     except ValueError:

@@ -2,7 +2,8 @@
 
 Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
   teacher/                the teacher, when compress.teacher_workdir is empty (a baseline run at full width)
-  teacher_eval/           evaluation + export of an external teacher (none for a discriminator-only teacher)
+  teacher_eval/           evaluation + export of an external teacher's G (none for a teacher D file given without
+                          compress.teacher_generator)
   <student>_stage1/       the student alone (lambda = 0) up to the switch step; sparse from its first step when a
                           density is < 1
   <student>/              stage 2: from stage 1's G, D, EMA, masks and step, fresh optimizers, the frozen teacher D's
@@ -27,7 +28,7 @@ from tfgan_eff.models.flops import count_flops, generator_input_specs
 from tfgan_eff.models.slim import ChannelInheritanceError, inheritance_problem
 from tfgan_eff.pieces.guidance import TeacherGuidance
 from tfgan_eff.pieces.inherited_channels import InheritedChannels
-from tfgan_eff.pieces.keys import discriminator_format, switch_step
+from tfgan_eff.pieces.keys import model_file_format, switch_step
 from tfgan_eff.pieces.masks import fold_for_export
 from tfgan_eff.pieces.sparse_weights import SparseWeights
 from tfgan_eff.pieces.sparsity_callback import sparsity_callback
@@ -108,8 +109,9 @@ def plan(cfg, workdir):
     teacher_path = cfg.compress.teacher_workdir
     runs = []
     if teacher_path:
-        source = TeacherSource(cfg, teacher_path, key="compress.teacher_workdir")
-        if not discriminator_format(teacher_path):  # a teacher discriminator alone has no generator to export
+        source = TeacherSource(cfg, teacher_path, key="compress.teacher_workdir",
+                               generator_path=cfg.compress.teacher_generator)
+        if not model_file_format(teacher_path) or cfg.compress.teacher_generator:  # a G to evaluate and export
             runs.append(SubRun("teacher_eval", sub_config(cfg, "teacher_eval"), step=source.evaluation_step,
                                exporter=export_run))
     else:

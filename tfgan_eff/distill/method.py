@@ -8,7 +8,7 @@ import ml_collections
 from tfgan_eff.config.checks import choice, non_negative
 from tfgan_eff.config.registry import Method, register
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.keys import discriminator_format, switch_step, teacher_problems
+from tfgan_eff.pieces.keys import model_file_format, switch_step, teacher_problems
 
 BASELINES = ("plain", "l1", "boost")
 
@@ -82,7 +82,7 @@ def checks(cfg):
         p.append(f"dgl.switch_step={dgl.switch_step} must be < train.steps={cfg.train.steps}")
     for name in comma_list(dgl.baselines):
         p += choice(name, "dgl.baselines item", BASELINES)
-    if "l1" in comma_list(dgl.baselines) and dgl.teacher_workdir and discriminator_format(dgl.teacher_workdir):
+    if "l1" in comma_list(dgl.baselines) and dgl.teacher_workdir and model_file_format(dgl.teacher_workdir):
         p.append(f"dgl.baselines item 'l1' needs a teacher generator, but dgl.teacher_workdir "
                  f"{dgl.teacher_workdir!r} is a discriminator file; drop l1 or pass the teacher's work dir")
     return p

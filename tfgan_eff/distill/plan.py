@@ -19,7 +19,7 @@ from tfgan_eff.lists import comma_list
 from tfgan_eff.models import registry
 from tfgan_eff.models.flops import count_flops, discriminator_input_specs, generator_input_specs
 from tfgan_eff.pieces.guidance import TeacherGuidance
-from tfgan_eff.pieces.keys import discriminator_format
+from tfgan_eff.pieces.keys import model_file_format
 from tfgan_eff.pieces.teacher import TeacherSource
 from tfgan_eff.training.experiment import Plan, SubRun, sub_config
 from tfgan_eff.training.loop import count_params
@@ -93,7 +93,7 @@ def plan(cfg, workdir):
     student stages and the baselines, and the summary with the comparison table."""
     switch, total = stages(cfg)
     runs = []
-    d_only = bool(cfg.dgl.teacher_workdir and discriminator_format(cfg.dgl.teacher_workdir))
+    d_only = bool(cfg.dgl.teacher_workdir and model_file_format(cfg.dgl.teacher_workdir))
     if cfg.dgl.teacher_workdir:
         source = TeacherSource(cfg, cfg.dgl.teacher_workdir, key="dgl.teacher_workdir")
         if not d_only:  # a teacher discriminator alone has no generator to evaluate

@@ -31,11 +31,34 @@ class Float32Outputs:
         return outputs if self.compute_dtype == "float32" else keras.ops.cast(outputs, "float32")
 
 
-class Generator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.Model):
+class GANModel(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.Model):
+    """What generators and discriminators share: float32 outputs, variables built by a first call, checkpoint
+    collections, and saving whole as a `.keras` file (a teacher G or D given as a file): `arguments` are the
+    constructor's arguments, which `get_config` returns, and `from_config` builds the variables before Keras loads the
+    weights. Subclasses register with `keras.saving.register_keras_serializable(package="tfgan_eff")`."""
+
+    def __init__(self, arguments, **kwargs):
+        super().__init__(**kwargs)
+        self._arguments = dict(arguments)
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config).build_for_inputs()
+
+    def build_for_inputs(self):
+        """Creates every variable by one call on a dummy batch; returns self."""
+        raise NotImplementedError
+
+
+class Generator(GANModel):
     """z [B, latent_dim] (+ labels [B]) -> images [B, H, W, C] in [-1, 1]."""
 
-    def __init__(self, latent_dim, resolution, channels=3, num_classes=0, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, latent_dim, resolution, channels=3, num_classes=0, arguments=None, **kwargs):
+        super().__init__(dict(arguments or {}, latent_dim=latent_dim, resolution=resolution, channels=channels,
+                              num_classes=num_classes), **kwargs)
         self.latent_dim = latent_dim
         self.resolution = resolution
         self.channels = channels
@@ -49,26 +72,15 @@ class Generator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.M
         return self
 
 
-class Discriminator(Float32Outputs, BuildOnFirstCall, CheckpointCollections, keras.Model):
-    """images [B, H, W, C] (+ labels [B]) -> logits [B].
-
-    Saved whole as a `.keras` file (a teacher D for DGL-GAN): subclasses pass their constructor arguments as
-    `arguments`, which `get_config` returns, and `from_config` builds the variables before Keras loads the weights.
-    """
+class Discriminator(GANModel):
+    """images [B, H, W, C] (+ labels [B]) -> logits [B]."""
 
     def __init__(self, resolution, channels=3, num_classes=0, arguments=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(dict(arguments or {}, resolution=resolution, channels=channels, num_classes=num_classes),
+                         **kwargs)
         self.resolution = resolution
         self.channels = channels
         self.num_classes = num_classes
-        self._arguments = dict(arguments or {}, resolution=resolution, channels=channels, num_classes=num_classes)
-
-    def get_config(self):
-        return {**super().get_config(), **self._arguments}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config).build_for_inputs()
 
     def build_for_inputs(self):
         """Creates every variable by one call on a dummy batch; returns self."""

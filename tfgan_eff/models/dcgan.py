@@ -7,11 +7,14 @@ from tfgan_eff.models.base import Discriminator, Generator, bottom_width, num_up
 from tfgan_eff.ops.layers import batch_norm, maybe_sn
 
 
+@keras.saving.register_keras_serializable(package="tfgan_eff")
 class DCGANGenerator(Generator):
     """Dense -> bottom x bottom x (ch * 2^n) -> n x [ConvT 4x4 s2, BN, ReLU] -> conv3x3 -> tanh."""
 
     def __init__(self, latent_dim, resolution, channels=3, ch=64, spectral_norm=False, **kwargs):
-        super().__init__(latent_dim, resolution, channels, **kwargs)
+        kwargs.pop("num_classes", 0)  # unconditional: in the saved config only
+        super().__init__(latent_dim, resolution, channels, arguments=dict(ch=ch, spectral_norm=spectral_norm),
+                         **kwargs)
         n_up = num_upsamplings(resolution)
         bottom = bottom_width(resolution)
         top = ch * 2 ** (n_up - 1)

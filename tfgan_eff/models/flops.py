@@ -1,14 +1,16 @@
 """FLOPs of one forward pass, counted by TensorFlow's graph profiler.
 
-What is counted: the model is traced at batch 1 into a tf.function graph and TF's registered `flops` statistics are
-summed. MatMul / Conv2D / Conv2DBackpropInput (= Conv2DTranspose) count 2 x multiply-adds (a multiply-add is 2
-FLOPs); bias adds and elementwise arithmetic (Add, Mul, Sub, Rsqrt, ...) count one FLOP per output element;
-activations (ReLU, tanh, LeakyReLU), reshapes and fused batch norm kernels count nothing. A transposed convolution is
-counted over all kernel taps (the input-size x kernel-size multiply-adds), as TF's profiler does. Spectral-norm layers
-also count their per-call sigma estimate (a few vector-matrix products).
+What is counted: the model is traced at batch 1 into a tf.function graph, frozen (variables to constants, called
+functions inlined) and TF's registered `flops` statistics are summed. MatMul / Conv2D / Conv2DBackpropInput
+(= Conv2DTranspose) count 2 x multiply-adds (a multiply-add is 2 FLOPs); bias adds and elementwise arithmetic (Add,
+Mul, Sub, Rsqrt, ...) count one FLOP per output element; activations (ReLU, tanh, LeakyReLU), reshapes and fused
+batch norm kernels count nothing. A transposed convolution is counted over all kernel taps (the input-size x
+kernel-size multiply-adds), as TF's profiler does. Spectral-norm layers also count their per-call sigma estimate (a
+few vector-matrix products).
 """
 
 import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 from tensorflow.python.profiler.model_analyzer import profile
 from tensorflow.python.profiler.option_builder import ProfileOptionBuilder
 
@@ -45,11 +47,13 @@ def count_flops(model, input_specs):
         if not spec.shape.is_fully_defined():
             raise ValueError(f"count_flops needs fully known input shapes (batch 1), got {spec}")
     concrete = tf.function(lambda *inputs: model(*inputs, training=False)).get_concrete_function(*specs)
+    # Freezing inlines the functions the graph calls (a SavedModel's signature): the profiler counts no op inside one.
+    graph = convert_variables_to_constants_v2(concrete).graph
     options = ProfileOptionBuilder(ProfileOptionBuilder.float_operation()).with_empty_output().build()
     level = tf.get_logger().level
     tf.get_logger().setLevel("ERROR")  # the profiler warns about its TF1-era shape helpers on every call
     try:
-        result = profile(concrete.graph, options=options)
+        result = profile(graph, options=options)
     finally:
         tf.get_logger().setLevel(level)
     return int(result.total_float_ops)

@@ -11,11 +11,13 @@ from tfgan_eff.models.base import Discriminator, Generator, bottom_width, num_up
 from tfgan_eff.ops.layers import DiscriminatorBlock, GeneratorBlock, batch_norm, conv, maybe_sn
 
 
+@keras.saving.register_keras_serializable(package="tfgan_eff")
 class ResNetGenerator(Generator):
     """Dense -> bottom x bottom x ch -> n up blocks (ch channels) -> BN -> ReLU -> conv3x3 -> tanh."""
 
     def __init__(self, latent_dim, resolution, channels=3, ch=256, num_classes=0, spectral_norm=False, **kwargs):
-        super().__init__(latent_dim, resolution, channels, num_classes, **kwargs)
+        super().__init__(latent_dim, resolution, channels, num_classes,
+                         arguments=dict(ch=ch, spectral_norm=spectral_norm), **kwargs)
         self.bottom = bottom_width(resolution)
         self.ch = ch
         self.stem = maybe_sn(keras.layers.Dense(self.bottom * self.bottom * ch), spectral_norm)

@@ -32,8 +32,9 @@ def teacher_problems(path, key):
     return [missing_teacher(path, key)] if path and not teacher_exists(path) else []
 
 
-def discriminator_format(path):
-    """"keras" for a `.keras` file, "saved_model" for a SavedModel directory, else None (a work dir or checkpoint)."""
+def model_file_format(path):
+    """"keras" for a `.keras` file, "saved_model" for a SavedModel directory, else None (a work dir or checkpoint):
+    how a teacher G or D given as a file is read."""
     if path.endswith(".keras") and os.path.isfile(path):
         return "keras"
     return "saved_model" if os.path.isfile(os.path.join(path, "saved_model.pb")) else None
