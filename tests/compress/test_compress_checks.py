@@ -66,8 +66,9 @@ def test_a_teacher_generator_file_is_checked_before_anything_trains(compress_cfg
     d_file.write_text("")
     g_file.write_text("")
     for teacher, generator, problem in [
-            (d_file, tmp_path / "nope.keras", "compress.teacher_generator '{g}' does not exist: pass the teacher G as "
-                                              "a SavedModel dir (RUN_DIR/export/saved_model) or a .keras file"),
+            (d_file, tmp_path / "nope.keras", "compress.teacher_generator '{g}' does not exist: pass a SavedModel "
+                                              "dir such as RUN_DIR/export/saved_model (python -m tfgan_eff.export "
+                                              "writes it) or a .keras file written by generator.save(path)"),
             (d_file, tmp_path, "compress.teacher_generator '{g}' is neither a SavedModel dir nor a .keras file"),
             ("", g_file, "compress.teacher_generator goes with a teacher D file as compress.teacher_workdir"),
             (d_file, g_file, None)]:

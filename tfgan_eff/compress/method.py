@@ -11,7 +11,7 @@ import ml_collections
 from tfgan_eff.config.checks import choice, fraction, non_negative
 from tfgan_eff.config.registry import Method, methods, register
 from tfgan_eff.lists import comma_list
-from tfgan_eff.pieces.keys import SPARSE_MODES, model_file_format, teacher_problems
+from tfgan_eff.pieces.keys import GENERATOR_FILES, SPARSE_MODES, model_file_format, teacher_problems
 
 EXPORT_MODES = "float32,dynamic_int8,full_int8"
 STUDENT_INITS = ("scratch", "teacher")
@@ -113,12 +113,10 @@ def teacher_generator_problems(comp):
     if not path:
         return []
     if not os.path.exists(path):
-        return [f"compress.teacher_generator {path!r} does not exist: pass the teacher G as a SavedModel dir "
-                "(RUN_DIR/export/saved_model) or a .keras file"]
+        return [f"compress.teacher_generator {path!r} does not exist: pass {GENERATOR_FILES}"]
     if not model_file_format(path):
         return [f"compress.teacher_generator {path!r} is neither a SavedModel dir nor a .keras file: pass "
-                "RUN_DIR/export/saved_model (python -m tfgan_eff.export writes it) or a .keras file written by "
-                "generator.save(path)"]
+                f"{GENERATOR_FILES}"]
     if not model_file_format(comp.teacher_workdir):
         return ["compress.teacher_generator goes with a teacher D file as compress.teacher_workdir (a work dir's "
                 "teacher G comes from its checkpoint): pass the D as a SavedModel dir or .keras file, or drop "

@@ -12,6 +12,10 @@ TEACHER_TERMS = ("dgl", "boost", "l1")
 TEACHER_SOURCES = ("a work dir written by `python -m tfgan_eff.train` (config.json + checkpoints/), a checkpoint "
                    "prefix (.../checkpoints/ckpt-N), or a teacher discriminator as a SavedModel dir or a .keras file")
 
+# What a teacher G given as a file may be (teacher_files.load_generator_file reads each).
+GENERATOR_FILES = ("a SavedModel dir such as RUN_DIR/export/saved_model (python -m tfgan_eff.export writes it) "
+                   "or a .keras file written by generator.save(path)")
+
 
 def teacher_exists(path):
     """Whether a teacher path names something: a file or dir, or a checkpoint prefix (its .index exists)."""

@@ -20,7 +20,8 @@ from absl import logging
 from tfgan_eff.config.schema import config_from_json
 from tfgan_eff.files import read_json
 from tfgan_eff.models import registry
-from tfgan_eff.pieces.keys import TEACHER_SOURCES, missing_teacher, model_file_format, teacher_exists
+from tfgan_eff.pieces.keys import (GENERATOR_FILES, TEACHER_SOURCES, missing_teacher, model_file_format,
+                                  teacher_exists)
 from tfgan_eff.pieces.teacher_files import TeacherError, freeze, load_discriminator_file, load_generator_file
 from tfgan_eff.training.checkpoint import CheckpointMismatchError, checkpoints_in, restore_from
 from tfgan_eff.training.experiment import SubRunResult
@@ -136,8 +137,7 @@ def _file_teacher(path, kind, generator_path, strategy, fallback_cfg, num_classe
         g_kind = model_file_format(generator_path)
         if g_kind is None:
             raise TeacherError(f"teacher generator {generator_path!r} is neither a SavedModel dir nor a .keras file: "
-                               "pass RUN_DIR/export/saved_model (python -m tfgan_eff.export writes it) or a .keras "
-                               "file written by generator.save(path)")
+                               f"pass {GENERATOR_FILES}")
         generator = load_generator_file(generator_path, g_kind, cfg.data, strategy)
     logging.info("teacher discriminator loaded from %s (%s), generator %s", path, kind, generator_path or "none")
     return Teacher(generator=generator, discriminator=discriminator, cfg=cfg, checkpoint=path, has_ema=False)

@@ -17,7 +17,7 @@ import tensorflow as tf
 from tfgan_eff.errors import UserError
 from tfgan_eff.models.base import Discriminator, Generator
 
-_SIGNATURES = ("serve", "serving_default")  # tfgan_eff's export writes serve; model.export writes serving_default
+_SIGNATURES = ("serving_default", "serve")  # model.export writes both; tfgan_eff's export aliases serve as the default
 
 
 class TeacherError(UserError, ValueError):
