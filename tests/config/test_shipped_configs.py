@@ -66,9 +66,11 @@ def runs_elsewhere(cfg):
 EXTRA_SMOKE_FLAGS = {"dgl_cifar10_biggan": ("--config.dgl.baselines=l1",),
                      "sparse_cifar10_sngan": ("--config.sparse.comparisons=",)}
 # Configs smoke-run with every tf.function run eagerly (same CLI and flags): tracing the supernet's five step
-# functions at the shipped search padding costs over 2 minutes of CPU; tests/search/test_searcher_traced.py checks a
-# traced round against an eager one.
-EAGER_SMOKE = {"search_digits"}
+# functions at the shipped search padding costs over 2 minutes of CPU (tests/search/test_searcher_traced.py checks a
+# traced round against an eager one); tracing the BigGAN config's four training runs costs 40 s more than running them
+# eagerly (its layers, conditional BN and the projection D, train traced in tests/training/test_training_loop.py's
+# conditional mirrored case).
+EAGER_SMOKE = {"search_digits", "dgl_cifar10_biggan"}
 EAGER_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "eager_train.py")
 # Configs whose smoke run would repeat another config's: they differ from it only in the keys listed, which other
 # tests cover (the published genotypes are built and counted in tests/search/test_genotype.py; search.preset is

@@ -1,5 +1,5 @@
 """Run in a subprocess: 2 G steps on 1 device vs MirroredStrategy on 2 logical CPUs, for each case of a JSON
-{case id: [g_arch, loss, precision, n_critic, diffaug]}; prints JSON {case id: the max weight diff and how far apart
+{case id: [g_arch, loss, precision, n_critic, diffaug, conditional]}; prints JSON {case id: the max weight diff and how far apart
 the two updates are relative to the update itself}."""
 
 import json
@@ -16,8 +16,9 @@ from tfgan_eff.config import presets
 from tfgan_eff.training.loop import Run, train_gan
 
 
-def _config(g_arch, loss, precision, n_critic, diffaug):
+def _config(g_arch, loss, precision, n_critic, diffaug, conditional):
     cfg = presets.smoke(presets.baseline())
+    cfg.data.conditional = bool(conditional)  # labels split across replicas with the images
     cfg.model.g.arch = g_arch
     cfg.model.d.arch = "sngan" if g_arch == "sngan" else "dcgan"
     cfg.train.update(steps=2, n_critic=int(n_critic), loss=loss, batch_size=4, g_batch_size=4, precision=precision)
@@ -35,10 +36,10 @@ def _trained(run):
     return [v.numpy() for v in run.generator.trainable_variables + run.discriminator.trainable_variables]
 
 
-def compare(mirrored_strategy, tmp, g_arch, loss, precision, n_critic, diffaug):
+def compare(mirrored_strategy, tmp, *case):
     """Trains one case on one device and under `mirrored_strategy` from the same start; returns how far apart they
     end."""
-    cfg = _config(g_arch, loss, precision, n_critic, diffaug)
+    cfg = _config(*case)
     initial = _trained(Run(cfg, f"{tmp}/init", tf.distribute.OneDeviceStrategy("/cpu:0")))
     one = train_gan(cfg, f"{tmp}/one", tf.distribute.OneDeviceStrategy("/cpu:0"))[0]
     two = train_gan(cfg, f"{tmp}/two", mirrored_strategy)[0]

@@ -62,13 +62,15 @@ def test_resume_reproduces_uninterrupted_run(smoke_cfg, tmp_path):
 
 
 DIFFAUG = "color,translation,cutout"
-MIRRORED_CASES = {  # id: ((g_arch, loss, precision, n_critic, diffaug), atol, relative)
-    "dcgan-hinge": (("dcgan", "hinge", "float32", 2, DIFFAUG), 1e-6, 1e-4),
-    # SN and BN ResNets; several D steps and DiffAugment under replicas are the dcgan case's (a 2x smaller graph).
-    "sngan-non_saturating": (("sngan", "non_saturating", "float32", 1, ""), 2e-5, 1e-3),
+MIRRORED_CASES = {  # id: ((g_arch, loss, precision, n_critic, diffaug, conditional), atol, relative)
+    "dcgan-hinge": (("dcgan", "hinge", "float32", 2, DIFFAUG, False), 1e-6, 1e-4),
+    # SN and BN ResNets, class-conditional (conditional BN in G, projection D: the shipped BigGAN config's layers,
+    # whose smoke run is eager); several D steps and DiffAugment under replicas are the dcgan case's (a 2x smaller
+    # graph).
+    "sngan-non_saturating-conditional": (("sngan", "non_saturating", "float32", 1, "", True), 2e-5, 1e-3),
     # bfloat16 rounds each replica's half batch differently; the updates must still agree to a few % (a replica
     # bug - unsynchronised BN, unsplit data, gradients not summed - moves them apart by ~100 %).
-    "dcgan-hinge-bfloat16": (("dcgan", "hinge", "mixed_bfloat16", 2, DIFFAUG), 2e-3, 0.1),
+    "dcgan-hinge-bfloat16": (("dcgan", "hinge", "mixed_bfloat16", 2, DIFFAUG, False), 2e-3, 0.1),
 }
 
 
