@@ -24,6 +24,8 @@ from tfgan_eff.files import read_json, write_json
 from tfgan_eff.nested import flatten
 
 PARTS = ("dgl", "sparse", "search")
+# Prefixes of the protocol entries (and step counts) that belong to one part; the other entries are shared.
+PART_KEYS = {"dgl": ("dgl_",), "sparse": ("sparse_",), "search": ("search_", "retrain_")}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOB_FILE = "reproduce_job.json"  # in each job's work dir: the command it was started with (threads aside)
 # Left out of a job record: threads change the speed only (and numbers only up to float rounding).
@@ -416,7 +418,8 @@ def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
             if unfinished:
                 result["unfinished_jobs"] = unfinished
             seeds.append(result)
-        result = dict(status="error" if failed else "ok", seeds=seeds, claims=claims_of(part, seeds, opts))
+        result = dict(status="error" if failed else "ok", seeds=seeds, claims=claims_of(part, seeds, opts),
+                      protocol=part_protocol(json_roundtrip(protocol(opts)), part))
         if failed:
             result["reason"] = f"{len(failed)} job(s) did not finish: " + "; ".join(
                 f"{name}: {s}" for name, s in list(failed.items())[:3])
@@ -427,10 +430,11 @@ def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
 
 # ------------------------------------------------------------------------------------------------------- report
 def merge_seeds(previous, current, part, opts):
-    """`current` (one run of `part`) plus the seeds of `previous` (an earlier run of it) that `current` did not
-    run, claims recomputed over all: seeds run one at a time, on other days or in parallel processes, end up in one
-    table. A seed run again replaces its earlier result."""
-    if not previous:
+    """`current` (one run of `part`) plus the seeds of `previous` (an earlier run of it under the same protocol)
+    that `current` did not run, claims recomputed over all: seeds run one at a time, on other days or in parallel
+    processes, end up in one table. A seed run again replaces its earlier result; a part run under another protocol
+    replaces the earlier one."""
+    if not previous or previous.get("protocol") != current.get("protocol"):
         return current
     ran = {s["seed"] for s in current["seeds"]}
     seeds = sorted([s for s in previous.get("seeds", []) if s["seed"] not in ran] + current["seeds"],
@@ -438,12 +442,27 @@ def merge_seeds(previous, current, part, opts):
     return dict(current, seeds=seeds, claims=claims_of(part, seeds, opts) if seeds else [])
 
 
-def previous_results(json_path, opts):
-    """The per-part results of an earlier report in the same place made with the same protocol ({} if none), so
-    parts and seeds run one at a time end up in one table."""
+def previous_results(json_path):
+    """The per-part results of an earlier report in the same place ({} if none), each with the protocol it was made
+    with, so that parts and seeds run one at a time end up in one table (merge_seeds keeps protocols apart)."""
     previous = json_or(json_path, {})
-    same = previous.get("meta", {}).get("protocol", {}) == json_roundtrip(protocol(opts))
-    return previous.get("results", {}) if same else {}
+    stored = previous.get("meta", {}).get("protocol", {})  # reports that keep one protocol for all their parts
+    return {part: dict(result, protocol=result.get("protocol") or part_protocol(stored, part))
+            for part, result in previous.get("results", {}).items()}
+
+
+def part_protocol(full, part):
+    """The entries of a protocol (`protocol`'s dict) that `part`'s numbers depend on: those every part shares and
+    the part's own (its step counts among them)."""
+    others = tuple(prefix for other in PARTS if other != part for prefix in PART_KEYS[other])
+    steps = {k: v for k, v in full.get("steps", {}).items() if k.startswith(PART_KEYS[part])}
+    return dict({k: v for k, v in full.items() if k != "steps" and not k.startswith(others)}, steps=steps)
+
+
+def shared_protocol(full):
+    """The entries of a protocol that no part owns (the report's header)."""
+    owned = tuple(prefix for prefixes in PART_KEYS.values() for prefix in prefixes)
+    return {k: v for k, v in full.items() if k != "steps" and not k.startswith(owned)}
 
 
 def json_roundtrip(value):
@@ -466,7 +485,8 @@ def _num(value):
 
 
 def protocol(opts):
-    """How the numbers were made, for the report header (what a merged report's seeds must share)."""
+    """How the numbers were made: the entries every part shares (the report's header) and each part's own
+    (PART_KEYS; what the seeds merged into one part must share)."""
     scale = scale_of(opts)
     dense, retrain = prune_steps(method_config("sparse", 0, opts).train.steps)
     return dict(
@@ -493,7 +513,8 @@ def markdown(results, meta):
              f"- Last run: {meta['started']} ({meta['wall_s']:.0f} s, {meta.get('jobs', 1)} job(s) at once, "
              f"{meta.get('threads', 0) or 'default'} TF thread(s) per run), load average before "
              f"{meta['load_before']}, after {meta['load_after']}"]
-    lines += [f"- {k}: {_num(v)}" for k, v in meta["protocol"].items()]
+    header = shared_protocol(meta["protocol"])
+    lines += [f"- {k}: {_num(v)}" for k, v in header.items()]
     rows, gaps = [], []
     for part, result in results.items():
         for c in result.get("claims", []):
@@ -514,6 +535,8 @@ def markdown(results, meta):
         reason = f": {result['reason']}" if result.get("reason") else ""
         done = [s["seed"] for s in result.get("seeds", []) if not s.get("unfinished_jobs")]
         lines.append(f"- {part}: **{result['status']}**{reason} ({len(done)} seed(s) done: {done})")
+        lines += [f"  - {k}: {_num(v)}" for k, v in result.get("protocol", {}).items()
+                  if v != {} and header.get(k) != v]
     pngs = [png for result in results.values() for png in result.get("plots", [])]
     if pngs:
         lines += ["", "## Plots", ""] + [f"![{png}]({png})" for png in pngs]

@@ -84,7 +84,7 @@ def _main():
     ran = reproduction.run_parts(FLAGS.parts, root, opts, FLAGS.jobs, cores, scheduler.gpu_ids())
     # Parts and seeds run separately (each takes hours at full size) accumulate in one report; read only now, so a
     # report written meanwhile by a run of other seeds is kept.
-    results = reproduction.previous_results(json_path, opts)
+    results = reproduction.previous_results(json_path)
     for part, result in ran.items():
         results[part] = reproduction.merge_seeds(results.get(part), result, part, opts)
         results[part]["finished"] = machine.now()

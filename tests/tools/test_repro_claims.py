@@ -155,30 +155,60 @@ def test_mean_std_ignores_missing():
     assert claims.mean_std([None]) == (None, None)
 
 
-def test_parts_run_with_other_seeds_accumulate_but_other_sizes_do_not(tmp_path):
+def search_seed(s, fid):
+    """A search part's seed with the derived G at `fid` against random genotypes (50) and SNGAN (40)."""
+    return dict(seed=s, dg=[], entropy=[], retrain_fid=fid, random_fids=[50.0], sngan_fid=40.0)
+
+
+def part_result(part, seeds, opts):
+    """`part`'s result as run_parts returns it, under `opts`' protocol."""
+    return dict(status="ok", seeds=seeds, claims=reproduction.claims_of(part, seeds, opts),
+                protocol=reproduction.part_protocol(reproduction.json_roundtrip(reproduction.protocol(opts)), part))
+
+
+def test_a_part_run_apart_keeps_the_others_and_merges_only_seeds_of_its_own_protocol(tmp_path):
     path = str(tmp_path / "reproduce.json")
-    three_seeds = reproduction.Options(seeds=(0, 1, 2))
-    earlier = {"sparse": dict(status="ok", seeds=[dict(seed=s) for s in (0, 1, 2)], claims=[])}
-    reproduction.write_json(path, dict(meta=dict(protocol=reproduction.protocol(three_seeds)), results=earlier))
-    assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), threads=1)) == earlier
-    assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), densities=(0.3,))) == {}
-    assert reproduction.previous_results(path, reproduction.Options(seeds=(0,), scale="long")) == {}
-    assert "3 seed(s) done: [0, 1, 2]" in reproduction.markdown(
-        earlier, dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[], protocol={}))
+    three = reproduction.Options(seeds=(0, 1, 2))
+    full = reproduction.json_roundtrip(reproduction.protocol(three))
+    # A report that keeps one protocol for all its parts (the sparse seeds' fields do not matter here).
+    earlier = {"sparse": dict(status="ok", seeds=[dict(seed=s) for s in (0, 1, 2)], claims=[]),
+               "search": dict(status="ok", seeds=[search_seed(0, 45.0)], claims=[])}
+    reproduction.write_json(path, dict(meta=dict(protocol=full), results=earlier))
+    previous = reproduction.previous_results(path)
+    assert set(previous) == {"sparse", "search"}
+    assert previous["sparse"]["protocol"]["sparse_densities"] == "0.1, 0.2, 0.5"
+    assert "sparse_densities" not in previous["search"]["protocol"]
+    assert set(previous["search"]["protocol"]["steps"]) == {"search_rounds", "retrain_steps"}
+
+    # The search part run alone, with other sparse densities on the command line: its seeds merge.
+    other_densities = reproduction.Options(seeds=(1,), densities=(0.3,))
+    search = part_result("search", [search_seed(1, 30.0)], other_densities)
+    merged = reproduction.merge_seeds(previous["search"], search, "search", other_densities)
+    assert [s["seed"] for s in merged["seeds"]] == [0, 1] and merged["claims"][3]["seeds"] == 2
+    # The sparse part at other densities or at another scale replaces the earlier sparse part, seeds and all.
+    for opts in (other_densities, reproduction.Options(seeds=(1,), scale="long")):
+        sparse = part_result("sparse", [], opts)
+        assert reproduction.merge_seeds(previous["sparse"], sparse, "sparse", opts) is sparse
+    assert reproduction.merge_seeds(None, search, "search", other_densities) is search
+
+    # The report's header shows what every part shares; each part lists its own settings.
+    meta = dict(machine_id="m", started="t", wall_s=1.0, load_before=[], load_after=[],
+                protocol=reproduction.protocol(other_densities))
+    text = reproduction.markdown(dict(previous, search=merged), meta)
+    header, parts = text.split("## Parts")
+    assert "sparse_densities" not in header and "- scale: preset" in header
+    assert "- sparse: **ok** (3 seed(s) done: [0, 1, 2])\n  - sparse_densities: 0.1, 0.2, 0.5" in parts
+    assert "search_random_genotypes: 3" in parts.split("- search:")[1]
 
 
 def test_seeds_run_separately_merge_into_one_part_with_claims_over_all():
-    def seed(s, fid):
-        return dict(seed=s, dg=[], entropy=[], retrain_fid=fid, random_fids=[50.0], sngan_fid=40.0)
-
     opts = reproduction.Options(seeds=(1,))
-    earlier = dict(status="ok", seeds=[seed(0, 45.0), seed(1, 99.0)], claims=[])
-    current = dict(status="ok", seeds=[seed(1, 30.0)], claims=claims.search_claims([seed(1, 30.0)]))
+    earlier = part_result("search", [search_seed(0, 45.0), search_seed(1, 99.0)], opts)
+    current = part_result("search", [search_seed(1, 30.0)], opts)
     merged = reproduction.merge_seeds(earlier, current, "search", opts)
     assert [(s["seed"], s["retrain_fid"]) for s in merged["seeds"]] == [(0, 45.0), (1, 30.0)]  # seed 1 replaced
     beats_random = merged["claims"][3]
     assert (beats_random["holds_in"], beats_random["seeds"]) == (2, 2)
-    assert reproduction.merge_seeds(None, current, "search", opts) is current
 
 
 def test_markdown_shows_statistic_losing_seeds_and_the_gap_along_the_runs():
