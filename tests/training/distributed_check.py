@@ -1,6 +1,6 @@
 """Run in a subprocess: 2 G steps on 1 device vs MirroredStrategy on 2 logical CPUs, for each case of a JSON
-{case id: [g_arch, loss, precision, n_critic, diffaug, conditional]}; prints JSON {case id: the max weight diff and how far apart
-the two updates are relative to the update itself}."""
+{case id: [g_arch, loss, precision, n_critic, diffaug, conditional]}; prints JSON {case id: the max weight diff and
+how far apart the two updates are relative to the update itself}."""
 
 import json
 import sys
