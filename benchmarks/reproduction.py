@@ -44,6 +44,7 @@ class Options:
     densities: tuple = (0.1, 0.2, 0.5)
     curve_points: int = scales.CURVE_POINTS
     search_rounds: int = 0  # 0 = the scale's
+    retrain_steps: int = 0  # the search part's retraining G steps (0 = the scale's)
     random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
     dgl_finetune_steps: int = 0  # > 0: the dgl part also runs the fine-tune schedule with this many stage-2 steps
     sparse_reset_arm: bool = False  # the sparse part also runs dynamic G with sparse.reset_optimizer_state=True
@@ -51,9 +52,9 @@ class Options:
 
 
 def scale_of(opts):
-    """The Scale the options ask for (with opts.search_rounds, when set, as its search rounds)."""
-    scale = scales.get(opts.scale)
-    return dataclasses.replace(scale, search_rounds=opts.search_rounds) if opts.search_rounds else scale
+    """The Scale the options ask for (with opts.search_rounds and opts.retrain_steps, when set, as its own)."""
+    overrides = {key: getattr(opts, key) for key in ("search_rounds", "retrain_steps") if getattr(opts, key)}
+    return dataclasses.replace(scales.get(opts.scale), **overrides)
 
 
 def method_config(method, seed, opts):

@@ -18,12 +18,15 @@ class Scale:
       name: its --scale name (and the results folder's suffix).
       factor: multiple of the presets' step counts (G steps, teacher steps, retraining steps), rounded.
       search_rounds: alphaGAN search rounds (0 = the preset's 30).
+      retrain_steps: G steps of the search part's retrainings (derived, random and SNGAN Gs; 0 = factor x the
+        preset's 1,200).
       smoke: toy sizes (presets.smoke): a sanity run of the machinery, not a measurement.
       summary: one line for the report's protocol.
     """
     name: str
     factor: float = 1
     search_rounds: int = 0
+    retrain_steps: int = 0
     smoke: bool = False
     summary: str = ""
 
@@ -70,6 +73,8 @@ def method_config(method, seed, scale, curve_points=CURVE_POINTS):
     cfg.sparse.update(update_every=max(1, scaled(cfg.sparse.update_every)),
                       finetune_steps=scaled(cfg.sparse.finetune_steps))
     cfg.retrain.steps = scaled(cfg.retrain.steps)
+    if method == "search" and scale.retrain_steps:  # every retraining of the part trains for train.steps
+        cfg.train.steps, cfg.retrain.steps = scale.retrain_steps, 0
     cfg.export.enabled = False
     set_curve_points(cfg, curve_points)
     return cfg

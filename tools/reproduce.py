@@ -44,6 +44,8 @@ flags.DEFINE_integer("dgl_finetune_steps", 0, "> 0: the dgl part also runs DGL-G
 flags.DEFINE_bool("sparse_reset_arm", False, "The sparse part also runs dynamic G with the regrown weights' Adam "
                   "moments reset (sparse.reset_optimizer_state=True, RigL) at each density, against the default.")
 flags.DEFINE_integer("search_rounds", 0, "Search rounds (0 = the scale's).")
+flags.DEFINE_integer("retrain_steps", 0, "G steps of the search part's retrainings, the derived, random and SNGAN Gs "
+                     "alike (0 = the scale's). A finished run asked for more steps resumes from its last checkpoint.")
 flags.DEFINE_integer("random_genotypes", 3, "Random genotypes retrained per search seed as the search's baseline.")
 flags.DEFINE_string("workdir", "", "Where the runs live (default /tmp/tfgan_eff_reproduce[_<scale>]).")
 flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"), "Results root (<out>/<machine-id>/...).")
@@ -65,7 +67,8 @@ def _main():
         raise app.UsageError("--jobs must be >= 1 and --threads_per_run >= 0")
     cores = scheduler.available_cores()
     threads = FLAGS.threads_per_run or max(1, len(cores) // FLAGS.jobs)
-    same_name = ("scale", "curve_points", "dgl_finetune_steps", "sparse_reset_arm", "search_rounds", "random_genotypes")
+    same_name = ("scale", "curve_points", "dgl_finetune_steps", "sparse_reset_arm", "search_rounds", "retrain_steps",
+                 "random_genotypes")
     opts = reproduction.Options(seeds=tuple(int(s) for s in FLAGS.seeds), threads=threads,
                                 densities=tuple(float(d) for d in FLAGS.densities),
                                 **{name: FLAGS[name].value for name in same_name})

@@ -93,6 +93,21 @@ def test_search_runs_size_the_sngan_baseline_after_the_search(tmp_path):
         runs["sngan"].config()
 
 
+def test_retrain_steps_lengthen_every_retraining_of_the_search_part_and_only_those(tmp_path):
+    opts = reproduction.Options(retrain_steps=4800)
+    runs = by_name(reproduction.search_runs(1, str(tmp_path), opts))
+    for run in (runs["search"], runs["random_0"]):  # retrain.steps 0: the retraining trains for train.steps
+        cfg = run.config
+        assert (cfg.train.steps, cfg.retrain.steps, cfg.train.ckpt_every) == (4800, 0, 600)
+        assert cfg.search.rounds == 30  # the search itself is the scale's
+    (tmp_path / "search" / "seed_1" / "search").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "search" / "seed_1" / "search" / "summary.json").write_text(
+        json.dumps({"retrain": {"params": {"generator": 400000}}}))
+    assert runs["sngan"].config().train.steps == 4800 and runs["sngan"].config().method == "baseline"
+    assert reproduction.protocol(opts)["steps"]["retrain_steps"] == 4800
+    assert reproduction.method_config("sparse", 0, opts).train.steps == 1000  # other parts keep the scale's
+
+
 def test_train_command_sets_what_differs_from_the_preset_and_threads_only_where_it_leaves_the_default(tmp_path):
     opts = reproduction.Options(densities=(0.2,), threads=1)
     prune = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.2/prune"]
