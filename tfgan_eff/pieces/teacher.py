@@ -178,4 +178,4 @@ class TeacherSource:
             teacher = self.teacher
         return SubRunResult(generator=teacher.generator, summary=dict(
             checkpoint=self.generator_path or teacher.checkpoint, steps=cfg.train.steps,
-            params=dict(generator=count_params(teacher.generator), discriminator=count_params(teacher.discriminator))))
+            params=dict(generator=count_params(teacher.generator))))  # a frozen D has no trainable parameters
