@@ -407,7 +407,7 @@ def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
     status = scheduler.run_jobs(jobs_of(runs, opts), slots, log_dir=os.path.join(root, "logs"), cores=cores,
                                 gpus=gpus, env=env, report=log)
-    results = {}
+    results, full_protocol = {}, json_roundtrip(protocol(opts))
     for part in parts:
         failed = {name: s for name, s in status.items()
                   if name.startswith(part + "/") and s not in scheduler.FINISHED}
@@ -420,7 +420,7 @@ def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
                 result["unfinished_jobs"] = unfinished
             seeds.append(result)
         result = dict(status="error" if failed else "ok", seeds=seeds, claims=claims_of(part, seeds, opts),
-                      protocol=part_protocol(json_roundtrip(protocol(opts)), part))
+                      protocol=part_protocol(full_protocol, part))
         if failed:
             result["reason"] = f"{len(failed)} job(s) did not finish: " + "; ".join(
                 f"{name}: {s}" for name, s in list(failed.items())[:3])
@@ -455,9 +455,9 @@ def previous_results(json_path):
 def part_protocol(full, part):
     """The entries of a protocol (`protocol`'s dict) that `part`'s numbers depend on: those every part shares and
     the part's own (its step counts among them)."""
-    others = tuple(prefix for other in PARTS if other != part for prefix in PART_KEYS[other])
+    own = {k: v for k, v in full.items() if k.startswith(PART_KEYS[part])}
     steps = {k: v for k, v in full.get("steps", {}).items() if k.startswith(PART_KEYS[part])}
-    return dict({k: v for k, v in full.items() if k != "steps" and not k.startswith(others)}, steps=steps)
+    return dict(shared_protocol(full), **own, steps=steps)
 
 
 def shared_protocol(full):
