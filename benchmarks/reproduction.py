@@ -19,6 +19,7 @@ from benchmarks import curves as curves_lib
 from benchmarks import machine, scales, scheduler
 from benchmarks.report import table
 from tfgan_eff.config import presets
+from tfgan_eff.errors import UserError
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.nested import flatten
@@ -48,6 +49,7 @@ class Options:
     random_genotypes: int = 3  # random genotypes retrained per search seed (the search part's baseline)
     dgl_finetune_steps: int = 0  # > 0: the dgl part also runs the fine-tune schedule with this many stage-2 steps
     sparse_reset_arm: bool = False  # the sparse part also runs dynamic G with sparse.reset_optimizer_state=True
+    runs: tuple = ()  # only these runs of each part (`select_runs`); () = all
     threads: int = 0
 
 
@@ -386,6 +388,35 @@ def search_seed(seed, root, opts):
 
 
 RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}
+
+
+def run_kind(run):
+    """What a TrainRun trains, the last part of its name: teacher, two_stage, dense, dynamic, random_0, ..."""
+    return run.name.rsplit("/", 1)[-1]
+
+
+class UnknownRunError(UserError, ValueError):
+    """--runs names a run that none of the parts has."""
+
+
+def select_runs(runs, kinds):
+    """The runs of `kinds` (`run_kind`) and every run they need (`after`, transitively); all when `kinds` is
+    empty. A kind no run has is an UnknownRunError that lists the kinds there are."""
+    if not kinds:
+        return list(runs)
+    unknown = sorted(set(kinds) - {run_kind(run) for run in runs})
+    if unknown:
+        raise UnknownRunError(f"--runs: no run is called {unknown}; the parts' runs are "
+                         f"{sorted({run_kind(run) for run in runs})}")
+    by_name = {run.name: run for run in runs}
+    wanted = [run.name for run in runs if run_kind(run) in kinds]
+    needed = set()
+    while wanted:
+        name = wanted.pop()
+        if name not in needed:
+            needed.add(name)
+            wanted += by_name[name].after
+    return [run for run in runs if run.name in needed]
 SEEDS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
 
 
@@ -403,7 +434,8 @@ def claims_of(part, seeds, opts):
 def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
     """Runs every run of `parts` (all seeds) as jobs, `slots` at a time; returns {part: {status, seeds, claims}}
     (status error with the failed jobs when any failed; the claims are counted over the seeds measured)."""
-    runs = [run for part in parts for seed in opts.seeds for run in RUNS[part](seed, root, opts)]
+    runs = select_runs([run for part in parts for seed in opts.seeds for run in RUNS[part](seed, root, opts)],
+                       opts.runs)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
     status = scheduler.run_jobs(jobs_of(runs, opts), slots, log_dir=os.path.join(root, "logs"), cores=cores,
                                 gpus=gpus, env=env, report=log)
@@ -499,7 +531,8 @@ def protocol(opts):
         sparse_densities=", ".join(str(d) for d in opts.densities),
         sparse_pruned=f"dense {dense} steps, pruned once by magnitude to d_G / d_D, then {retrain} steps with static "
                       "masks: the sparse run's total",
-        search_random_genotypes=opts.random_genotypes)
+        search_random_genotypes=opts.random_genotypes,
+        **({"runs": f"only {', '.join(opts.runs)} and the runs they need"} if opts.runs else {}))
 
 
 def _gap_cell(gap):

@@ -80,6 +80,21 @@ def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_pa
     assert first.finished_in == other.finished_in == "prune"
 
 
+def test_selected_runs_bring_the_runs_they_need_and_say_so_in_the_protocol(tmp_path):
+    opts = reproduction.Options(seeds=(0, 1), densities=(0.1, 0.2), runs=("from_step_0", "prune"))
+    runs = [run for seed in opts.seeds for part in (reproduction.dgl_runs, reproduction.sparse_runs)
+            for run in part(seed, str(tmp_path), opts)]
+    names = [run.name for run in reproduction.select_runs(runs, opts.runs)]
+    # d0.2's prune job links the dense run that d0.1's trains; DGL from step 0 needs its seed's teacher.
+    assert names == [f"{part}/s{seed}/{run}" for seed in (0, 1) for part, run in (
+        ("dgl", "teacher"), ("dgl", "from_step_0"), ("sparse", "d0.1/prune"), ("sparse", "d0.2/prune"))]
+    assert reproduction.select_runs(runs, ()) == runs
+    with pytest.raises(reproduction.UnknownRunError, match=r"\['two_stages'\].*'from_step_0'.*'static'"):
+        reproduction.select_runs(runs, ("two_stages",))
+    assert reproduction.protocol(opts)["runs"] == "only from_step_0, prune and the runs they need"
+    assert "runs" not in reproduction.protocol(reproduction.Options())  # reports of every run keep their protocol
+
+
 def test_search_runs_size_the_sngan_baseline_after_the_search(tmp_path):
     runs = by_name(reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2)))
     assert set(runs) == {"search", "random_0", "random_1", "sngan"}
