@@ -1,6 +1,6 @@
 """Reproduction of the three papers' claims on the built-in offline data, over several seeds: every run a job of its
-own (`python -m tfgan_eff.train` in its own work dir, <root>/<part>/seed_<s>/<run>/, benchmarks.scheduler), then an
-FID-curve job per seed, then the per-seed results read back from the work dirs and turned into claim rows
+own (`python -m tfgan_eff.train` in its own work dir, <root>/<part>/seed_<s>/<run>/, tfgan_eff.training.scheduler),
+then an FID-curve job per seed, then the per-seed results read back from the work dirs and turned into claim rows
 (benchmarks.claims). The runs of each part: `dgl_runs`, `sparse_runs`, `search_runs` (and docs/reproduction.md).
 Every run keeps a checkpoint every steps / curve_points steps; its FID curve is computed from them afterwards.
 """
@@ -16,13 +16,14 @@ import numpy as np
 
 from benchmarks import claims as claims_lib
 from benchmarks import curves as curves_lib
-from benchmarks import machine, scales, scheduler
+from benchmarks import machine, scales
 from benchmarks.report import table
 from tfgan_eff.config import presets
 from tfgan_eff.errors import UserError
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.nested import flatten
+from tfgan_eff.training import scheduler
 
 PARTS = ("dgl", "sparse", "search")
 # Prefixes of the protocol entries (and step counts) that belong to one part; the other entries are shared.

@@ -23,8 +23,9 @@ from absl import app, flags
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # the benchmarks/ package lives next to tools/
 
-from benchmarks import machine, scales, scheduler  # noqa: E402
+from benchmarks import machine, scales  # noqa: E402
 from tfgan_eff import cli, files  # noqa: E402
+from tfgan_eff.training import scheduler  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(cli)  # --debug and --tf_logs in --help

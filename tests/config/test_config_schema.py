@@ -60,6 +60,7 @@ BAD_INPUTS = [  # (method, key, value, message): each refused before anything is
     ("baseline", "train.strategy", "horovod", "train.strategy='horovod'"),
     ("baseline", "train.g_batch_size", -1, r"train.g_batch_size must be >= 0 \(0 = batch_size\)"),
     ("baseline", "eval.every", -5, r"eval.every must be >= 0 \(0 = only at the end\)"),
+    ("baseline", "train.jobs", 0, "train.jobs must be > 0"),
     ("baseline", "data.source", "tfds:cifar10",
      r"offline has classifiers for digits, shapes only.*extractor=inception"),
     ("sparse", "sparse.g_density", 1.5, r"sparse.g_density must be in \(0, 1\]"),
@@ -95,6 +96,15 @@ def test_bad_values_are_refused(method, key, value, message):
         target = target[p]
     target[leaf] = value
     with pytest.raises(ConfigError, match=message):
+        validate(cfg)
+
+
+def test_sub_runs_at_once_need_a_one_device_strategy():
+    cfg = presets.get("sparse")
+    cfg.train.update(jobs=2, strategy="cpu")
+    validate(cfg)
+    cfg.train.strategy = "mirrored"
+    with pytest.raises(ConfigError, match="train.jobs=2 runs each sub-run in a process of its own on one device"):
         validate(cfg)
 
 

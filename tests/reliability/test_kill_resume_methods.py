@@ -1,4 +1,5 @@
 """kill -9 inside each method's pipeline, rerun the same command: the same results as an uninterrupted run.
+Also: sub-runs trained at once (train.jobs=2), killed with two in flight, end where one-after-the-other ends.
 
 dgl: killed in stage 2 (the DGL run after the switch); sparse: killed after a prune-and-regrow update and a
 checkpoint after it; search: killed between alphaGAN rounds (the searcher checkpoints once per round), with one
@@ -14,8 +15,8 @@ import os
 import numpy as np
 import pytest
 
-from killed_run import (assert_same_checkpoints, checkpoint_values, resumed_step,  # pylint: disable=import-error
-                        straight_and_resumed)
+from killed_run import (assert_same_checkpoints, checkpoint_values, kill_when,  # pylint: disable=import-error
+                        resumed_step, run_to_end, straight_and_resumed)
 
 pytestmark = pytest.mark.long(140)  # run early (tests/conftest.py)
 
@@ -70,3 +71,23 @@ def test_search_killed_between_rounds_then_resumed_matches_uninterrupted(tmp_pat
         np.testing.assert_array_equal(a["search"][key], b["search"][key], err_msg=key)
     assert_same_checkpoints(os.path.join(straight, "retrain", "checkpoints"),
                             os.path.join(killed, "retrain", "checkpoints"))
+
+
+def test_sub_runs_at_once_killed_in_flight_then_resumed_match_one_after_the_other(tmp_path):
+    # STU-GAN's sparse, dense and static runs, 2 at a time, each on one thread as the straight run; killed once the
+    # dense run has its step-4 checkpoint (the sparse run trains beside it).
+    flags = ("--method=sparse", *QUICK, "--config.train.ckpt_every=2", "--config.train.intra_op_threads=1",
+             "--config.train.inter_op_threads=1")
+    straight, killed = str(tmp_path / "straight"), str(tmp_path / "killed")
+    run_to_end(straight, *flags)
+    parallel = (*flags, "--config.train.jobs=2")
+    assert kill_when(killed, "dense/checkpoints/ckpt-4.index", *parallel) == -9
+    assert not os.path.exists(os.path.join(killed, "summary.json"))
+    log = run_to_end(killed, *parallel)
+    assert "[jobs] dense: started" in log, log[-3000:]  # resumed in a process of its own
+    with open(os.path.join(killed, "logs", "dense.log"), encoding="utf-8") as f:
+        assert resumed_step(f.read(), os.path.join(killed, "dense", "checkpoints")) in (4, 6)
+    for run in ("sparse", "dense", "static"):
+        assert_same_checkpoints(os.path.join(straight, run, "checkpoints"), os.path.join(killed, run, "checkpoints"))
+    a, b = (_read_json(os.path.join(d, "summary.json")) for d in (straight, killed))
+    assert [row["run"] for row in a["table"]] == [row["run"] for row in b["table"]] == ["sparse", "dense", "static"]

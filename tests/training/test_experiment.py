@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tfgan_eff import train_lib
-from tfgan_eff.config import presets
+from tfgan_eff.config import presets, registry
 from tfgan_eff.training import experiment
 
 
@@ -175,7 +175,7 @@ def test_train_subruns_runs_only_the_named_sub_runs_and_summarises_when_all_fini
 @pytest.mark.parametrize("subruns,message", [
     ("third", r"train.subruns names \['third'\], which this baseline plan does not have; its sub-runs are "
               r"\['first', 'second'\]"),
-    ("second", "sub-run 'second' starts from 'first', which has not finished in .*: run "
+    ("second", "sub-run 'second' starts after 'first', which has not finished in .*: run "
                "--config.train.subruns=first first"),
 ])
 def test_train_subruns_refuses_unknown_names_and_a_missing_starting_point(tmp_path, subruns, message):
@@ -192,3 +192,49 @@ def test_train_subruns_refuses_unknown_names_and_a_missing_starting_point(tmp_pa
     with pytest.raises(experiment.SubRunSelectionError, match=message):
         experiment.execute(method, cfg, str(tmp_path), None)
     assert not method.calls
+
+
+def _named(names_after):
+    """A Plan of custom steps named as the keys, each with the `after` its value gives."""
+    return experiment.Plan(runs=[experiment.SubRun(name, None, after=after) for name, after in names_after.items()])
+
+
+def test_dependencies_default_to_every_earlier_sub_run_and_add_the_starting_point():
+    plan = _named({"a": (), "b": None, "c": ()})
+    plan.runs[2] = dataclasses.replace(plan.runs[2], init_from="a")
+    assert experiment.dependencies(plan) == {"a": (), "b": ("a",), "c": ("a",)}
+    deps = experiment.dependencies(_named({"a": (), "b": (), "c": ("a", "b")}))
+    assert experiment._independent_pair(deps, ["a", "b", "c"])  # pylint: disable=protected-access
+    assert not experiment._independent_pair(deps, ["a", "c"])  # pylint: disable=protected-access
+    chain = experiment.dependencies(_named({"a": (), "b": None, "c": None}))
+    assert not experiment._independent_pair(chain, ["a", "b", "c"])  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("method,keys,expected", [
+    # STU-GAN: the comparison runs need nothing of each other; the pruned run prunes the trained dense one.
+    ("sparse", {"sparse.comparisons": "dense,static,prune"},
+     {"sparse": (), "dense": (), "static": (), "prune": ("dense",)}),
+    # DGL: stage 1 trains the student alone, beside the teacher; the guided stage 2 needs both, the plain one stage 1.
+    ("dgl", {"dgl.baselines": "plain"}, {"teacher": (), "stage1": (), "dgl": ("teacher", "stage1"),
+                                         "plain": ("stage1",)}),
+    ("search", {}, {"search": (), "retrain": ("search",)}),
+])
+def test_plans_declare_which_sub_runs_may_run_at_once(tmp_path, method, keys, expected):
+    cfg = _cfg(method)
+    for key, value in keys.items():
+        section, leaf = key.split(".")
+        cfg[section][leaf] = value
+    plan = registry.get(method).plan(cfg, str(tmp_path))
+    assert experiment.dependencies(plan) == expected
+
+
+def test_a_failed_sub_run_process_is_one_error_naming_its_log(tmp_path, monkeypatch):
+    cfg = _cfg("sparse")
+    cfg.train.jobs = 2
+    monkeypatch.setattr(experiment.scheduler, "run_jobs", lambda jobs, *args, **kwargs: {
+        job.name: "failed: exit code 1 (log /w/logs/dense.log)" if job.name == "dense" else "ran" for job in jobs})
+    plan = registry.get("sparse").plan(cfg, str(tmp_path))
+    with pytest.raises(experiment.SubRunFailedError, match=r"sub-run 'dense' failed: exit code 1 \(log "
+                                                             r"/w/logs/dense.log\)\. Everything finished is kept"):
+        experiment.run_parallel(plan, {"sparse", "dense", "static"}, cfg, str(tmp_path))
+    assert json.loads((tmp_path / experiment.SUBRUN_CONFIG).read_text())["train"]["jobs"] == 2

@@ -81,6 +81,10 @@ def base_config():
         # independent sub-runs as separate processes; the others are read back when finished, and the method's
         # summary is written once every sub-run has finished.
         subruns="",
+        # Sub-runs trained at once (1 = one after the other in this process): those that need none of each other's
+        # results (e.g. STU-GAN's comparison runs, DGL's teacher and stage 1), each in a process of its own pinned to
+        # its share of the cores, with cores / jobs TF threads where intra_op_threads / inter_op_threads are 0.
+        jobs=1,
         # float32 | mixed_bfloat16 (bfloat16 compute, float32 variables): 1.2-1.6x faster DCGAN/SNGAN/DGL steps on
         # CPUs with AVX512_BF16/AMX (README "Speed"), but slower for alphaGAN's supernet and wherever bfloat16 is
         # emulated. Exports and load_generator run float32 either way.

@@ -58,7 +58,10 @@ def _value_problems(cfg):
     p += positive(cfg, ["train.steps", "train.batch_size", "train.n_critic", "model.latent_dim", "model.g.ch",
                         "model.d.ch", "model.g.width", "model.d.width", "train.log_every", "train.ckpt_every",
                         "train.sample_every", "train.keep_checkpoints", "eval.num_samples", "eval.batch_size",
-                        "train.g_opt.lr", "train.d_opt.lr", "data.num_examples"])
+                        "train.g_opt.lr", "train.d_opt.lr", "data.num_examples", "train.jobs"])
+    if cfg.train.jobs > 1 and cfg.train.strategy not in ("auto", "cpu"):
+        p.append(f"train.jobs={cfg.train.jobs} runs each sub-run in a process of its own on one device; "
+                 f"train.strategy={cfg.train.strategy!r} spreads one run over devices: use one of the two")
     p += non_negative(cfg, {"train.g_batch_size": "0 = batch_size", "eval.every": "0 = only at the end",
                             "train.max_skipped_in_row": "0 = never stop",
                             "train.intra_op_threads": "0 = TensorFlow's default",

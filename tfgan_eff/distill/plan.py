@@ -56,9 +56,9 @@ def _costs(cfg, g_width=1.0, d_width=1.0):
                 g_flops=count_flops(g, generator_input_specs(g)), d_flops=count_flops(d, discriminator_input_specs(d)))
 
 
-def _student_runs(cfg, source, switch, total):
+def _student_runs(cfg, source, switch, total, teacher_run):
     """Stage 1 (to step `switch`), the DGL stage 2 and the configured baselines (to step `total`), in training
-    order."""
+    order; those with a teacher term start after `teacher_run` ("" = an external teacher), stage 1 needs none."""
     gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
     runs = []
 
@@ -69,10 +69,11 @@ def _student_runs(cfg, source, switch, total):
             if stage1_name not in [run.name for run in runs]:
                 stage1 = run_config(cfg, stage1_name, switch, g_width=g_width, d_width=d_width)
                 stage1.eval.every = 0
-                runs.append(SubRun(stage1_name, stage1, evaluate=False, export=False))
+                runs.append(SubRun(stage1_name, stage1, evaluate=False, export=False, after=()))
             init_from = stage1_name
         runs.append(SubRun(name, run_config(cfg, name, total, export_modes=export_modes, g_width=g_width,
-                                            d_width=d_width), trainer_factory=factory, init_from=init_from))
+                                            d_width=d_width), trainer_factory=factory, init_from=init_from,
+                           after=(teacher_run,) if factory is not None and teacher_run else ()))
 
     lam = dict(source=source, weight=cfg.dgl.lambda_teacher, switch=switch, teacher_diffaug=cfg.dgl.teacher_diffaug)
     baselines = comma_list(cfg.dgl.baselines)
@@ -98,13 +99,14 @@ def plan(cfg, workdir):
         source = TeacherSource(cfg, cfg.dgl.teacher_workdir, key="dgl.teacher_workdir")
         if not d_only:  # a teacher discriminator alone has no generator to evaluate
             runs.append(SubRun("teacher_eval", run_config(cfg, "teacher_eval", cfg.train.steps,
-                                                          export_modes="float32"), step=source.evaluation_step))
+                                                          export_modes="float32"), step=source.evaluation_step,
+                               after=()))
     else:
         source = TeacherSource(cfg, os.path.join(workdir, "teacher"))
         teacher_cfg = run_config(cfg, "teacher", cfg.dgl.teacher_steps or cfg.train.steps, method="baseline",
                                  export_modes="float32")
-        runs.append(SubRun("teacher", teacher_cfg))
-    runs += _student_runs(cfg, source, switch, total)
+        runs.append(SubRun("teacher", teacher_cfg, after=()))
+    runs += _student_runs(cfg, source, switch, total, "" if cfg.dgl.teacher_workdir else "teacher")
     gw, dw = cfg.dgl.student_g_width, cfg.dgl.student_d_width
 
     @functools.cache

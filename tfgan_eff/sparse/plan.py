@@ -167,7 +167,8 @@ def plan(cfg, workdir):
     """The sparse run and its comparisons for `cfg` in `workdir`, and the summary with the comparison table."""
     runs = [SubRun(name, run_config(cfg, name, kind), trainer_factory=trainer_factory(cfg, kind, workdir),
                    callbacks=(sparsity_callback,) if kind != "dense" else (),
-                   report=functools.partial(run_report, kind=kind), exporter=export_run)
+                   report=functools.partial(run_report, kind=kind), exporter=export_run,
+                   after=("dense",) if kind == "prune" else ())
             for name, kind in sub_run_kinds(cfg)]
 
     def table(results):

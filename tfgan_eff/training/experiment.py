@@ -9,12 +9,15 @@ custom step such as alphaGAN's search). The executor, for every method alike:
 - skips sub-runs that finished earlier (their summary.json reports the final step and, where asked, metrics and an
   export), so re-running a finished command is nearly free and a killed one resumes where it stopped;
 - trains (or runs the custom step of) each sub-run, which yields one `SubRunResult`, then evaluates and exports
-  that result's generator, writing `<sub-run>/summary.json`;
+  that result's generator, writing `<sub-run>/summary.json`; with train.jobs > 1, independent sub-runs (`after`) run
+  at once, each in a process of its own pinned to its share of the cores (`run_parallel`);
 - prints the method's table and writes `<workdir>/summary.json`.
 """
 
 import dataclasses
+import functools
 import os
+import sys
 import time
 from typing import Any, Callable, Optional
 
@@ -25,7 +28,7 @@ from tfgan_eff.data import sources
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.lists import comma_list
-from tfgan_eff.training import evaluator
+from tfgan_eff.training import evaluator, scheduler
 from tfgan_eff.training.loop import train_gan
 from tfgan_eff.training.workdir import CLAIM_FILE
 
@@ -36,6 +39,14 @@ class WorkdirMismatchError(UserError, ValueError):
 
 class SubRunSelectionError(UserError, ValueError):
     """train.subruns names a sub-run the plan does not have, or one whose starting point has not finished."""
+
+
+class SubRunFailedError(UserError, RuntimeError):
+    """A sub-run run in a process of its own (train.jobs > 1) failed; its log says why."""
+
+
+# The resolved config the executor hands the processes of its sub-runs (train.jobs > 1), in the work dir.
+SUBRUN_CONFIG = "subrun_config.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +82,8 @@ class SubRun:
       step: fn(cfg, path, strategy, data) -> SubRunResult: a sub-run that is not a GAN training (`data` is the
         executor's DataCache).
       steps: the `steps` its finished summary reports (default cfg.train.steps).
+      after: the sub-runs that must finish before it starts (besides `init_from`); None = every sub-run before it
+        in the plan. Only sub-runs that need none of each other's results run at once (train.jobs > 1).
     """
     name: str
     cfg: Any  # a locked ml_collections.ConfigDict
@@ -83,6 +96,7 @@ class SubRun:
     report: Optional[Callable] = None
     step: Optional[Callable] = None
     steps: Optional[int] = None
+    after: Optional[tuple] = None
 
     @property
     def final_steps(self):
@@ -171,6 +185,10 @@ def claim_workdir(cfg, workdir):
     write_json(marker, owner)
 
 
+def _sub_path(workdir, sub):
+    return os.path.join(workdir, sub.name) if sub.name else workdir
+
+
 def _finished(path, sub):
     """The summary of `sub` in `path` when it already finished (final step, metrics and export as asked)."""
     summary_path = os.path.join(path, "summary.json")
@@ -221,7 +239,7 @@ def _train(sub, path, workdir, strategy, data):
 
 def run_sub(sub, workdir, strategy, data=None):
     """Runs (or resumes, or reads back when finished) one sub-run; returns its summary."""
-    path = os.path.join(workdir, sub.name) if sub.name else workdir
+    path = _sub_path(workdir, sub)
     summary = _finished(path, sub)
     if summary is not None:
         logging.info("%s: finished earlier (step %d), not run again", path, summary["steps"])
@@ -262,6 +280,64 @@ def resolve_config(cfg, workdir, data):
     return cfg
 
 
+def _needs(sub):
+    """The sub-runs `sub` declares it starts after: its `after` (when given) and `init_from`."""
+    return tuple(dict.fromkeys((*(sub.after or ()), *((sub.init_from,) if sub.init_from else ()))))
+
+
+def dependencies(plan):
+    """{sub-run name: the names of the sub-runs it waits for}: `_needs`, or every earlier sub-run where the plan
+    leaves `after` unset."""
+    deps, earlier = {}, []
+    for sub in plan.runs:
+        deps[sub.name] = tuple(earlier) if sub.after is None else _needs(sub)
+        earlier.append(sub.name)
+    return deps
+
+
+def _ran_earlier(workdir, sub):
+    return _finished(_sub_path(workdir, sub), sub) is not None
+
+
+def _independent_pair(deps, names):
+    """Whether two of `names` need neither the other (transitively through `deps`)."""
+    def ancestors(name, seen=()):
+        found = set()
+        for dep in deps[name]:
+            if dep not in found and dep not in seen:
+                found |= {dep} | ancestors(dep, (*seen, name))
+        return found
+    up = {name: ancestors(name) for name in names}
+    return any(a not in up[b] and b not in up[a] for i, a in enumerate(names) for b in names[i + 1:])
+
+
+def run_parallel(plan, selected, cfg, workdir):
+    """Trains the selected sub-runs that have not finished cfg.train.jobs at a time, each in a process of its own
+    (`python -m tfgan_eff.subrun`) pinned to its share of the cores (and its own GPU where there are
+    several), in the order of `dependencies`; logs in <workdir>/logs/. Does nothing when no two of them are
+    independent (they run in this process). A sub-run that fails is a SubRunFailedError naming its log."""
+    deps = dependencies(plan)
+    todo = [sub for sub in plan.runs if sub.name in selected and not _ran_earlier(workdir, sub)]
+    names = [sub.name for sub in todo]
+    if not _independent_pair(deps, names):
+        return
+    write_json(os.path.join(workdir, SUBRUN_CONFIG), cfg.to_dict())
+    cores = scheduler.available_cores()
+    threads = max(1, len(cores) // cfg.train.jobs)
+    jobs = [scheduler.Job(sub.name, [sys.executable, "-m", "tfgan_eff.subrun", workdir, sub.name,
+                                     str(threads)],
+                          functools.partial(_ran_earlier, workdir, sub), tuple(d for d in deps[sub.name] if d in names))
+            for sub in todo]
+    logging.info("%s: sub-runs %s, %d at a time, %d thread(s) each; their output goes to %s", cfg.method, names,
+                 cfg.train.jobs, threads, os.path.join(workdir, "logs"))
+    status = scheduler.run_jobs(jobs, cfg.train.jobs, log_dir=os.path.join(workdir, "logs"), cores=cores,
+                                gpus=scheduler.gpu_ids(), report=lambda line: logging.info("%s", line))
+    failed = {name: state for name, state in status.items() if state not in scheduler.FINISHED}
+    if failed:
+        raise SubRunFailedError("; ".join(f"sub-run {name!r} {state}" for name, state in failed.items()) +
+                                ". Everything finished is kept: fix the cause and rerun the same command")
+
+
 def _selected(plan, cfg, workdir):
     """The names of the sub-runs that train.subruns asks for (all when empty), checked against the plan and the
     order its sub-runs start from each other."""
@@ -273,11 +349,10 @@ def _selected(plan, cfg, workdir):
                                    f"sub-runs are {list(runs)}")
     selected = {name for name in runs if not wanted or name in wanted}
     for name in selected:
-        parent = runs.get(runs[name].init_from)
-        if parent is not None and parent.name not in selected and \
-                _finished(os.path.join(workdir, parent.name), parent) is None:
-            raise SubRunSelectionError(f"sub-run {name!r} starts from {parent.name!r}, which has not finished in "
-                                       f"{workdir}: run --config.train.subruns={parent.name} first (or both)")
+        for parent in (runs[need] for need in _needs(runs[name])):
+            if parent.name not in selected and not _ran_earlier(workdir, parent):
+                raise SubRunSelectionError(f"sub-run {name!r} starts after {parent.name!r}, which has not finished "
+                                           f"in {workdir}: run --config.train.subruns={parent.name} first (or both)")
     return selected
 
 
@@ -287,17 +362,20 @@ def execute(method, cfg, workdir, strategy):
     t0 = time.time()
     claim_workdir(cfg, workdir)
     data = DataCache()
-    plan = method.plan(resolve_config(cfg, workdir, data), workdir)
+    resolved = resolve_config(cfg, workdir, data)
+    plan = method.plan(resolved, workdir)
     selected = _selected(plan, cfg, workdir)
     if plan.prepare is not None:
         plan.prepare(strategy)
+    if cfg.train.jobs > 1:
+        run_parallel(plan, selected, resolved, workdir)
     results = {}
     for sub in plan.runs:
         if sub.name in selected:
             logging.info("%s: sub-run %r", cfg.method, sub.name or workdir)
             results[sub.name] = run_sub(sub, workdir, strategy, data)
         else:
-            finished = _finished(os.path.join(workdir, sub.name), sub)
+            finished = _finished(_sub_path(workdir, sub), sub)
             if finished is not None:
                 results[sub.name] = finished
     if len(results) < len(plan.runs):

@@ -1,5 +1,5 @@
-"""benchmarks.scheduler with stand-in jobs (fake_job.py: a sleep that logs its start and end): dependency order, N at
-a time, pinned cores and GPUs, failures, and resume after kill -9 of the scheduler with jobs in flight."""
+"""tfgan_eff.training.scheduler with stand-in jobs (fake_job.py: a sleep that logs its start and end): dependency
+order, N at a time, pinned cores and GPUs, failures, and resume after kill -9 of the scheduler with jobs in flight."""
 
 import json
 import os
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from benchmarks import scheduler
+from tfgan_eff.training import scheduler
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

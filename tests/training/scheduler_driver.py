@@ -1,5 +1,5 @@
-"""Runs a small job graph with benchmarks.scheduler in a process of its own (the kill -9 test kills it mid-flight
-and runs it again): a, then b and c at once (each `seconds` long), then d. Prints the statuses as JSON.
+"""Runs a small job graph with tfgan_eff.training.scheduler in a process of its own (the kill -9 test kills it
+mid-flight and runs it again): a, then b and c at once (each `seconds` long), then d. Prints the statuses as JSON.
 
 Usage: python scheduler_driver.py DIR SECONDS
 """
@@ -8,10 +8,7 @@ import json
 import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-from benchmarks import scheduler  # noqa: E402
+from tfgan_eff.training import scheduler
 
 GRAPH = {"a": ((), 0.1), "b": (("a",), None), "c": (("a",), None), "d": (("b", "c"), 0.1)}
 
