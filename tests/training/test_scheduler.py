@@ -59,6 +59,16 @@ def test_jobs_run_after_their_dependencies_at_most_n_at_once_and_not_again(tmp_p
     assert len(events(tmp_path)) == 10  # nothing ran again
 
 
+def test_a_job_finished_meanwhile_by_another_process_is_not_started(tmp_path):
+    b = fake(tmp_path, "b", after=("a",))
+    # a's command also leaves b's done file, as another process finishing b while a runs would
+    a = scheduler.Job("a", [sys.executable, "-c", f"open({str(tmp_path / 'a.done')!r}, 'w'); "
+                                                  f"open({str(tmp_path / 'b.done')!r}, 'w')"],
+                      (tmp_path / "a.done").exists)
+    assert run([a, b], tmp_path) == {"a": scheduler.RAN, "b": scheduler.DONE_EARLIER}
+    assert not events(tmp_path)  # b's command never started
+
+
 def test_a_failed_job_stops_only_the_jobs_after_it(tmp_path):
     jobs = [fake(tmp_path, "a", code=3), fake(tmp_path, "b", after=("a",)), fake(tmp_path, "c", after=("b",)),
             fake(tmp_path, "x"), scheduler.Job("y", lambda: 1 / 0, lambda: False)]

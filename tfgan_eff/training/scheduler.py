@@ -136,7 +136,7 @@ def _execute(argv, log_path, env):
 def run_jobs(jobs, slots=1, *, log_dir, cores=None, gpus=(), env=None, report=print):
     """Runs `jobs` (a list of Job) `slots` at a time in dependency order; returns {name: status}.
 
-    A job that is done before it starts is not run (status DONE_EARLIER); one whose command fails or does not
+    A job that is done when its turn comes is not run (status DONE_EARLIER); one whose command fails or does not
     leave it done is 'failed: ...', and the jobs after it are 'not run: ...'; the others run on. Slot i runs on
     core_slots(slots, cores)[i] and, with several `gpus`, on gpus[i % len(gpus)]. Each job's output goes to
     <log_dir>/<name>.log (appended).
@@ -172,6 +172,9 @@ def run_jobs(jobs, slots=1, *, log_dir, cores=None, gpus=(), env=None, report=pr
                     status[job.name] = f"not run: {blocked[0]} {status[blocked[0]].split(':')[0]}"
                 elif free and all(status.get(a) in FINISHED for a in job.after):
                     pending.remove(job)
+                    if job.done():  # finished meanwhile by another process (e.g. a second command on the graph)
+                        status[job.name] = DONE_EARLIER
+                        continue
                     slot = free.pop(0)
                     if not start(job, slot):
                         free.insert(0, slot)
