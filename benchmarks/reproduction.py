@@ -389,15 +389,16 @@ def search_seed(seed, root, opts):
 
 
 RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}
+SEEDS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
+
+
+class UnknownRunError(UserError, ValueError):
+    """--runs names a run that none of the parts has."""
 
 
 def run_kind(run):
     """What a TrainRun trains, the last part of its name: teacher, two_stage, dense, dynamic, random_0, ..."""
     return run.name.rsplit("/", 1)[-1]
-
-
-class UnknownRunError(UserError, ValueError):
-    """--runs names a run that none of the parts has."""
 
 
 def select_runs(runs, kinds):
@@ -408,17 +409,10 @@ def select_runs(runs, kinds):
     unknown = sorted(set(kinds) - {run_kind(run) for run in runs})
     if unknown:
         raise UnknownRunError(f"--runs: no run is called {unknown}; the parts' runs are "
-                         f"{sorted({run_kind(run) for run in runs})}")
-    by_name = {run.name: run for run in runs}
-    wanted = [run.name for run in runs if run_kind(run) in kinds]
-    needed = set()
-    while wanted:
-        name = wanted.pop()
-        if name not in needed:
-            needed.add(name)
-            wanted += by_name[name].after
+                              f"{sorted({run_kind(run) for run in runs})}")
+    needed = scheduler.with_dependencies({run.name: run.after for run in runs},
+                                         [run.name for run in runs if run_kind(run) in kinds])
     return [run for run in runs if run.name in needed]
-SEEDS = {"dgl": dgl_seed, "sparse": sparse_seed, "search": search_seed}
 
 
 def claims_of(part, seeds, opts):

@@ -92,6 +92,13 @@ def test_bad_graphs_are_refused_before_anything_runs(tmp_path):
     assert not events(tmp_path)
 
 
+def test_with_dependencies_follows_the_graph_through_every_level():
+    after = {"a": (), "b": ("a",), "c": ("b",), "d": (), "e": ("c", "d")}
+    assert scheduler.with_dependencies(after, ["c"]) == {"a", "b", "c"}
+    assert scheduler.with_dependencies(after, ["e", "b"]) == set(after)
+    assert scheduler.with_dependencies(after, []) == set()
+
+
 def test_core_slots_split_the_cores():
     assert scheduler.core_slots(1, [0, 1]) == [(0, 1)]
     assert scheduler.core_slots(2, [0, 1, 2, 3]) == [(0, 1), (2, 3)]

@@ -301,13 +301,7 @@ def _ran_earlier(workdir, sub):
 
 def _independent_pair(deps, names):
     """Whether two of `names` need neither the other (transitively through `deps`)."""
-    def ancestors(name, seen=()):
-        found = set()
-        for dep in deps[name]:
-            if dep not in found and dep not in seen:
-                found |= {dep} | ancestors(dep, (*seen, name))
-        return found
-    up = {name: ancestors(name) for name in names}
+    up = {name: scheduler.with_dependencies(deps, [name]) for name in names}
     return any(a not in up[b] and b not in up[a] for i, a in enumerate(names) for b in names[i + 1:])
 
 

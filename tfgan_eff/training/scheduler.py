@@ -45,6 +45,17 @@ DONE_EARLIER, RAN = "finished earlier", "ran"
 FINISHED = (DONE_EARLIER, RAN)
 
 
+def with_dependencies(after, names):
+    """`names` and every name they wait for, directly or through others, in a graph {name: names it runs after}."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += after[name]
+    return found
+
+
 def order(jobs):
     """The jobs in an order where each comes after its dependencies; JobGraphError on bad names or a cycle."""
     by_name = {}
