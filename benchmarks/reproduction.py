@@ -19,9 +19,11 @@ from benchmarks import curves as curves_lib
 from benchmarks import machine, scales
 from benchmarks.report import table
 from tfgan_eff.config import presets
+from tfgan_eff.distill.plan import ROW_NAMES as DGL_ROWS
 from tfgan_eff.errors import UserError
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
+from tfgan_eff.lists import comma_list
 from tfgan_eff.nested import flatten
 from tfgan_eff.training import scheduler
 
@@ -81,6 +83,7 @@ class TrainRun:
       prepare: fn() run right before it starts (e.g. writes the genotype it retrains).
       finished_in: the run dir whose summary.json says the job finished ("" = the work dir; a sub-run's name when
         the job trains a train.subruns selection, which writes no method summary).
+      kinds: the --runs names it trains (`select_runs`; () = the last part of its name).
     """
     name: str
     preset: str
@@ -91,6 +94,7 @@ class TrainRun:
     links: tuple = ()
     prepare: object = None
     finished_in: str = ""
+    kinds: tuple = ()
 
 
 def train_command(run, scale, threads):
@@ -160,27 +164,31 @@ def jobs_of(runs, opts):
 
 
 # ---------------------------------------------------------------------------------------------------------- DGL
+# The runs of the DGL part, by --runs name: the method's own sub-runs (teacher, stage 1 and the DGL stage 2) and the
+# baselines that dgl.baselines adds to them.
+DGL_BASELINES = {"two_stage": "plain", "from_step_0": "from_step_0", "full_width": "full_width"}
+DGL_SUB_RUNS = {"plain": ("plain",), "from_step_0": ("from_step_0",),
+                "full_width": ("full_stage1", "full_dgl", "full_plain")}  # each baseline's sub-runs
+DGL_STUDENTS = "students"  # the --method=dgl run's work dir in a seed's: <root>/dgl/seed_<s>/students/
+
+
 def dgl_runs(seed, root, opts):
-    """The DGL part's runs of one seed: the teacher, then (against it) the two-stage schedule with its plain
-    student, DGL from step 0, the full-width student (and the fine-tune schedule with opts.dgl_finetune_steps)."""
+    """The DGL part's runs of one seed: one `--method=dgl` run whose sub-runs are the teacher, the two-stage schedule
+    with its plain student, DGL from step 0 and the full-width pair (dgl.baselines; those --runs names, when given),
+    and with opts.dgl_finetune_steps the fine-tune schedule against the same teacher."""
     base, name = os.path.join(root, "dgl", f"seed_{seed}"), f"dgl/s{seed}"
     cfg = method_config("dgl", seed, opts)
-    teacher_dir = os.path.join(base, "teacher")
-    teacher = cfg.copy_and_resolve_references()
-    teacher.method = "baseline"
-    teacher.train.steps = cfg.dgl.teacher_steps or cfg.train.steps
-    scales.set_curve_points(teacher, opts.curve_points)
-
-    def student(job, curves=("stage1", "dgl", "plain"), **dgl_keys):
-        student_cfg = cfg.copy_and_resolve_references()
-        student_cfg.dgl.update(teacher_workdir=teacher_dir, **dgl_keys)
-        return TrainRun(f"{name}/{job}", "dgl", os.path.join(base, job), student_cfg, curves, (f"{name}/teacher",))
-
-    runs = [TrainRun(f"{name}/teacher", "dgl", teacher_dir, teacher, ("",)),
-            student("two_stage"), student("from_step_0", ("dgl",), switch_step=0, baselines=""),
-            student("full_width", student_g_width=1.0, student_d_width=1.0)]
+    cfg.dgl.baselines = ",".join(b for kind, b in DGL_BASELINES.items() if not opts.runs or kind in opts.runs)
+    students = TrainRun(f"{name}/{DGL_STUDENTS}", "dgl", os.path.join(base, DGL_STUDENTS), cfg,
+                        ("teacher", "stage1", "dgl") + sum((DGL_SUB_RUNS[b] for b in comma_list(cfg.dgl.baselines)), ()),
+                        kinds=("teacher", *DGL_BASELINES))
+    runs = [students]
     if opts.dgl_finetune_steps:
-        runs.append(student("finetune", (), finetune_steps=opts.dgl_finetune_steps))
+        finetune = cfg.copy_and_resolve_references()
+        finetune.dgl.update(teacher_workdir=os.path.join(students.workdir, "teacher"), baselines="plain",
+                            finetune_steps=opts.dgl_finetune_steps)
+        runs.append(TrainRun(f"{name}/finetune", "dgl", os.path.join(base, "finetune"), finetune,
+                             after=(students.name,)))
     return runs
 
 
@@ -202,13 +210,6 @@ def _g_params(summary):
     return summary.get("params", {}).get("generator")
 
 
-def _two_stage_curves(workdir):
-    """{dgl, plain}: stage 1's FID curve followed by each stage-2 run's."""
-    stage1 = curves_lib.read_curve(os.path.join(workdir, "stage1"))
-    return {key: sorted(dict(stage1 + curves_lib.read_curve(os.path.join(workdir, key))).items())
-            for key in ("dgl", "plain")}
-
-
 def _final_fids(summary):
     return {row["run"]: row["fid"] for row in summary.get("table", [])}
 
@@ -217,18 +218,28 @@ def dgl_seed(seed, root, opts):
     """One seed of the DGL part from its work dirs: final FIDs and FID curves of the teacher, the two students, DGL
     from step 0 and the full-width pair (and the fine-tune schedule's final FIDs)."""
     base = os.path.join(root, "dgl", f"seed_{seed}")
-    two = summary_of(os.path.join(base, "two_stage"))
-    curves = dict(_two_stage_curves(os.path.join(base, "two_stage")),
-                  teacher=curves_lib.read_curve(os.path.join(base, "teacher")))
-    zero_dir, wide_dir = os.path.join(base, "from_step_0"), os.path.join(base, "full_width")
-    wide = summary_of(wide_dir)
-    result = dict(seed=seed, workdir=base, final_fid=_final_fids(two), curves=curves,
-                  switch_step=two.get("switch_step"), teacher_g_params=two.get("teacher", {}).get("g_params"),
-                  student_g_params=two.get("student", {}).get("g_params"),
-                  from_zero=dict(fid=_final_fids(summary_of(zero_dir)).get("DGL student"),
-                                 curve=curves_lib.read_curve(os.path.join(zero_dir, "dgl"))),
-                  full_width=dict(final_fid=_final_fids(wide), curves=_two_stage_curves(wide_dir),
-                                  g_params=wide.get("student", {}).get("g_params")))
+    workdir = os.path.join(base, DGL_STUDENTS)
+    summary = summary_of(workdir)
+    rows = {row["run"]: row for row in summary.get("table", [])}
+
+    def fids(**names):
+        """{key: final FID of the sub-run} for the sub-runs in the table."""
+        return {key: rows[DGL_ROWS[sub]]["fid"] for key, sub in names.items() if DGL_ROWS[sub] in rows}
+
+    def curve(*sub_runs):
+        """The FID curve through `sub_runs` (a stage 1, then the stage 2 from its checkpoint)."""
+        return sorted(dict(p for sub in sub_runs for p in curves_lib.read_curve(os.path.join(workdir, sub))).items())
+
+    students = {"DGL student": "dgl", "plain student": "plain"}
+    result = dict(seed=seed, workdir=workdir, final_fid=fids(teacher="teacher", **students),
+                  curves=dict(dgl=curve("stage1", "dgl"), plain=curve("stage1", "plain"), teacher=curve("teacher")),
+                  switch_step=summary.get("switch_step"), teacher_g_params=summary.get("teacher", {}).get("g_params"),
+                  student_g_params=summary.get("student", {}).get("g_params"),
+                  from_zero=dict(fid=fids(x="from_step_0").get("x"), curve=curve("from_step_0")),
+                  full_width=dict(final_fid=fids(**{k: f"full_{v}" for k, v in students.items()}),
+                                  curves=dict(dgl=curve("full_stage1", "full_dgl"),
+                                              plain=curve("full_stage1", "full_plain")),
+                                  g_params=rows.get(DGL_ROWS["full_dgl"], {}).get("g_params")))
     if opts.dgl_finetune_steps:
         result.update(finetune_steps=opts.dgl_finetune_steps,
                       finetune_fid=_final_fids(summary_of(os.path.join(base, "finetune"))))
@@ -396,22 +407,23 @@ class UnknownRunError(UserError, ValueError):
     """--runs names a run that none of the parts has."""
 
 
-def run_kind(run):
-    """What a TrainRun trains, the last part of its name: teacher, two_stage, dense, dynamic, random_0, ..."""
-    return run.name.rsplit("/", 1)[-1]
+def run_kinds(run):
+    """The --runs names of what a TrainRun trains: its `kinds`, else the last part of its name (dense, dynamic,
+    random_0, ...)."""
+    return run.kinds or (run.name.rsplit("/", 1)[-1],)
 
 
 def select_runs(runs, kinds):
-    """The runs of `kinds` (`run_kind`) and every run they need (`after`, transitively); all when `kinds` is
-    empty. A kind no run has is an UnknownRunError that lists the kinds there are."""
+    """The runs that train any of `kinds` (`run_kinds`) and every run they need (`after`, transitively); all when
+    `kinds` is empty. A kind no run has is an UnknownRunError that lists the kinds there are."""
     if not kinds:
         return list(runs)
-    unknown = sorted(set(kinds) - {run_kind(run) for run in runs})
+    known = {kind for run in runs for kind in run_kinds(run)}
+    unknown = sorted(set(kinds) - known)
     if unknown:
-        raise UnknownRunError(f"--runs: no run is called {unknown}; the parts' runs are "
-                              f"{sorted({run_kind(run) for run in runs})}")
+        raise UnknownRunError(f"--runs: no run is called {unknown}; the parts' runs are {sorted(known)}")
     needed = scheduler.with_dependencies({run.name: run.after for run in runs},
-                                         [run.name for run in runs if run_kind(run) in kinds])
+                                         [run.name for run in runs if set(run_kinds(run)) & set(kinds)])
     return [run for run in runs if run.name in needed]
 
 

@@ -8,7 +8,7 @@ Examples:
   python tools/reproduce.py --seeds=0,1,2 --jobs=2               # the presets' scale: hours on 2 CPU cores
   python tools/reproduce.py --scale=long --parts=sparse --densities=0.2 --jobs=2   # 10x the steps
   python tools/reproduce.py --parts=search --seeds=1             # adds seed 1 to an earlier report's seeds
-  python tools/reproduce.py --scale=long --parts=dgl --runs=two_stage,from_step_0   # those runs and the teacher
+  python tools/reproduce.py --scale=long --parts=dgl --runs=two_stage,from_step_0   # DGL with those baselines
 
 Runs are resumable: rerunning the same command (even after kill -9) skips every finished job and resumes the
 others from their checkpoints (--workdir keeps them; the default is under /tmp).
@@ -49,8 +49,9 @@ flags.DEFINE_integer("search_rounds", 0, "Search rounds (0 = the scale's).")
 flags.DEFINE_integer("retrain_steps", 0, "G steps of the search part's retrainings, the derived, random and SNGAN Gs "
                      "alike (0 = the scale's). A finished run asked for more steps resumes from its last checkpoint.")
 flags.DEFINE_list("runs", [], "Only these runs of each part, and the runs they need (dgl: teacher, two_stage, "
-                  "from_step_0, full_width, finetune; sparse: dense, dynamic, static, prune, reset; search: search, "
-                  "random_<i>, sngan). Default: all. A claim whose runs did not run has no verdict.")
+                  "from_step_0, full_width: the DGL run's baselines, finetune; sparse: dense, dynamic, static, prune, "
+                  "reset; search: search, random_<i>, sngan). Default: all. A claim whose runs did not run has "
+                  "no verdict.")
 flags.DEFINE_integer("random_genotypes", 3, "Random genotypes retrained per search seed as the search's baseline.")
 flags.DEFINE_string("workdir", "", "Where the runs live (default /tmp/tfgan_eff_reproduce[_<scale>]).")
 flags.DEFINE_string("out", os.path.join(ROOT, "benchmarks", "results"), "Results root (<out>/<machine-id>/...).")

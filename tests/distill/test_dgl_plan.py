@@ -114,6 +114,45 @@ def test_plan_wires_boost_teacher_diffaug_and_a_discriminator_only_teacher(dgl_c
     assert runs["boost"].cfg.model.g.width == 1.0 and runs["dgl"].cfg.model.g.width == 0.5
 
 
+def test_from_step_0_and_full_width_baselines_are_the_runs_those_settings_would_train(dgl_cfg, tmp_path):
+    dgl_cfg.dgl.update(baselines="plain,from_step_0,full_width", switch_step=2)
+    validate(dgl_cfg)
+    runs = {run.name: run for run in plan(dgl_cfg, str(tmp_path)).runs}
+    assert list(runs) == ["teacher", "stage1", "dgl", "plain", "from_step_0", "full_stage1", "full_dgl", "full_plain"]
+    deps = experiment.dependencies(plan(dgl_cfg, str(tmp_path)))
+    assert deps["from_step_0"] == ("teacher",) and deps["full_plain"] == ("full_stage1",)
+    assert set(deps["full_dgl"]) == {"teacher", "full_stage1"}
+
+    def own_run(name, **dgl_keys):
+        """The sub-run `name` of a plan with only `dgl_keys` changed (and no baselines)."""
+        cfg = dgl_cfg.copy_and_resolve_references()
+        cfg.dgl.update(dict(dict(baselines=""), **dgl_keys))
+        return {run.name: run for run in plan(cfg, str(tmp_path)).runs}[name]
+
+    def same(run, other):
+        """Same config apart from the name, the export modes and the dgl section (which only the plan reads), the
+        same start and the same trainer (teacher term, weight, switch)."""
+        configs = [r.cfg.copy_and_resolve_references() for r in (run, other)]
+        for cfg in configs:
+            cfg.name, cfg.export.modes, cfg.dgl = "", "", {}
+        factories = [r.trainer_factory for r in (run, other)]
+        return (configs[0].to_dict() == configs[1].to_dict() and run.init_from.replace("full_", "") == other.init_from
+                and (factories[0] is None) == (factories[1] is None)
+                and (factories[0] is None or {k: v for k, v in factories[0].keywords.items() if k != "source"}
+                     == {k: v for k, v in factories[1].keywords.items() if k != "source"}))
+
+    # DGL from step 0 is DGL with switch_step 0; the full-width pair is the student pair at the teacher's widths.
+    assert same(runs["from_step_0"], own_run("dgl", switch_step=0)) and runs["from_step_0"].init_from == ""
+    assert runs["from_step_0"].trainer_factory.keywords["switch"] == 0 and runs["dgl"].init_from == "stage1"
+    wide = dict(student_g_width=1.0, student_d_width=1.0)
+    assert same(runs["full_dgl"], own_run("dgl", **wide)) and same(runs["full_stage1"], own_run("stage1", **wide))
+    assert same(runs["full_plain"], own_run("plain", baselines="plain", **wide))
+    assert not same(runs["full_dgl"], runs["dgl"])  # the widths differ
+    dgl_cfg.dgl.baselines = "plain,fullwidth"
+    with pytest.raises(ValueError, match="fullwidth"):
+        validate(dgl_cfg)
+
+
 def test_finetune_schedule_trains_the_student_to_the_end_then_both_arms_the_same_extra_steps(dgl_cfg, tmp_path):
     dgl_cfg.dgl.update(finetune_steps=3, switch_step=4)  # switch_* are unused by this schedule
     validate(dgl_cfg)

@@ -46,18 +46,20 @@ def by_name(runs):
     return {run.name.split("/", 2)[2]: run for run in runs}
 
 
-def test_dgl_runs_train_one_teacher_per_seed_and_three_schedules_against_it(tmp_path):
+def test_dgl_runs_are_one_method_run_with_every_schedule_as_a_sub_run_and_the_finetune_against_its_teacher(tmp_path):
     runs = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(dgl_finetune_steps=300)))
-    assert set(runs) == {"teacher", "two_stage", "from_step_0", "full_width", "finetune"}
-    teacher = runs.pop("teacher")
-    assert teacher.config.method == "baseline" and teacher.config.train.steps == 2000 and teacher.after == ()
-    for run in runs.values():
-        assert run.after == ("dgl/s2/teacher",) and run.config.dgl.teacher_workdir == teacher.workdir
-        assert run.config.seed == 2 and run.config.method == "dgl"
-    assert runs["from_step_0"].config.dgl.switch_step == 0 and runs["from_step_0"].curves == ("dgl",)
-    assert runs["two_stage"].config.dgl.switch_step == -1 and runs["two_stage"].curves == ("stage1", "dgl", "plain")
-    assert (runs["full_width"].config.dgl.student_g_width, runs["full_width"].config.dgl.student_d_width) == (1, 1)
-    assert runs["finetune"].config.dgl.finetune_steps == 300
+    assert set(runs) == {"students", "finetune"}
+    students, finetune = runs["students"], runs["finetune"]
+    assert students.config.method == "dgl" and students.config.seed == 2 and students.after == ()
+    assert students.config.dgl.baselines == "plain,from_step_0,full_width" and students.config.dgl.teacher_workdir == ""
+    assert students.curves == ("teacher", "stage1", "dgl", "plain", "from_step_0", "full_stage1", "full_dgl",
+                               "full_plain")
+    assert reproduction.run_kinds(students) == ("teacher", "two_stage", "from_step_0", "full_width")
+    assert finetune.after == (students.name,) and finetune.config.dgl.finetune_steps == 300
+    assert finetune.config.dgl.teacher_workdir == os.path.join(students.workdir, "teacher")
+    # --runs picks the baselines: the method's teacher, stage 1 and DGL stage 2 always train.
+    only = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(runs=("from_step_0",))))["students"]
+    assert only.config.dgl.baselines == "from_step_0" and only.curves == ("teacher", "stage1", "dgl", "from_step_0")
 
 
 def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_path):
@@ -85,9 +87,9 @@ def test_selected_runs_bring_the_runs_they_need_and_say_so_in_the_protocol(tmp_p
     runs = [run for seed in opts.seeds for part in (reproduction.dgl_runs, reproduction.sparse_runs)
             for run in part(seed, str(tmp_path), opts)]
     names = [run.name for run in reproduction.select_runs(runs, opts.runs)]
-    # d0.2's prune job links the dense run that d0.1's trains; DGL from step 0 needs its seed's teacher.
+    # d0.2's prune job links the dense run that d0.1's trains; DGL from step 0 is a sub-run of the DGL method run.
     assert names == [f"{part}/s{seed}/{run}" for seed in (0, 1) for part, run in (
-        ("dgl", "teacher"), ("dgl", "from_step_0"), ("sparse", "d0.1/prune"), ("sparse", "d0.2/prune"))]
+        ("dgl", "students"), ("sparse", "d0.1/prune"), ("sparse", "d0.2/prune"))]
     assert reproduction.select_runs(runs, ()) == runs
     with pytest.raises(reproduction.UnknownRunError, match=r"\['two_stages'\].*'from_step_0'.*'static'"):
         reproduction.select_runs(runs, ("two_stages",))

@@ -10,7 +10,7 @@ from tfgan_eff.config.registry import Method, register
 from tfgan_eff.lists import comma_list
 from tfgan_eff.pieces.keys import model_file_format, switch_step, teacher_problems
 
-BASELINES = ("plain", "l1", "boost")
+BASELINES = ("plain", "l1", "boost", "from_step_0", "full_width")
 
 
 def section():
@@ -29,7 +29,9 @@ def section():
         # baseline, e.g. plain) continues from that checkpoint for this many more steps; switch_* are then unused.
         finetune_steps=0,
         teacher_diffaug=False,    # True: D_T judges the DiffAugment-ed fake D_S saw (the official code: un-augmented)
-        baselines="plain",        # comma list of plain, l1, boost (full-width G, official StyleGAN2 boost term)
+        # comma list of plain, l1, boost (full-width G, official StyleGAN2 boost term), from_step_0 (DGL without
+        # stage 1), full_width (DGL and plain with the teacher's widths)
+        baselines="plain",
         l1_weight=1.0,            # weight of the L1 output-distillation baseline
     ))
 

@@ -6,6 +6,9 @@ Work dir layout (each sub-run is an ordinary, resumable `train_gan` run):
   stage1/         student (G width dgl.student_g_width, D width dgl.student_d_width), lambda = 0, up to the switch
   dgl/            stage 2: from stage1's G_S, D_S, EMA and step, fresh optimizers, teacher term on, to train.steps
   plain/ l1/      baselines from the same stage-1 checkpoint for the same total steps (no teacher / L1 KD from G_T)
+  from_step_0/    DGL with the teacher term on from the first step (no stage 1), for the same total steps
+  full_stage1/ full_dgl/ full_plain/   the two-stage DGL student and its plain baseline with a G (and D) as wide
+                  as the teacher's: does DGL improve an uncompressed G too
   boost_stage1/ boost/   a full-width student trained from scratch through both stages with the official
                   StyleGAN2 boost term (each sample weighted by stopgrad(-D_T) * 1[D_T < 0])
   summary.json    the table (FID, KID, G params, G FLOPs, TFLite float32 size) + params/FLOPs of teacher and student
@@ -26,7 +29,9 @@ from tfgan_eff.training.loop import count_params
 from tfgan_eff.training.trainer import GANTrainer
 
 ROW_NAMES = {"teacher": "teacher", "plain": "plain student", "dgl": "DGL student", "l1": "L1-KD student",
-             "boost": "boost (full G)"}
+             "boost": "boost (full G)", "from_step_0": "DGL from step 0", "full_dgl": "DGL (full-width G)",
+             "full_plain": "plain (full-width G)"}
+FULL_WIDTH_ROWS = ("boost", "full_dgl", "full_plain")  # rows whose G and D are the teacher's width
 
 
 def run_config(cfg, name, steps, method=None, export_modes=None, g_width=1.0, d_width=1.0):
@@ -63,9 +68,10 @@ def _student_runs(cfg, source, switch, total, teacher_run):
     runs = []
 
     def two_stage(name, factory, g_width, d_width, stage1_name, export_modes="float32"):
-        """Stage 1 (shared by name) then `name` from its checkpoint (fresh optimizers) to `total`."""
+        """Stage 1 (shared by name) then `name` from its checkpoint (fresh optimizers) to `total`; no stage 1
+        when `stage1_name` is empty."""
         init_from = ""
-        if switch > 0:
+        if switch > 0 and stage1_name:
             if stage1_name not in [run.name for run in runs]:
                 stage1 = run_config(cfg, stage1_name, switch, g_width=g_width, d_width=d_width)
                 stage1.eval.every = 0
@@ -86,6 +92,11 @@ def _student_runs(cfg, source, switch, total, teacher_run):
                                           switch=switch), gw, dw, "stage1")
     if "boost" in baselines:
         two_stage("boost", functools.partial(guided_trainer, term="boost", **lam), 1.0, 1.0, "boost_stage1")
+    if "from_step_0" in baselines:
+        two_stage("from_step_0", functools.partial(guided_trainer, term="dgl", **dict(lam, switch=0)), gw, dw, "")
+    if "full_width" in baselines:
+        two_stage("full_dgl", functools.partial(guided_trainer, term="dgl", **lam), 1.0, 1.0, "full_stage1")
+        two_stage("full_plain", None, 1.0, 1.0, "full_stage1")
     return runs
 
 
@@ -123,7 +134,7 @@ def plan(cfg, workdir):
         rows = []
         for name, summary in by_role(results).items():
             if name in ROW_NAMES:
-                c = costs(name if name in ("teacher", "boost") else "student")
+                c = costs("teacher" if name == "teacher" else "full" if name in FULL_WIDTH_ROWS else "student")
                 metrics = summary.get("metrics", {})
                 rows.append(dict(run=ROW_NAMES[name], fid=metrics.get("fid"), kid=metrics.get("kid_mean"),
                                  g_params=c["g_params"], g_flops=c["g_flops"],
