@@ -132,7 +132,9 @@ def _trained(run, scale):
 
 
 def _start(run, scale, threads):
-    """Prepares `run` (links, files, the job record) and returns its command."""
+    """Prepares `run` (links, files, the job record) and returns its command. A summary left by another command
+    (e.g. the same run at fewer steps, which this one resumes) goes: with the new record it would read as finished
+    if this job were killed."""
     os.makedirs(run.workdir, exist_ok=True)
     for name, target in run.links:
         link = os.path.join(run.workdir, name)
@@ -141,7 +143,11 @@ def _start(run, scale, threads):
     if run.prepare is not None:
         run.prepare()
     argv, fingerprint = train_command(run, scale, threads)
-    write_json(os.path.join(run.workdir, JOB_FILE), fingerprint)
+    job_path, summary_path = (os.path.join(run.workdir, JOB_FILE),
+                              os.path.join(run.workdir, run.finished_in, "summary.json"))
+    if json_or(job_path, None) != json_roundtrip(fingerprint) and os.path.isfile(summary_path):
+        os.remove(summary_path)
+    write_json(job_path, fingerprint)
     return argv
 
 
@@ -179,8 +185,8 @@ def dgl_runs(seed, root, opts):
     base, name = os.path.join(root, "dgl", f"seed_{seed}"), f"dgl/s{seed}"
     cfg = method_config("dgl", seed, opts)
     cfg.dgl.baselines = ",".join(b for kind, b in DGL_BASELINES.items() if not opts.runs or kind in opts.runs)
-    students = TrainRun(f"{name}/{DGL_STUDENTS}", "dgl", os.path.join(base, DGL_STUDENTS), cfg,
-                        ("teacher", "stage1", "dgl") + sum((DGL_SUB_RUNS[b] for b in comma_list(cfg.dgl.baselines)), ()),
+    curves = ("teacher", "stage1", "dgl") + sum((DGL_SUB_RUNS[b] for b in comma_list(cfg.dgl.baselines)), ())
+    students = TrainRun(f"{name}/{DGL_STUDENTS}", "dgl", os.path.join(base, DGL_STUDENTS), cfg, curves,
                         kinds=("teacher", *DGL_BASELINES))
     runs = [students]
     if opts.dgl_finetune_steps:

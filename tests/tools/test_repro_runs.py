@@ -160,6 +160,13 @@ def test_a_job_is_finished_when_its_work_dir_has_a_summary_of_the_same_command(t
     changed.sparse.g_density = 0.3
     other = reproduction.TrainRun(dynamic.name, "sparse", dynamic.workdir, changed)
     assert not reproduction._trained(other, scale)  # pylint: disable=protected-access  # another config: run it
+    # Started, the other command's summary goes: killed before it finishes, the job must not read as finished.
+    other_job = next(j for j in reproduction.jobs_of([other], opts) if j.name == other.name)
+    other_job.command()
+    assert not other_job.done() and not os.path.exists(os.path.join(dynamic.workdir, "summary.json"))
+    job.command()  # the first command again: its record is not the one on disk either
+    reproduction.write_json(os.path.join(dynamic.workdir, "summary.json"), {})
+    assert job.done()
 
 
 def test_curve_jobs_come_one_per_seed_after_its_runs(tmp_path):
