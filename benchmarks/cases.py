@@ -19,6 +19,7 @@ from tfgan_eff.data import pipeline
 from tfgan_eff.models import flops as model_flops
 from tfgan_eff.models import registry
 from tfgan_eff.search import genotype as genotype_lib
+from tfgan_eff.search.baselines import sngan_width
 from tfgan_eff.search.searcher import Searcher
 from tfgan_eff.pieces.guidance import TeacherGuidance
 from tfgan_eff.pieces.sparse_weights import SparseWeights
@@ -275,8 +276,6 @@ def retrain_config(quick):
 def retrain_sngan(quick, xla):
     """The same retraining step with the reproduction's width-matched SNGAN-ResNet G (BN, no SN) in place of the
     genotype's: the channel width whose parameter count is closest to the derived G's."""
-    from benchmarks.reproduction import sngan_width
-
     cfg = retrain_config(quick)
     target = count_params(registry.build_generator(cfg))
     cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(cfg, target))

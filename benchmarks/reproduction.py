@@ -1,18 +1,17 @@
 """Reproduction of the three papers' claims on the built-in offline data, over several seeds: every run a job of its
-own (`python -m tfgan_eff.train` in its own work dir, <root>/<part>/seed_<s>/<run>/, tfgan_eff.training.scheduler),
-then an FID-curve job per seed, then the per-seed results read back from the work dirs and turned into claim rows
-(benchmarks.claims). The runs of each part: `dgl_runs`, `sparse_runs`, `search_runs` (and docs/reproduction.md).
-Every run keeps a checkpoint every steps / curve_points steps; its FID curve is computed from them afterwards.
+own (`python -m tfgan_eff.train` in its own work dir, <root>/<part>/seed_<s>/<run>/, tfgan_eff.training.scheduler;
+the DGL and search parts' arms are the sub-runs of one method run per seed), then an FID-curve job per seed, then
+the per-seed results read back from the work dirs and turned into claim rows (benchmarks.claims). The runs of each
+part: `dgl_runs`, `sparse_runs`, `search_runs` (and docs/reproduction.md). Every run keeps a checkpoint every
+steps / curve_points steps; its FID curve is computed from them afterwards.
 """
 
-import copy
 import dataclasses
 import functools
 import json
 import os
 import sys
-
-import numpy as np
+from typing import Any
 
 from benchmarks import claims as claims_lib
 from benchmarks import curves as curves_lib
@@ -34,6 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOB_FILE = "reproduce_job.json"  # in each job's work dir: the command it was started with (threads aside)
 # Left out of a job record: threads change the speed only (and numbers only up to float rounding).
 THREAD_FLAGS = ("--config.train.intra_op_threads=", "--config.train.inter_op_threads=")
+# The work dir, in a seed's (<root>/<part>/seed_<s>/), of a part's method run whose sub-runs are the part's arms.
+METHOD_RUN = "method"
 # The pruned pipeline of the sparse part: a dense run of this share of the sparse run's steps, pruned once, then
 # retrained with static masks for the rest, so that it gets the same total G steps as the sparse run.
 PRUNE_DENSE_SHARE = 0.5
@@ -76,11 +77,10 @@ class TrainRun:
       name: the job's name (<part>/s<seed>/<run>).
       preset: the method whose preset `config` was built from (the CLI's --method; the rest are overrides).
       workdir: its own work dir.
-      config: its config, or fn() -> config when it is sized from an earlier job's result.
+      config: its config.
       curves: its run dirs ("" = the work dir itself, else a sub-run) whose FID curves are measured after it.
       after: the jobs it needs.
       links: (name in the work dir, target) symlinks to earlier jobs' finished runs it builds on.
-      prepare: fn() run right before it starts (e.g. writes the genotype it retrains).
       finished_in: the run dir whose summary.json says the job finished ("" = the work dir; a sub-run's name when
         the job trains a train.subruns selection, which writes no method summary).
       kinds: the --runs names it trains (`select_runs`; () = the last part of its name).
@@ -88,11 +88,10 @@ class TrainRun:
     name: str
     preset: str
     workdir: str
-    config: object
+    config: Any  # a ConfigDict
     curves: tuple = ()
     after: tuple = ()
     links: tuple = ()
-    prepare: object = None
     finished_in: str = ""
     kinds: tuple = ()
 
@@ -101,8 +100,7 @@ def train_command(run, scale, threads):
     """(argv, fingerprint) of a TrainRun: the training CLI on the run's preset with the overrides that make its
     config, on `threads` TF threads where the config leaves TF's default; the fingerprint is what identifies the
     run's config (the argv without the thread flags)."""
-    cfg = run.config() if callable(run.config) else run.config
-    cfg = cfg.copy_and_resolve_references()
+    cfg = run.config.copy_and_resolve_references()
     if threads:
         for key in ("intra_op_threads", "inter_op_threads"):
             cfg.train[key] = cfg.train[key] or threads
@@ -123,12 +121,8 @@ def _trained(run, scale):
     """Whether `run` finished with the config it is asked for now (its summary.json, and the same command)."""
     if not os.path.isfile(os.path.join(run.workdir, run.finished_in, "summary.json")):
         return False
-    job_path = os.path.join(run.workdir, JOB_FILE)
-    try:
-        _, fingerprint = train_command(run, scale, 0)
-    except (OSError, KeyError, TypeError, ValueError):  # sized from an earlier result that is not there
-        return False
-    return os.path.isfile(job_path) and read_json(job_path) == json_roundtrip(fingerprint)
+    _, fingerprint = train_command(run, scale, 0)
+    return json_or(os.path.join(run.workdir, JOB_FILE), None) == json_roundtrip(fingerprint)
 
 
 def _start(run, scale, threads):
@@ -140,8 +134,6 @@ def _start(run, scale, threads):
         link = os.path.join(run.workdir, name)
         if not os.path.lexists(link):
             os.symlink(target, link)
-    if run.prepare is not None:
-        run.prepare()
     argv, fingerprint = train_command(run, scale, threads)
     job_path, summary_path = (os.path.join(run.workdir, JOB_FILE),
                               os.path.join(run.workdir, run.finished_in, "summary.json"))
@@ -175,7 +167,6 @@ def jobs_of(runs, opts):
 DGL_BASELINES = {"two_stage": "plain", "from_step_0": "from_step_0", "full_width": "full_width"}
 DGL_SUB_RUNS = {"plain": ("plain",), "from_step_0": ("from_step_0",),
                 "full_width": ("full_stage1", "full_dgl", "full_plain")}  # each baseline's sub-runs
-DGL_STUDENTS = "students"  # the --method=dgl run's work dir in a seed's: <root>/dgl/seed_<s>/students/
 
 
 def dgl_runs(seed, root, opts):
@@ -186,7 +177,7 @@ def dgl_runs(seed, root, opts):
     cfg = method_config("dgl", seed, opts)
     cfg.dgl.baselines = ",".join(b for kind, b in DGL_BASELINES.items() if not opts.runs or kind in opts.runs)
     curves = ("teacher", "stage1", "dgl") + sum((DGL_SUB_RUNS[b] for b in comma_list(cfg.dgl.baselines)), ())
-    students = TrainRun(f"{name}/{DGL_STUDENTS}", "dgl", os.path.join(base, DGL_STUDENTS), cfg, curves,
+    students = TrainRun(f"{name}/{METHOD_RUN}", "dgl", os.path.join(base, METHOD_RUN), cfg, curves,
                         kinds=("teacher", *DGL_BASELINES))
     runs = [students]
     if opts.dgl_finetune_steps:
@@ -224,7 +215,7 @@ def dgl_seed(seed, root, opts):
     """One seed of the DGL part from its work dirs: final FIDs and FID curves of the teacher, the two students, DGL
     from step 0 and the full-width pair (and the fine-tune schedule's final FIDs)."""
     base = os.path.join(root, "dgl", f"seed_{seed}")
-    workdir = os.path.join(base, DGL_STUDENTS)
+    workdir = os.path.join(base, METHOD_RUN)
     summary = summary_of(workdir)
     rows = {row["run"]: row for row in summary.get("table", [])}
 
@@ -324,85 +315,43 @@ def sparse_seed(seed, root, opts):
 
 # ------------------------------------------------------------------------------------------------------- search
 def search_runs(seed, root, opts):
-    """The search part's runs of one seed: the search (and its retraining), random genotypes of the same space, and
-    (after the search, sized to its derived G) an SNGAN-ResNet G, all retrained with the same recipe."""
-    base, name = os.path.join(root, "search", f"seed_{seed}"), f"search/s{seed}"
+    """The search part's runs of one seed: one `--method=search` run whose sub-runs are the search, the retraining
+    of its derived genotype, random genotypes of the same space and an SNGAN-ResNet G sized to the derived G
+    (retrain.baselines; the --runs names random_<i> and sngan pick them), all retrained with the same recipe."""
     cfg = method_config("search", seed, opts)
-    search_dir = os.path.join(base, "search")
-    runs = [TrainRun(f"{name}/search", "search", search_dir, cfg, ("retrain",))]
-    for i in range(opts.random_genotypes):
-        workdir = os.path.join(base, f"random_{i}")
-        random_cfg = cfg.copy_and_resolve_references()
-        random_cfg.retrain.genotype = os.path.join(workdir, "genotype.json")  # skips the search
-        runs.append(TrainRun(f"{name}/random_{i}", "search", workdir, random_cfg, ("retrain",),
-                             prepare=functools.partial(write_random_genotype, cfg, seed, i,
-                                                       random_cfg.retrain.genotype)))
-    runs.append(TrainRun(f"{name}/sngan", "search", os.path.join(base, "sngan"),
-                         functools.partial(sngan_config, cfg, search_dir), ("",), (f"{name}/search",)))
-    return runs
-
-
-def write_random_genotype(cfg, seed, index, path):
-    """Writes the index-th uniformly random genotype of seed `seed` of cfg's search space (op set, padding)."""
-    from tfgan_eff.search import genotype as genotype_lib
-
-    genotype_lib.save(genotype_lib.sample(np.random.default_rng([seed, index]), cfg.search.op_set,
-                                          cfg.search.padding), path)
-
-
-def sngan_config(cfg, search_dir):
-    """cfg for an SNGAN-ResNet G (BN, no SN) of about the size of the G derived in `search_dir`, same recipe."""
-    target = summary_of(search_dir)["retrain"]["params"]["generator"]
-    sngan_cfg = copy.deepcopy(cfg)
-    sngan_cfg.method, sngan_cfg.name = "baseline", "search_sngan_baseline"
-    sngan_cfg.model.g.update(arch="sngan", genotype="", width=1.0, ch=sngan_width(sngan_cfg, target))
-    return sngan_cfg
-
-
-def sngan_width(cfg, target_params):
-    """The channel width of cfg's SNGAN-ResNet G whose parameter count is closest to `target_params`."""
-    from tfgan_eff.models.registry import build_generator
-    from tfgan_eff.training.loop import count_params
-
-    @functools.lru_cache(maxsize=None)
-    def params(ch):
-        probe = copy.deepcopy(cfg)
-        probe.model.g.update(arch="sngan", genotype="", width=1.0, ch=ch)
-        return count_params(build_generator(probe))
-
-    # Parameters grow with ch: double up to the first ch over the target (building a far too wide probe costs
-    # seconds), then bisect for the last ch at or under it.
-    lo, hi = 1, 2
-    while params(hi) <= target_params:
-        lo, hi = hi, 2 * hi
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if params(mid) <= target_params else (lo, mid - 1)
-    return min((lo, lo + 1), key=lambda ch: abs(params(ch) - target_params))
+    randoms = [f"random_{i}" for i in range(opts.random_genotypes)]
+    wanted = set(opts.runs) if opts.runs else {"search", "sngan", *randoms}
+    cfg.retrain.update(random_genotypes=max(1, opts.random_genotypes),
+                       baselines=",".join(b for b, kinds in (("random", randoms), ("sngan", ["sngan"]))
+                                          if wanted & set(kinds)))
+    randoms = randoms if "random" in cfg.retrain.baselines else []
+    return [TrainRun(f"search/s{seed}/{METHOD_RUN}", "search", os.path.join(root, "search", f"seed_{seed}", METHOD_RUN),
+                     cfg, ("retrain", *randoms, *(("sngan",) if "sngan" in cfg.retrain.baselines else ())),
+                     kinds=("search", *randoms, "sngan"))]
 
 
 def search_seed(seed, root, opts):
     """One seed of the search part from its work dirs: DG and architecture entropy per round, genotype, retrained
     FID and curve, wall times of the search and of the retraining, and the baselines' FIDs and curves."""
-    base = os.path.join(root, "search", f"seed_{seed}")
-    search_dir, sngan_dir = os.path.join(base, "search"), os.path.join(base, "sngan")
-    summary, sngan = summary_of(search_dir), summary_of(sngan_dir)
-    history = json_or(os.path.join(search_dir, "search", "history.json"), [])
-    retrain = summary.get("retrain", {})
-    randoms = [os.path.join(base, f"random_{i}") for i in range(opts.random_genotypes)]
-    random_retrains = [summary_of(d).get("retrain", {}) for d in randoms]
-    sngan_cfg = json_or(os.path.join(sngan_dir, "config.json"), None)
-    return dict(seed=seed, workdir=base, dg=[h["dg"] for h in history], entropy=[h["arch_entropy"] for h in history],
-                round_seconds=[h["seconds"] for h in history], genotype=summary.get("genotype"),
-                retrain_fid=_fid(retrain), retrain_curve=curves_lib.read_curve(os.path.join(search_dir, "retrain")),
+    workdir = os.path.join(root, "search", f"seed_{seed}", METHOD_RUN)
+    summary = summary_of(workdir)
+    history = json_or(os.path.join(workdir, "search", "history.json"), [])
+    retrain, sngan = summary.get("retrain", {}), summary.get("sngan", {})
+    randoms = [f"random_{i}" for i in range(opts.random_genotypes)]
+    sngan_cfg = json_or(os.path.join(workdir, "sngan", "config.json"), None)
+    return dict(seed=seed, workdir=workdir, dg=[h["dg"] for h in history],
+                entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
+                genotype=summary.get("genotype"), retrain_fid=_fid(retrain),
+                retrain_curve=curves_lib.read_curve(os.path.join(workdir, "retrain")),
                 derived_g_params=_g_params(retrain), search_wall_s=summary.get("search", {}).get("wall_time_s"),
-                retrain_wall_s=retrain.get("train_wall_time_s"), random_fids=[_fid(r) for r in random_retrains],
-                random_g_params=[_g_params(r) for r in random_retrains],
-                random_genotypes=[json_or(os.path.join(d, "genotype.json"), None) for d in randoms],
-                random_curves=[curves_lib.read_curve(os.path.join(d, "retrain")) for d in randoms],
+                retrain_wall_s=retrain.get("train_wall_time_s"),
+                random_fids=[_fid(summary.get(r, {})) for r in randoms],
+                random_g_params=[_g_params(summary.get(r, {})) for r in randoms],
+                random_genotypes=[json_or(os.path.join(workdir, r, "genotype.json"), None) for r in randoms],
+                random_curves=[curves_lib.read_curve(os.path.join(workdir, r)) for r in randoms],
                 sngan_fid=_fid(sngan), sngan_g_params=_g_params(sngan),
                 sngan_ch=sngan_cfg["model"]["g"]["ch"] if sngan_cfg else None,
-                sngan_curve=curves_lib.read_curve(sngan_dir))
+                sngan_curve=curves_lib.read_curve(os.path.join(workdir, "sngan")))
 
 
 RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}

@@ -1,7 +1,6 @@
 """The reproduction's scales and runs (no training): schedules scale with the steps, each part's jobs and their
 dependencies, the commands that rebuild each run's config, and when a job counts as finished."""
 
-import json
 import os
 
 import pytest
@@ -48,17 +47,17 @@ def by_name(runs):
 
 def test_dgl_runs_are_one_method_run_with_every_schedule_as_a_sub_run_and_the_finetune_against_its_teacher(tmp_path):
     runs = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(dgl_finetune_steps=300)))
-    assert set(runs) == {"students", "finetune"}
-    students, finetune = runs["students"], runs["finetune"]
-    assert students.config.method == "dgl" and students.config.seed == 2 and students.after == ()
-    assert students.config.dgl.baselines == "plain,from_step_0,full_width" and students.config.dgl.teacher_workdir == ""
-    assert students.curves == ("teacher", "stage1", "dgl", "plain", "from_step_0", "full_stage1", "full_dgl",
-                               "full_plain")
-    assert reproduction.run_kinds(students) == ("teacher", "two_stage", "from_step_0", "full_width")
-    assert finetune.after == (students.name,) and finetune.config.dgl.finetune_steps == 300
-    assert finetune.config.dgl.teacher_workdir == os.path.join(students.workdir, "teacher")
+    assert set(runs) == {"method", "finetune"}
+    method, finetune = runs["method"], runs["finetune"]
+    assert method.config.method == "dgl" and method.config.seed == 2 and method.after == ()
+    assert method.config.dgl.baselines == "plain,from_step_0,full_width" and method.config.dgl.teacher_workdir == ""
+    assert method.curves == ("teacher", "stage1", "dgl", "plain", "from_step_0", "full_stage1", "full_dgl",
+                             "full_plain")
+    assert reproduction.run_kinds(method) == ("teacher", "two_stage", "from_step_0", "full_width")
+    assert finetune.after == (method.name,) and finetune.config.dgl.finetune_steps == 300
+    assert finetune.config.dgl.teacher_workdir == os.path.join(method.workdir, "teacher")
     # --runs picks the baselines: the method's teacher, stage 1 and DGL stage 2 always train.
-    only = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(runs=("from_step_0",))))["students"]
+    only = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(runs=("from_step_0",))))["method"]
     assert only.config.dgl.baselines == "from_step_0" and only.curves == ("teacher", "stage1", "dgl", "from_step_0")
 
 
@@ -89,7 +88,7 @@ def test_selected_runs_bring_the_runs_they_need_and_say_so_in_the_protocol(tmp_p
     names = [run.name for run in reproduction.select_runs(runs, opts.runs)]
     # d0.2's prune job links the dense run that d0.1's trains; DGL from step 0 is a sub-run of the DGL method run.
     assert names == [f"{part}/s{seed}/{run}" for seed in (0, 1) for part, run in (
-        ("dgl", "students"), ("sparse", "d0.1/prune"), ("sparse", "d0.2/prune"))]
+        ("dgl", "method"), ("sparse", "d0.1/prune"), ("sparse", "d0.2/prune"))]
     assert reproduction.select_runs(runs, ()) == runs
     with pytest.raises(reproduction.UnknownRunError, match=r"\['two_stages'\].*'from_step_0'.*'static'"):
         reproduction.select_runs(runs, ("two_stages",))
@@ -97,30 +96,25 @@ def test_selected_runs_bring_the_runs_they_need_and_say_so_in_the_protocol(tmp_p
     assert "runs" not in reproduction.protocol(reproduction.Options())  # reports of every run keep their protocol
 
 
-def test_search_runs_size_the_sngan_baseline_after_the_search(tmp_path):
-    runs = by_name(reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2)))
-    assert set(runs) == {"search", "random_0", "random_1", "sngan"}
-    assert runs["sngan"].after == ("search/s1/search",) and callable(runs["sngan"].config)
-    random = runs["random_1"]
-    assert random.config.retrain.genotype == os.path.join(random.workdir, "genotype.json") and random.after == ()
-    random.prepare()
-    with open(random.config.retrain.genotype, encoding="utf-8") as f:
-        assert json.load(f)["normal"]
-    with pytest.raises(KeyError):  # no search summary yet
-        runs["sngan"].config()
+def test_search_runs_are_one_method_run_with_the_baselines_as_sub_runs(tmp_path):
+    run, = reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2))
+    assert run.name == "search/s1/method" and run.config.seed == 1 and run.config.method == "search"
+    assert (run.config.retrain.baselines, run.config.retrain.random_genotypes) == ("random,sngan", 2)
+    assert run.curves == ("retrain", "random_0", "random_1", "sngan")
+    assert reproduction.run_kinds(run) == ("search", "random_0", "random_1", "sngan")
+    for runs, baselines, curves in ((("sngan",), "sngan", ("retrain", "sngan")),
+                                    (("random_1",), "random", ("retrain", "random_0", "random_1")),
+                                    (("search",), "", ("retrain",))):
+        only, = reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2, runs=runs))
+        assert (only.config.retrain.baselines, only.curves) == (baselines, curves)
 
 
 def test_retrain_steps_lengthen_every_retraining_of_the_search_part_and_only_those(tmp_path):
     opts = reproduction.Options(retrain_steps=4800)
-    runs = by_name(reproduction.search_runs(1, str(tmp_path), opts))
-    for run in (runs["search"], runs["random_0"]):  # retrain.steps 0: the retraining trains for train.steps
-        cfg = run.config
-        assert (cfg.train.steps, cfg.retrain.steps, cfg.train.ckpt_every) == (4800, 0, 600)
-        assert cfg.search.rounds == 30  # the search itself is the scale's
-    (tmp_path / "search" / "seed_1" / "search").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "search" / "seed_1" / "search" / "summary.json").write_text(
-        json.dumps({"retrain": {"params": {"generator": 400000}}}))
-    assert runs["sngan"].config().train.steps == 4800 and runs["sngan"].config().method == "baseline"
+    cfg = reproduction.search_runs(1, str(tmp_path), opts)[0].config
+    # retrain.steps 0: the derived G and the baselines retrain for train.steps
+    assert (cfg.train.steps, cfg.retrain.steps, cfg.train.ckpt_every) == (4800, 0, 600)
+    assert cfg.search.rounds == 30  # the search itself is the scale's
     assert reproduction.protocol(opts)["steps"]["retrain_steps"] == 4800
     assert reproduction.method_config("sparse", 0, opts).train.steps == 1000  # other parts keep the scale's
 
@@ -137,7 +131,7 @@ def test_train_command_sets_what_differs_from_the_preset_and_threads_only_where_
         assert flag in flags
     assert "--config.sparse.g_density=0.2" not in flags  # the preset's value
     assert fingerprint["flags"] == [f for f in flags if "_op_threads" not in f]
-    search = by_name(reproduction.search_runs(0, str(tmp_path), opts))["search"]
+    search, = reproduction.search_runs(0, str(tmp_path), opts)
     flags = reproduction.train_command(search, scales.get("preset"), threads=2)[0]
     assert "--config.train.inter_op_threads=2" in flags
     assert not [f for f in flags if "intra_op_threads" in f]  # the search preset's own 1 thread per op stays

@@ -39,6 +39,32 @@ class _StepPlan:
                                summarize=lambda results: dict(total=sum(v["value"] for v in results.values())))
 
 
+def test_configure_shapes_a_sub_run_from_what_ran_before_it_when_it_starts(tmp_path):
+    cfg, seen = _cfg(), []
+
+    def step(sub_cfg, path, strategy, data):
+        del strategy, data
+        seen.append(sub_cfg.model.g.ch)
+        return experiment.SubRunResult(None, dict(steps=sub_cfg.train.steps, value=len(path)))
+
+    def configure(sub_cfg):
+        sized = sub_cfg.copy_and_resolve_references()
+        sized.model.g.ch = json.loads((tmp_path / "first" / "summary.json").read_text())["value"]
+        return sized
+
+    first = experiment.SubRun("first", cfg, step=step)
+    second = experiment.SubRun("second", cfg, step=step, configure=configure)
+    experiment.run_sub(first, str(tmp_path), None)
+    experiment.run_sub(second, str(tmp_path), None)
+    assert seen == [cfg.model.g.ch, len(str(tmp_path / "first"))] and second.cfg.model.g.ch == cfg.model.g.ch
+
+    def refuse(sub_cfg):
+        raise AssertionError(f"a finished sub-run was configured again: {sub_cfg.name}")
+
+    experiment.run_sub(dataclasses.replace(second, configure=refuse), str(tmp_path), None)  # finished: read back
+    assert len(seen) == 2
+
+
 def test_plan_runs_once_then_is_read_back(tmp_path, capsys):
     method, cfg = _StepPlan(), _cfg()
     summary = experiment.execute(method, cfg, str(tmp_path), None)
@@ -218,6 +244,9 @@ def test_dependencies_default_to_every_earlier_sub_run_and_add_the_starting_poin
     ("dgl", {"dgl.baselines": "plain"}, {"teacher": (), "stage1": (), "dgl": ("teacher", "stage1"),
                                          "plain": ("stage1",)}),
     ("search", {}, {"search": (), "retrain": ("search",)}),
+    # alphaGAN's baselines: random genotypes need no search; the SNGAN G is sized after the derived one.
+    ("search", {"retrain.baselines": "random,sngan", "retrain.random_genotypes": 2},
+     {"search": (), "retrain": ("search",), "random_0": (), "random_1": (), "sngan": ("search",)}),
 ])
 def test_plans_declare_which_sub_runs_may_run_at_once(tmp_path, method, keys, expected):
     cfg = _cfg(method)

@@ -13,8 +13,10 @@ import ml_collections
 from tfgan_eff.config.checks import choice, get
 from tfgan_eff.config.registry import Method, register
 from tfgan_eff.errors import UserError
+from tfgan_eff.lists import comma_list
 
 PUBLISHED_GENOTYPES = ("alphagan_l", "alphagan_s")  # names retrain.genotype / model.g.genotype may take
+BASELINES = ("random", "sngan")  # retrain.baselines items (search/baselines.py)
 OP_SETS = ("paper", "normalized")  # what the plain conv candidates are: ReLU -> conv, or ReLU -> BN -> conv
 PADDINGS = ("zero", "reflect")  # how the candidates' kxk convs pad their input (candidate_ops.py says why)
 
@@ -56,6 +58,10 @@ def retrain_section():
     return ml_collections.ConfigDict(dict(
         genotype="",              # genotype JSON path or published name (alphagan_l|alphagan_s); empty = search first
         steps=0,                  # G steps of the retraining (0 = train.steps)
+        # comma list of random (retrain.random_genotypes uniformly random genotypes of the search space) and sngan
+        # (an SNGAN-ResNet G with the derived G's parameter count), retrained like the derived G: its baselines
+        baselines="",
+        random_genotypes=3,
     ))
 
 
@@ -194,6 +200,10 @@ def checks(cfg):
         p.append("alphaGAN's generators (supernet and genotypes) are unconditional: set data.conditional=False")
     if not (cfg.search.d_width > 0 and cfg.search.batch_size > 0 and cfg.search.ch > 0):
         p.append("search.d_width, search.batch_size and search.ch must be > 0")
+    for name in comma_list(cfg.retrain.baselines):
+        p += choice(name, "retrain.baselines item", BASELINES)
+    if cfg.retrain.random_genotypes < 1:
+        p.append(f"retrain.random_genotypes must be >= 1, got {cfg.retrain.random_genotypes}")
     genotype = cfg.retrain.genotype or (cfg.model.g.genotype if cfg.model.g.arch == "genotype" else "")
     return p + _genotype_problems(genotype, cfg.data.resolution)
 

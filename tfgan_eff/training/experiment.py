@@ -84,6 +84,8 @@ class SubRun:
       steps: the `steps` its finished summary reports (default cfg.train.steps).
       after: the sub-runs that must finish before it starts (besides `init_from`); None = every sub-run before it
         in the plan. Only sub-runs that need none of each other's results run at once (train.jobs > 1).
+      configure: fn(cfg) -> cfg applied when it starts, for a config that depends on what its `after` sub-runs
+        made (e.g. a G sized like a searched one); it must keep the step count.
     """
     name: str
     cfg: Any  # a locked ml_collections.ConfigDict
@@ -97,6 +99,7 @@ class SubRun:
     step: Optional[Callable] = None
     steps: Optional[int] = None
     after: Optional[tuple] = None
+    configure: Optional[Callable] = None
 
     @property
     def final_steps(self):
@@ -246,6 +249,8 @@ def run_sub(sub, workdir, strategy, data=None):
         return summary
     data = data or DataCache()
     t0 = time.time()
+    if sub.configure is not None:
+        sub = dataclasses.replace(sub, cfg=sub.configure(sub.cfg))
     result = sub.step(sub.cfg, path, strategy, data) if sub.step is not None else \
         _train(sub, path, workdir, strategy, data)
     if result.generator is None and (sub.evaluates or sub.exports):
