@@ -1,9 +1,9 @@
 """Reproduction of the three papers' claims on the built-in offline data, over several seeds: every run a job of its
 own (`python -m tfgan_eff.train` in its own work dir, <root>/<part>/seed_<s>/<run>/, tfgan_eff.training.scheduler;
-the DGL and search parts' arms are the sub-runs of one method run per seed), then an FID-curve job per seed, then
-the per-seed results read back from the work dirs and turned into claim rows (benchmarks.claims). The runs of each
-part: `dgl_runs`, `sparse_runs`, `search_runs` (and docs/reproduction.md). Every run keeps a checkpoint every
-steps / curve_points steps; its FID curve is computed from them afterwards.
+the DGL and search parts' arms are the sub-runs of one method run per seed), then the per-seed results read back
+from the work dirs and turned into claim rows (benchmarks.claims). The runs of each part: `dgl_runs`, `sparse_runs`,
+`search_runs` (and docs/reproduction.md). Every run keeps a checkpoint every steps / curve_points steps and measures
+its FID curve on them after training (eval.curve).
 """
 
 import dataclasses
@@ -14,7 +14,6 @@ import sys
 from typing import Any
 
 from benchmarks import claims as claims_lib
-from benchmarks import curves as curves_lib
 from benchmarks import machine, scales
 from benchmarks.report import table
 from tfgan_eff.config import presets
@@ -22,9 +21,9 @@ from tfgan_eff.distill.plan import ROW_NAMES as DGL_ROWS
 from tfgan_eff.errors import UserError
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
-from tfgan_eff.lists import comma_list
 from tfgan_eff.nested import flatten
 from tfgan_eff.training import scheduler
+from tfgan_eff.training.fid_curve import read_curve
 
 PARTS = ("dgl", "sparse", "search")
 # Prefixes of the protocol entries (and step counts) that belong to one part; the other entries are shared.
@@ -78,7 +77,6 @@ class TrainRun:
       preset: the method whose preset `config` was built from (the CLI's --method; the rest are overrides).
       workdir: its own work dir.
       config: its config.
-      curves: its run dirs ("" = the work dir itself, else a sub-run) whose FID curves are measured after it.
       after: the jobs it needs.
       links: (name in the work dir, target) symlinks to earlier jobs' finished runs it builds on.
       finished_in: the run dir whose summary.json says the job finished ("" = the work dir; a sub-run's name when
@@ -89,7 +87,6 @@ class TrainRun:
     preset: str
     workdir: str
     config: Any  # a ConfigDict
-    curves: tuple = ()
     after: tuple = ()
     links: tuple = ()
     finished_in: str = ""
@@ -144,29 +141,16 @@ def _start(run, scale, threads):
 
 
 def jobs_of(runs, opts):
-    """The scheduler's jobs of TrainRuns: each run, and per seed of a part (runs named <part>/s<seed>/...) one job
-    that measures the FID curves of all its runs after them (one process: TensorFlow starts once)."""
+    """The scheduler's jobs of TrainRuns (each run measures its FID curves itself: eval.curve)."""
     scale = scale_of(opts)
-    jobs, seeds = [], {}
-    for run in runs:
-        jobs.append(scheduler.Job(run.name, functools.partial(_start, run, scale, opts.threads),
-                                  functools.partial(_trained, run, scale), tuple(run.after)))
-        if run.curves:
-            seeds.setdefault("/".join(run.name.split("/")[:2]), []).append(run)
-    for seed, seed_runs in seeds.items():
-        dirs = [os.path.join(run.workdir, sub) if sub else run.workdir for run in seed_runs for sub in run.curves]
-        jobs.append(scheduler.Job(
-            f"{seed}/curves", [sys.executable, "-m", "benchmarks.curves", f"--threads={opts.threads}", *dirs],
-            functools.partial(curves_lib.complete, *dirs), tuple(run.name for run in seed_runs)))
-    return jobs
+    return [scheduler.Job(run.name, functools.partial(_start, run, scale, opts.threads),
+                          functools.partial(_trained, run, scale), tuple(run.after)) for run in runs]
 
 
 # ---------------------------------------------------------------------------------------------------------- DGL
 # The runs of the DGL part, by --runs name: the method's own sub-runs (teacher, stage 1 and the DGL stage 2) and the
 # baselines that dgl.baselines adds to them.
 DGL_BASELINES = {"two_stage": "plain", "from_step_0": "from_step_0", "full_width": "full_width"}
-DGL_SUB_RUNS = {"plain": ("plain",), "from_step_0": ("from_step_0",),
-                "full_width": ("full_stage1", "full_dgl", "full_plain")}  # each baseline's sub-runs
 
 
 def dgl_runs(seed, root, opts):
@@ -176,8 +160,7 @@ def dgl_runs(seed, root, opts):
     base, name = os.path.join(root, "dgl", f"seed_{seed}"), f"dgl/s{seed}"
     cfg = method_config("dgl", seed, opts)
     cfg.dgl.baselines = ",".join(b for kind, b in DGL_BASELINES.items() if not opts.runs or kind in opts.runs)
-    curves = ("teacher", "stage1", "dgl") + sum((DGL_SUB_RUNS[b] for b in comma_list(cfg.dgl.baselines)), ())
-    students = TrainRun(f"{name}/{METHOD_RUN}", "dgl", os.path.join(base, METHOD_RUN), cfg, curves,
+    students = TrainRun(f"{name}/{METHOD_RUN}", "dgl", os.path.join(base, METHOD_RUN), cfg,
                         kinds=("teacher", *DGL_BASELINES))
     runs = [students]
     if opts.dgl_finetune_steps:
@@ -225,7 +208,7 @@ def dgl_seed(seed, root, opts):
 
     def curve(*sub_runs):
         """The FID curve through `sub_runs` (a stage 1, then the stage 2 from its checkpoint)."""
-        return sorted(dict(p for sub in sub_runs for p in curves_lib.read_curve(os.path.join(workdir, sub))).items())
+        return sorted(dict(p for sub in sub_runs for p in read_curve(os.path.join(workdir, sub))).items())
 
     students = {"DGL student": "dgl", "plain student": "plain"}
     result = dict(seed=seed, workdir=workdir, final_fid=fids(teacher="teacher", **students),
@@ -258,15 +241,15 @@ def sparse_runs(seed, root, opts):
     dense_steps, retrain_steps = prune_steps(cfg.train.steps)
     dense = cfg.copy_and_resolve_references()
     dense.method = "baseline"
-    runs = [TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense, ("",))]
+    runs = [TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense)]
     first_prune = None
     for density in opts.densities:
-        def sparse(job, curves=("sparse",), steps=0, subruns="", density=density, **keys):
+        def sparse(job, steps=0, subruns="", density=density, **keys):
             """The kwargs of a TrainRun of the STU-GAN preset at `density` alone (no comparison runs)."""
             sparse_cfg = cfg.copy_and_resolve_references()
             sparse_cfg.sparse.update(dict(dict(g_density=float(density), comparisons=""), **keys))
             sparse_cfg.train.update(steps=steps or sparse_cfg.train.steps, subruns=subruns)
-            return dict(name=f"{name}/d{density}/{job}", preset="sparse", config=sparse_cfg, curves=curves,
+            return dict(name=f"{name}/d{density}/{job}", preset="sparse", config=sparse_cfg,
                         workdir=os.path.join(base, f"density_{density}", job))
 
         runs += [TrainRun(**sparse("dynamic")), TrainRun(**sparse("static", mode="static"))]
@@ -275,11 +258,11 @@ def sparse_runs(seed, root, opts):
         # is the dynamic job's.
         prune = dict(steps=dense_steps, comparisons="prune", finetune_steps=retrain_steps)
         if first_prune is None:  # trains the dense run the other densities' prune jobs prune as well (linked)
-            first_prune = TrainRun(**sparse("prune", ("dense", "prune"), subruns="dense,prune", **prune),
+            first_prune = TrainRun(**sparse("prune", subruns="dense,prune", **prune),
                                    finished_in="prune")
             runs.append(first_prune)
         else:
-            runs.append(TrainRun(**sparse("prune", ("prune",), subruns="prune", **prune), finished_in="prune",
+            runs.append(TrainRun(**sparse("prune", subruns="prune", **prune), finished_in="prune",
                                  after=(first_prune.name,),
                                  links=(("dense", os.path.join(first_prune.workdir, "dense")),)))
         if opts.sparse_reset_arm:
@@ -294,9 +277,9 @@ def sparse_seed(seed, root, opts):
     base = os.path.join(root, "sparse", f"seed_{seed}")
     dense_dir = os.path.join(base, "dense")
     points = [dict(mode="dense", run="dense", g_density=1.0, target_density=1.0, d_density=1.0,
-                   fid=_fid(summary_of(dense_dir)), curve=curves_lib.read_curve(dense_dir))]
+                   fid=_fid(summary_of(dense_dir)), curve=read_curve(dense_dir))]
     half_dir = os.path.join(base, f"density_{opts.densities[0]}", "prune", "dense") if opts.densities else ""
-    half_curve, half_steps = curves_lib.read_curve(half_dir), summary_of(half_dir).get("steps", 0)
+    half_curve, half_steps = read_curve(half_dir), summary_of(half_dir).get("steps", 0)
     for density in opts.densities:
         for job, mode, run in (("dynamic", "dynamic", "sparse"), ("static", "static", "sparse"),
                                ("reset", "reset", "sparse"), ("prune", "pruned", "prune")):
@@ -305,7 +288,7 @@ def sparse_seed(seed, root, opts):
             if not summary:
                 continue
             row = sparse_plan.table_row(run, summary)
-            curve = curves_lib.read_curve(os.path.join(workdir, run))
+            curve = read_curve(os.path.join(workdir, run))
             if mode == "pruned":
                 curve = half_curve + [(half_steps + step, fid) for step, fid in curve]
             points.append(dict(mode=mode, run=run, run_mode=row["mode"], g_density=row["d_G"],
@@ -324,10 +307,8 @@ def search_runs(seed, root, opts):
     cfg.retrain.update(random_genotypes=max(1, opts.random_genotypes),
                        baselines=",".join(b for b, kinds in (("random", randoms), ("sngan", ["sngan"]))
                                           if wanted & set(kinds)))
-    randoms = randoms if "random" in cfg.retrain.baselines else []
     return [TrainRun(f"search/s{seed}/{METHOD_RUN}", "search", os.path.join(root, "search", f"seed_{seed}", METHOD_RUN),
-                     cfg, ("retrain", *randoms, *(("sngan",) if "sngan" in cfg.retrain.baselines else ())),
-                     kinds=("search", *randoms, "sngan"))]
+                     cfg, kinds=("search", *randoms, "sngan"))]
 
 
 def search_seed(seed, root, opts):
@@ -342,16 +323,16 @@ def search_seed(seed, root, opts):
     return dict(seed=seed, workdir=workdir, dg=[h["dg"] for h in history],
                 entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
                 genotype=summary.get("genotype"), retrain_fid=_fid(retrain),
-                retrain_curve=curves_lib.read_curve(os.path.join(workdir, "retrain")),
+                retrain_curve=read_curve(os.path.join(workdir, "retrain")),
                 derived_g_params=_g_params(retrain), search_wall_s=summary.get("search", {}).get("wall_time_s"),
                 retrain_wall_s=retrain.get("train_wall_time_s"),
                 random_fids=[_fid(summary.get(r, {})) for r in randoms],
                 random_g_params=[_g_params(summary.get(r, {})) for r in randoms],
                 random_genotypes=[json_or(os.path.join(workdir, r, "genotype.json"), None) for r in randoms],
-                random_curves=[curves_lib.read_curve(os.path.join(workdir, r)) for r in randoms],
+                random_curves=[read_curve(os.path.join(workdir, r)) for r in randoms],
                 sngan_fid=_fid(sngan), sngan_g_params=_g_params(sngan),
                 sngan_ch=sngan_cfg["model"]["g"]["ch"] if sngan_cfg else None,
-                sngan_curve=curves_lib.read_curve(os.path.join(workdir, "sngan")))
+                sngan_curve=read_curve(os.path.join(workdir, "sngan")))
 
 
 RUNS = {"dgl": dgl_runs, "sparse": sparse_runs, "search": search_runs}

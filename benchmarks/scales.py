@@ -81,7 +81,8 @@ def method_config(method, seed, scale, curve_points=CURVE_POINTS):
 
 
 def set_curve_points(cfg, curve_points):
-    """Keeps a checkpoint every train.steps / curve_points steps (each a point of the run's FID curve)."""
+    """Keeps a checkpoint every train.steps / curve_points steps, each a point of the run's FID curve (eval.curve)."""
+    cfg.eval.curve = True
     cfg.train.update(keep_checkpoints=1000, ckpt_every=max(1, (cfg.retrain.steps or cfg.train.steps) // curve_points))
 
 

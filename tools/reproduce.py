@@ -1,6 +1,6 @@
 """Reproduction of each paper's claims (DGL-GAN, STU-GAN, alphaGAN) on the built-in offline data, over several
-seeds: every run is a job of its own (`python -m tfgan_eff.train` in its own work dir), run --jobs at a time, each
-pinned to its share of the CPU cores, then an FID-curve job per run. Writes a claims table (Markdown + JSON) and
+seeds: every run is a job of its own (`python -m tfgan_eff.train` in its own work dir, measuring its FID curves after
+training), run --jobs at a time, each pinned to its share of the CPU cores. Writes a claims table (Markdown + JSON) and
 PNG plots to <out>/<machine-id>/reproduce[_<scale>]/.
 
 Examples:

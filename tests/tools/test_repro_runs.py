@@ -51,14 +51,12 @@ def test_dgl_runs_are_one_method_run_with_every_schedule_as_a_sub_run_and_the_fi
     method, finetune = runs["method"], runs["finetune"]
     assert method.config.method == "dgl" and method.config.seed == 2 and method.after == ()
     assert method.config.dgl.baselines == "plain,from_step_0,full_width" and method.config.dgl.teacher_workdir == ""
-    assert method.curves == ("teacher", "stage1", "dgl", "plain", "from_step_0", "full_stage1", "full_dgl",
-                             "full_plain")
     assert reproduction.run_kinds(method) == ("teacher", "two_stage", "from_step_0", "full_width")
     assert finetune.after == (method.name,) and finetune.config.dgl.finetune_steps == 300
     assert finetune.config.dgl.teacher_workdir == os.path.join(method.workdir, "teacher")
     # --runs picks the baselines: the method's teacher, stage 1 and DGL stage 2 always train.
     only = by_name(reproduction.dgl_runs(2, str(tmp_path), reproduction.Options(runs=("from_step_0",))))["method"]
-    assert only.config.dgl.baselines == "from_step_0" and only.curves == ("teacher", "stage1", "dgl", "from_step_0")
+    assert only.config.dgl.baselines == "from_step_0"
 
 
 def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_path):
@@ -74,7 +72,7 @@ def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_pa
         assert prune.train.steps + prune.sparse.finetune_steps == dynamic.train.steps == 1000
         assert prune.train.ckpt_every == dynamic.train.ckpt_every == 125  # one FID grid for both pipelines
     first, other = runs["d0.1/prune"], runs["d0.2/prune"]
-    assert first.links == () and first.curves == ("dense", "prune")
+    assert first.links == ()
     assert other.after == (first.name,) and other.links == (("dense", os.path.join(first.workdir, "dense")),)
     # The prune jobs train only the pruned pipeline; their method summary never comes, the prune sub-run's does.
     assert (first.config.train.subruns, other.config.train.subruns) == ("dense,prune", "prune")
@@ -100,13 +98,10 @@ def test_search_runs_are_one_method_run_with_the_baselines_as_sub_runs(tmp_path)
     run, = reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2))
     assert run.name == "search/s1/method" and run.config.seed == 1 and run.config.method == "search"
     assert (run.config.retrain.baselines, run.config.retrain.random_genotypes) == ("random,sngan", 2)
-    assert run.curves == ("retrain", "random_0", "random_1", "sngan")
     assert reproduction.run_kinds(run) == ("search", "random_0", "random_1", "sngan")
-    for runs, baselines, curves in ((("sngan",), "sngan", ("retrain", "sngan")),
-                                    (("random_1",), "random", ("retrain", "random_0", "random_1")),
-                                    (("search",), "", ("retrain",))):
+    for runs, baselines in ((("sngan",), "sngan"), (("random_1",), "random"), (("search",), "")):
         only, = reproduction.search_runs(1, str(tmp_path), reproduction.Options(random_genotypes=2, runs=runs))
-        assert (only.config.retrain.baselines, only.curves) == (baselines, curves)
+        assert only.config.retrain.baselines == baselines
 
 
 def test_retrain_steps_lengthen_every_retraining_of_the_search_part_and_only_those(tmp_path):
@@ -163,12 +158,14 @@ def test_a_job_is_finished_when_its_work_dir_has_a_summary_of_the_same_command(t
     assert job.done()
 
 
-def test_curve_jobs_come_one_per_seed_after_its_runs(tmp_path):
-    opts = reproduction.Options(seeds=(0,), densities=(0.5,), threads=1)
-    runs = reproduction.sparse_runs(0, str(tmp_path), opts)
-    jobs = {j.name: j for j in reproduction.jobs_of(runs, opts)}
-    curves = jobs["sparse/s0/curves"]
-    assert set(curves.after) == {run.name for run in runs}
-    assert curves.command[1:4] == ["-m", "benchmarks.curves", "--threads=1"]
-    assert os.path.join(str(tmp_path), "sparse", "seed_0", "density_0.5", "prune", "dense") in curves.command
-    assert not curves.done()
+def test_every_run_measures_its_fid_curve_on_its_kept_checkpoints(tmp_path):
+    opts = reproduction.Options(seeds=(0,), densities=(0.5,), dgl_finetune_steps=100)
+    runs = [run for part in (reproduction.dgl_runs, reproduction.sparse_runs, reproduction.search_runs)
+            for run in part(0, str(tmp_path), opts)]
+    assert len(runs) == 7 and len(reproduction.jobs_of(runs, opts)) == len(runs)
+    for run in runs:
+        cfg = run.config
+        assert cfg.eval.curve and cfg.train.keep_checkpoints >= scales.CURVE_POINTS
+        # every 1/8 of the part's runs (the pruned pipeline's halves on the sparse run's grid)
+        assert cfg.train.ckpt_every == reproduction.method_config(run.preset, 0, reproduction.Options()).train.steps \
+            // scales.CURVE_POINTS

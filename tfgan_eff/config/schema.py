@@ -93,6 +93,8 @@ def base_config():
     c.eval = ml_collections.ConfigDict(dict(
         every=0,                  # FID every N G steps during training (0 = only at the end)
         at_end=True,
+        # after training, FID at every kept checkpoint (train.ckpt_every, train.keep_checkpoints) in fid_curve.json
+        curve=False,
         num_samples=2000,
         batch_size=250,
         extractor="offline",      # offline | inception

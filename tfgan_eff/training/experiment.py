@@ -9,7 +9,8 @@ custom step such as alphaGAN's search). The executor, for every method alike:
 - skips sub-runs that finished earlier (their summary.json reports the final step and, where asked, metrics and an
   export), so re-running a finished command is nearly free and a killed one resumes where it stopped;
 - trains (or runs the custom step of) each sub-run, which yields one `SubRunResult`, then evaluates and exports
-  that result's generator, writing `<sub-run>/summary.json`; with train.jobs > 1, independent sub-runs (`after`) run
+  that result's generator (and with eval.curve measures the FID at each kept checkpoint, fid_curve.py), writing
+  `<sub-run>/summary.json`; with train.jobs > 1, independent sub-runs (`after`) run
   at once, each in a process of its own pinned to its share of the cores (`run_parallel`);
 - prints the method's table and writes `<workdir>/summary.json`.
 """
@@ -29,6 +30,7 @@ from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.files import read_json, write_json
 from tfgan_eff.lists import comma_list
 from tfgan_eff.training import evaluator, scheduler
+from tfgan_eff.training.fid_curve import fid_curve
 from tfgan_eff.training.loop import train_gan
 from tfgan_eff.training.workdir import CLAIM_FILE
 
@@ -113,6 +115,11 @@ class SubRun:
     @property
     def exports(self):
         return self.export and self.cfg.export.enabled
+
+    @property
+    def curves(self):
+        """Whether its FID curve is measured after training (eval.curve; GAN training sub-runs only)."""
+        return self.step is None and self.cfg.eval.curve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,14 +247,22 @@ def _train(sub, path, workdir, strategy, data):
     return SubRunResult(generator=run.sampling_generator, summary=summary, trainer=run.trainer)
 
 
+def _add_curve(sub, path, summary, data):
+    """`summary` with the sub-run's FID curve (fid_curve.py) when eval.curve asks for one, written back."""
+    if sub.curves and "fid_curve" not in summary:
+        summary = dict(summary, fid_curve=fid_curve(sub.cfg, path, data.load(sub.cfg)[0]))
+        write_json(os.path.join(path, "summary.json"), summary)
+    return summary
+
+
 def run_sub(sub, workdir, strategy, data=None):
     """Runs (or resumes, or reads back when finished) one sub-run; returns its summary."""
     path = _sub_path(workdir, sub)
+    data = data or DataCache()
     summary = _finished(path, sub)
     if summary is not None:
         logging.info("%s: finished earlier (step %d), not run again", path, summary["steps"])
-        return summary
-    data = data or DataCache()
+        return _add_curve(sub, path, summary, data)
     t0 = time.time()
     if sub.configure is not None:
         sub = dataclasses.replace(sub, cfg=sub.configure(sub.cfg))
@@ -267,7 +282,7 @@ def run_sub(sub, workdir, strategy, data=None):
         summary["train_wall_time_s"] = summary.pop("wall_time_s")
     summary["wall_time_s"] = round(time.time() - t0, 2)  # training, evaluation and export
     write_json(os.path.join(path, "summary.json"), summary)
-    return summary
+    return _add_curve(sub, path, summary, data)
 
 
 def resolve_config(cfg, workdir, data):
@@ -279,7 +294,7 @@ def resolve_config(cfg, workdir, data):
     with cfg.unlocked():
         if cfg.data.conditional:
             cfg.data.num_classes = int(labels.max()) + 1
-        if cfg.eval.at_end and not cfg.eval.ref_stats:
+        if (cfg.eval.at_end or cfg.eval.curve) and not cfg.eval.ref_stats:
             evaluator.reference_stats(cfg, evaluator.build_extractor(cfg), images, workdir)
             cfg.eval.ref_stats = os.path.join(os.path.abspath(workdir), "ref_stats.npz")
     return cfg
