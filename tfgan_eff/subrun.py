@@ -23,10 +23,16 @@ def main(argv):
         raise app.UsageError("usage: python -m tfgan_eff.subrun WORKDIR NAME THREADS")
     workdir, name, threads = argv[1], argv[2], int(argv[3])
     logging.set_verbosity(logging.INFO)
+    config_path = os.path.join(workdir, SUBRUN_CONFIG)
+    if not os.path.isfile(config_path):
+        raise app.UsageError(f"{config_path} not found: this module runs the sub-runs that `python -m tfgan_eff.train "
+                             "--config.train.jobs=N` prepares in its work dir; run that command instead")
     with cli.user_errors():
-        cfg = config_from_json(read_json(os.path.join(workdir, SUBRUN_CONFIG)))
+        cfg = config_from_json(read_json(config_path))
         set_threads(cfg.train.intra_op_threads or threads, cfg.train.inter_op_threads or threads)
         runs = {sub.name: sub for sub in registry.get(cfg.method).plan(cfg, workdir).runs}
+        if name not in runs:
+            raise app.UsageError(f"the {cfg.method} plan in {workdir} has no sub-run {name!r}; it has {list(runs)}")
         run_sub(runs[name], workdir, get_strategy(cfg.train.strategy))
 
 
