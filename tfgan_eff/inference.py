@@ -15,8 +15,7 @@ from tfgan_eff.data.pipeline import to_uint8
 from tfgan_eff.errors import UserError
 from tfgan_eff.export.saved_model import SIGNATURE_KEY, NotAGeneratorExportError, read_export_metadata
 from tfgan_eff.files import read_json
-from tfgan_eff.models import registry
-from tfgan_eff.training.checkpoint import checkpoint_step, checkpoints_in, restore_from
+from tfgan_eff.training.checkpoint import checkpoint_step, checkpoints_in, restore_sampling_generator
 
 SAMPLE_BATCH = 256  # images generated per call in GeneratorSampler.sample / iter_samples
 MAX_SAMPLE_BYTES = 2 * 2**30  # the most GeneratorSampler.sample returns in one array; iter_samples has no limit
@@ -134,10 +133,9 @@ def restore_run(path, use_ema=True):
     newest = os.path.isdir(path)  # a work dir: its newest readable checkpoint, else the prefix asked for
     checkpoint_path = os.path.join(run_dir, "checkpoints") if newest else path
     cfg = _run_config(run_dir)
-    cfg.train.precision = "float32"  # serve in float32: variables are float32 whatever the run trained in
-    generator = registry.build_generator(cfg)
-    name = "ema_generator" if use_ema and cfg.train.ema_decay > 0 else "generator"
-    restored = RestoredRun(generator, cfg, run_dir, restore_from(checkpoint_path, **{name: generator}))
+    cfg.train.precision = "float32"  # what is served: the generator is built in float32
+    generator, checkpoint = restore_sampling_generator(cfg, checkpoint_path, use_ema)
+    restored = RestoredRun(generator, cfg, run_dir, checkpoint)
     last = _last_step(run_dir) if newest else None
     if last is not None and restored.step < last:
         logging.warning("using step %d (%s), NOT the run's last step %d: the newer checkpoints are unreadable or gone",

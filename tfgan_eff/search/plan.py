@@ -83,12 +83,13 @@ def plan(cfg, workdir):
                      g_params=summary.get("params", {}).get("generator"))
                 for name, summary in results.items() if name != "search"]
 
+    random_paths = [run.cfg.model.g.genotype for run in baselines if run.cfg.model.g.arch == "genotype"]
+
     def prepare(strategy):
         """Writes the random genotypes (the same ones for a seed) before anything trains."""
         del strategy
-        if "random" in comma_list(cfg.retrain.baselines):
-            for i in range(cfg.retrain.random_genotypes):
-                baselines_lib.write_random_genotype(cfg, i, baselines_lib.random_genotype_path(workdir, i))
+        for i, path in enumerate(random_paths):
+            baselines_lib.write_random_genotype(cfg, i, path)
 
     return Plan(runs=runs, main_run="retrain", summarize=summarize, prepare=prepare,
                 table=table if baselines else None,

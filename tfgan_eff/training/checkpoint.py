@@ -17,6 +17,7 @@ from absl import logging
 
 from tfgan_eff.errors import UserError
 from tfgan_eff.files import write_text
+from tfgan_eff.models import registry
 
 INDEX = "checkpoint"  # tf.train.CheckpointManager's index file
 _STAGING = ".saving-"  # staging dirs of saves in progress
@@ -218,3 +219,14 @@ def restore_from(path, **objects):
 
     candidates = checkpoints_in(path) if os.path.isdir(path) else [path]
     return _restore_newest_readable(candidates, restore_one, path)
+
+
+def restore_sampling_generator(cfg, path, use_ema=True):
+    """(generator, checkpoint prefix): cfg's generator, built in float32 (its variables are float32 whatever the run
+    trained in), with the weights a run samples from (the EMA copy's when the run keeps one and `use_ema`) restored
+    from `path` as `restore_from` does. `cfg` is not changed."""
+    cfg = cfg.copy_and_resolve_references()
+    cfg.train.precision = "float32"
+    generator = registry.build_generator(cfg)
+    name = "ema_generator" if use_ema and cfg.train.ema_decay > 0 else "generator"
+    return generator, restore_from(path, **{name: generator})

@@ -7,9 +7,8 @@ resumes its curve where it stopped.
 import os
 
 from tfgan_eff.files import read_json, write_json
-from tfgan_eff.models import registry
 from tfgan_eff.training import evaluator
-from tfgan_eff.training.checkpoint import checkpoint_step, checkpoints_in, restore_from
+from tfgan_eff.training.checkpoint import checkpoint_step, checkpoints_in, restore_sampling_generator
 
 CURVE_FILE = "fid_curve.json"
 
@@ -24,15 +23,11 @@ def fid_curve(cfg, run_dir, images):
     """[(step, FID)] of the run of `cfg` in `run_dir` at each checkpoint in <run_dir>/checkpoints, computing the
     points not in its fid_curve.json yet (evaluation files in <run_dir>/curve_eval/)."""
     cached = dict(read_curve(run_dir))
-    cfg = cfg.copy_and_resolve_references()
-    cfg.train.precision = "float32"  # evaluated in float32, as the final evaluation and the exports are
-    name = "ema_generator" if cfg.train.ema_decay > 0 else "generator"
     for prefix in reversed(checkpoints_in(os.path.join(run_dir, "checkpoints"))):
         step = checkpoint_step(prefix)
         if step in cached:
             continue
-        generator = registry.build_generator(cfg)
-        restore_from(prefix, **{name: generator})
+        generator, _ = restore_sampling_generator(cfg, prefix)
         metrics = evaluator.evaluate_run(cfg, generator, images, os.path.join(run_dir, "curve_eval"),
                                          name=f"eval_{step:07d}.json", source=dict(step=step, checkpoint=prefix))
         cached[step] = metrics["fid"]
