@@ -17,7 +17,6 @@ from benchmarks import claims as claims_lib
 from benchmarks import machine, scales
 from benchmarks.report import table
 from tfgan_eff.config import presets
-from tfgan_eff.distill.plan import ROW_NAMES as DGL_ROWS
 from tfgan_eff.errors import UserError
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.files import read_json, write_json
@@ -118,7 +117,11 @@ def _trained(run, scale):
     """Whether `run` finished with the config it is asked for now (its summary.json, and the same command)."""
     if not os.path.isfile(os.path.join(run.workdir, run.finished_in, "summary.json")):
         return False
-    _, fingerprint = train_command(run, scale, 0)
+    return _recorded(run, train_command(run, scale, 0)[1])
+
+
+def _recorded(run, fingerprint):
+    """Whether `run`'s work dir records `fingerprint` as the command it was started with."""
     return json_or(os.path.join(run.workdir, JOB_FILE), None) == json_roundtrip(fingerprint)
 
 
@@ -132,11 +135,10 @@ def _start(run, scale, threads):
         if not os.path.lexists(link):
             os.symlink(target, link)
     argv, fingerprint = train_command(run, scale, threads)
-    job_path, summary_path = (os.path.join(run.workdir, JOB_FILE),
-                              os.path.join(run.workdir, run.finished_in, "summary.json"))
-    if json_or(job_path, None) != json_roundtrip(fingerprint) and os.path.isfile(summary_path):
+    summary_path = os.path.join(run.workdir, run.finished_in, "summary.json")
+    if not _recorded(run, fingerprint) and os.path.isfile(summary_path):
         os.remove(summary_path)
-    write_json(job_path, fingerprint)
+    write_json(os.path.join(run.workdir, JOB_FILE), fingerprint)
     return argv
 
 
@@ -200,11 +202,11 @@ def dgl_seed(seed, root, opts):
     base = os.path.join(root, "dgl", f"seed_{seed}")
     workdir = os.path.join(base, METHOD_RUN)
     summary = summary_of(workdir)
-    rows = {row["run"]: row for row in summary.get("table", [])}
+    runs = summary.get("runs", {})  # by role: an external teacher's evaluation is the teacher
 
     def fids(**names):
-        """{key: final FID of the sub-run} for the sub-runs in the table."""
-        return {key: rows[DGL_ROWS[sub]]["fid"] for key, sub in names.items() if DGL_ROWS[sub] in rows}
+        """{key: final FID of the sub-run} for the sub-runs that finished."""
+        return {key: _fid(runs[sub]) for key, sub in names.items() if sub in runs}
 
     def curve(*sub_runs):
         """The FID curve through `sub_runs` (a stage 1, then the stage 2 from its checkpoint)."""
@@ -215,11 +217,11 @@ def dgl_seed(seed, root, opts):
                   curves=dict(dgl=curve("stage1", "dgl"), plain=curve("stage1", "plain"), teacher=curve("teacher")),
                   switch_step=summary.get("switch_step"), teacher_g_params=summary.get("teacher", {}).get("g_params"),
                   student_g_params=summary.get("student", {}).get("g_params"),
-                  from_zero=dict(fid=fids(x="from_step_0").get("x"), curve=curve("from_step_0")),
+                  from_zero=dict(fid=_fid(runs.get("from_step_0", {})), curve=curve("from_step_0")),
                   full_width=dict(final_fid=fids(**{k: f"full_{v}" for k, v in students.items()}),
                                   curves=dict(dgl=curve("full_stage1", "full_dgl"),
                                               plain=curve("full_stage1", "full_plain")),
-                                  g_params=rows.get(DGL_ROWS["full_dgl"], {}).get("g_params")))
+                                  g_params=_g_params(runs.get("full_dgl", {}))))
     if opts.dgl_finetune_steps:
         result.update(finetune_steps=opts.dgl_finetune_steps,
                       finetune_fid=_final_fids(summary_of(os.path.join(base, "finetune"))))
