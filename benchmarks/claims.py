@@ -200,7 +200,8 @@ def mean_curve(curves):
 def search_claims(seeds):
     """alphaGAN: the duality gap and the architecture entropy fall (mean of the last TREND_WINDOW rounds < mean of
     the first); the derived genotype retrains to a lower FID than the mean of the random genotypes and than (or within
-    SNGAN_TOLERANCE of) the SNGAN G of similar size; the search costs less wall time than one retraining."""
+    SNGAN_TOLERANCE of) the SNGAN G of similar size; the search costs less wall time than one retraining (and the
+    same ratio in process CPU time, robust to other load on the machine, in the row's detail)."""
     def trend(key):
         return {s["seed"]: window_means(s[key]) for s in seeds}
 
@@ -231,13 +232,17 @@ def search_claims(seeds):
                   "FID_derived / FID_SNGAN per seed",
                   {k: None if None in v.values() else round(v["derived"] / v["sngan"], 3) for k, v in sngan.items()},
                   {k: lower(v["derived"], v["sngan"], SNGAN_TOLERANCE) for k, v in sngan.items()})]
-    ratio = {s["seed"]: (None if not (s.get("search_wall_s") and s.get("retrain_wall_s")) else
-                         round(s["search_wall_s"] / s["retrain_wall_s"], 3)) for s in seeds}
+    def ratio(search_key, retrain_key):
+        return {s["seed"]: (None if not (s.get(search_key) and s.get(retrain_key)) else
+                            round(s[search_key] / s[retrain_key], 3)) for s in seeds}
+
+    wall, cpu = ratio("search_wall_s", "retrain_wall_s"), ratio("search_cpu_s", "retrain_cpu_s")
     rows.append(claim("search", f"search cheap next to training: search wall time < {SEARCH_COST_LIMIT}x one "
                                 "retraining of the derived G",
-                      "search sub-run wall time / derived G retraining's training-loop wall time, per seed",
-                      ratio, {k: None if v is None else v < SEARCH_COST_LIMIT for k, v in ratio.items()},
-                      detail={"ratio": mean_std(list(ratio.values())),
-                       "search_s": mean_std([s.get("search_wall_s") for s in seeds]),
-                       "retrain_s": mean_std([s.get("retrain_wall_s") for s in seeds])}))
+                      "wall time of the search rounds / of the derived G retraining's training loop (each summed "
+                      "over resumes), per seed",
+                      wall, {k: None if v is None else v < SEARCH_COST_LIMIT for k, v in wall.items()},
+                      detail={"ratio": mean_std(list(wall.values())), "cpu_ratio": mean_std(list(cpu.values())),
+                              "search_s": mean_std([s.get("search_wall_s") for s in seeds]),
+                              "retrain_s": mean_std([s.get("retrain_wall_s") for s in seeds])}))
     return rows

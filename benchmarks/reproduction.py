@@ -313,9 +313,19 @@ def search_runs(seed, root, opts):
                      cfg, kinds=("search", *randoms, "sngan"))]
 
 
+def search_cost(search, retrain):
+    """The search rounds' and the derived G retraining's wall and CPU seconds, each summed over the processes that
+    ran them; a retraining resumed from a checkpoint whose earlier time is unknown (time_from_step > 0, or a
+    summary without it) has None."""
+    complete = retrain.get("time_from_step") == 0
+    return dict(search_wall_s=search.get("search_seconds"), search_cpu_s=search.get("search_cpu_seconds"),
+                retrain_wall_s=retrain.get("train_wall_time_s") if complete else None,
+                retrain_cpu_s=retrain.get("train_cpu_time_s") if complete else None)
+
+
 def search_seed(seed, root, opts):
     """One seed of the search part from its work dirs: DG and architecture entropy per round, genotype, retrained
-    FID and curve, wall times of the search and of the retraining, and the baselines' FIDs and curves."""
+    FID and curve, wall and CPU times of the search and of the retraining, and the baselines' FIDs and curves."""
     workdir = os.path.join(root, "search", f"seed_{seed}", METHOD_RUN)
     summary = summary_of(workdir)
     history = json_or(os.path.join(workdir, "search", "history.json"), [])
@@ -326,8 +336,7 @@ def search_seed(seed, root, opts):
                 entropy=[h["arch_entropy"] for h in history], round_seconds=[h["seconds"] for h in history],
                 genotype=summary.get("genotype"), retrain_fid=_fid(retrain),
                 retrain_curve=read_curve(os.path.join(workdir, "retrain")),
-                derived_g_params=_g_params(retrain), search_wall_s=summary.get("search", {}).get("wall_time_s"),
-                retrain_wall_s=retrain.get("train_wall_time_s"),
+                derived_g_params=_g_params(retrain), **search_cost(summary.get("search", {}), retrain),
                 random_fids=[_fid(summary.get(r, {})) for r in randoms],
                 random_g_params=[_g_params(summary.get(r, {})) for r in randoms],
                 random_genotypes=[json_or(os.path.join(workdir, r, "genotype.json"), None) for r in randoms],

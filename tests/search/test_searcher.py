@@ -72,6 +72,9 @@ def test_search_round_resume_and_arch_steps_zero(tiny_cfg, tiny_images, tmp_path
     assert int(resumed.round.numpy()) == 2
     assert len(summary2["dg_history"]) == 2 and np.isnan(summary2["dg_history"][1])
     assert summary2["dg_history"][0] == summary["dg_history"][0]
+    # the search's time sums the rounds of both processes
+    assert summary2["search_seconds"] == pytest.approx(summary["search_seconds"] + summary2["round_seconds"][1])
+    assert summary2["search_cpu_seconds"] > summary["search_cpu_seconds"] > 0
     assert any(_changed(arrays(searcher.g.weight_variables), resumed.g.weight_variables))
 
     # Another supernet width in the same work dir: refused by name, before any round runs.

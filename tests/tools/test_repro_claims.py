@@ -137,12 +137,23 @@ def test_search_claims_compare_derived_with_random_mean_and_sngan_along_the_curv
 
 
 def test_search_cost_row_is_search_wall_time_over_one_retraining():
-    seeds = [dict(seed=s, dg=[], entropy=[], retrain_fid=None, search_wall_s=search, retrain_wall_s=retrain)
+    seeds = [dict(seed=s, dg=[], entropy=[], retrain_fid=None, search_wall_s=search, retrain_wall_s=retrain,
+                  search_cpu_s=search / 2, retrain_cpu_s=retrain and retrain / 4)
              for s, search, retrain in ((0, 300.0, 600.0), (1, 900.0, 600.0), (2, 100.0, None))]
     cost = claims.search_claims(seeds)[-1]
     assert cost["per_seed"] == {0: 0.5, 1: 1.5, 2: None}
     assert (cost["holds_in"], cost["seeds"], cost["against"]) == (1, 2, [1])
     assert cost["detail"]["ratio"] == (1.0, pytest.approx(0.7071, rel=1e-3))
+    assert cost["detail"]["cpu_ratio"] == (2.0, pytest.approx(1.4142, rel=1e-3))
+
+
+def test_a_retraining_resumed_without_its_earlier_time_has_no_cost():
+    search = dict(search_seconds=300.0, search_cpu_seconds=290.0)
+    timed = dict(train_wall_time_s=600.0, train_cpu_time_s=580.0)
+    assert reproduction.search_cost(search, dict(timed, time_from_step=0)) == dict(
+        search_wall_s=300.0, search_cpu_s=290.0, retrain_wall_s=600.0, retrain_cpu_s=580.0)
+    for unknown in (dict(timed, time_from_step=2500), timed):  # resumed from an unrecorded checkpoint; older summary
+        assert reproduction.search_cost(search, unknown)["retrain_wall_s"] is None
 
 
 def test_mean_curve_keeps_the_steps_every_curve_has():

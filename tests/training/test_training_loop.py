@@ -55,8 +55,12 @@ def test_resume_reproduces_uninterrupted_run(smoke_cfg, tmp_path):
     train_gan(smoke_cfg, str(tmp_path / "resumed"))
     smoke_cfg.train.steps = 4
     starts, recorder = _start_recorder()
-    resumed, _ = train_gan(smoke_cfg, str(tmp_path / "resumed"), extra_callbacks=[recorder])
+    resumed, summary = train_gan(smoke_cfg, str(tmp_path / "resumed"), extra_callbacks=[recorder])
     assert resumed.step == 4 and starts == [2]
+    # the training time counts the first process's part (up to step 2's checkpoint) too
+    clock = json.loads((tmp_path / "resumed" / "train_time.json").read_text())
+    assert sorted(clock) == ["2", "4"] and summary["time_from_step"] == 0
+    assert summary["wall_time_s"] >= clock["4"]["wall_s"] > clock["2"]["wall_s"] > 0
     for a, b in zip(_weights(straight), _weights(resumed)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 

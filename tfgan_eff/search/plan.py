@@ -28,7 +28,7 @@ def search_step(cfg, path, strategy, data):
     images, _ = data.load(cfg)
     keras.utils.set_random_seed(cfg.seed)
     summary = Searcher(cfg, images, strategy).search(os.path.dirname(path))  # it writes <workdir>/search
-    # The executor adds the sub-run's wall_time_s.
+    # The executor adds the sub-run's wall_time_s; the rounds' own times (summed over resumes) are in the summary.
     return SubRunResult(generator=None, summary=dict(summary, steps=cfg.search.rounds))
 
 

@@ -220,7 +220,7 @@ class Searcher:
     def run_round(self, r):
         """Runs round `r` (0-based) and returns its record: DG statistics, softmax, entropy, genotype, seconds."""
         s = self.cfg.search
-        start = time.time()
+        start, cpu_start = time.time(), time.process_time()
         for real, z, z2 in self.stream_a.batches(r, "inner", self.inner_steps):
             real, z, z2 = self._distribute(real, z, z2)
             self._d_step(real, z)
@@ -245,7 +245,7 @@ class Searcher:
         softmax = self.g.edge_softmax()
         dg, minmax, maxmin = (np.mean(terms, axis=0).tolist() if terms else [float("nan")] * 3)
         return dict(round=r, dg=dg, minmax=minmax, maxmin=maxmin, arch_entropy=arch_entropy(softmax),
-                    worst_lr=lr, seconds=time.time() - start,
+                    worst_lr=lr, seconds=time.time() - start, cpu_seconds=time.process_time() - cpu_start,
                     softmax={k: v.tolist() for k, v in softmax.items()},
                     genotype=genotype_lib.derive(self.g).to_dict())
 
@@ -290,6 +290,9 @@ class Searcher:
         genotype_lib.save(final, genotype_path)
         return dict(genotype=final.to_dict(), genotype_path=genotype_path, rounds=s.rounds,
                     search_seconds=float(sum(h["seconds"] for h in history)),
+                    # None when a round recorded no CPU time (rounds run by a version that did not measure it)
+                    search_cpu_seconds=(float(sum(h["cpu_seconds"] for h in history))
+                                        if all("cpu_seconds" in h for h in history) else None),
                     round_seconds=[h["seconds"] for h in history],
                     dg_history=[h["dg"] for h in history],
                     minmax_history=[h["minmax"] for h in history],

@@ -278,8 +278,9 @@ def run_sub(sub, workdir, strategy, data=None):
                                                     source=generator_source(summary))
     if sub.exports:
         summary.update((sub.exporter or _default_export)(result, path, sub.cfg))
-    if "wall_time_s" in summary:  # the training loop's own time, a part of the sub-run's
-        summary["train_wall_time_s"] = summary.pop("wall_time_s")
+    for key in ("wall_time_s", "cpu_time_s"):  # the training loop's own time (over resumes), a part of the sub-run's
+        if key in summary:
+            summary[f"train_{key}"] = summary.pop(key)
     summary["wall_time_s"] = round(time.time() - t0, 2)  # training, evaluation and export
     write_json(os.path.join(path, "summary.json"), summary)
     return _add_curve(sub, path, summary, data)

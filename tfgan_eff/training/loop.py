@@ -20,6 +20,7 @@ from tfgan_eff.models.ema import copy_weights
 from tfgan_eff.training import callbacks, checkpoint
 from tfgan_eff.training.evaluator import PeriodicEvaluator
 from tfgan_eff.training.strategy import get_strategy, worker_workdir
+from tfgan_eff.training.train_clock import TrainClock
 from tfgan_eff.training.trainer import GANTrainer
 
 
@@ -98,7 +99,7 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
     keras callback; `data` is cfg's (images, labels) when the caller holds them already (then cfg.data.num_classes
     must be filled), else they are loaded here. Returns (run, summary dict of the training).
     """
-    t0 = time.time()
+    started = time.time(), time.process_time()
     strategy = strategy or get_strategy(cfg.train.strategy)
     workdir = worker_workdir(workdir, strategy)
     os.makedirs(workdir, exist_ok=True)
@@ -106,6 +107,8 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
     images, labels = data if data is not None else load_data(cfg)
     run = Run(cfg, workdir, strategy, trainer_factory)
     start = run.restore(init_from)
+    # The time before this process: from the clock file when it resumes its own checkpoint (not an init_from one).
+    clock = TrainClock(workdir, start if run.checkpointer.latest else 0, started)
     total = cfg.train.steps
     logging.info("%s: G %d params, D %d params, step %d/%d", workdir, count_params(run.generator),
                  count_params(run.discriminator), start, total)
@@ -117,8 +120,13 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
     progress = callbacks.Progress(start, total, cfg.train.log_every, writer)
     if start < total:
         dataset = pipeline.make_dataset(images, labels, batch_spec(cfg), start, strategy)
+
+        def save(step):
+            run.checkpointer.save(step)
+            clock.mark(step)
+
         cbs = [progress,
-               callbacks.StepCallback(start, total, cfg.train.ckpt_every, run.checkpointer.save),
+               callbacks.StepCallback(start, total, cfg.train.ckpt_every, save),
                callbacks.StepCallback(start, total, cfg.train.sample_every, write_samples),
                *[make(run) for make in extra_callbacks]]
         if cfg.eval.every:
@@ -136,7 +144,7 @@ def train_gan(cfg, workdir, strategy=None, *, trainer_factory=None, init_from=""
     samples = write_samples(run.step)
     summary = dict(
         method=cfg.method, config=cfg.name, workdir=workdir, steps=run.step,
-        wall_time_s=round(time.time() - t0, 2), steps_per_s=round(progress.steps_per_second, 3),
+        **clock.summary(), steps_per_s=round(progress.steps_per_second, 3),
         params=dict(generator=count_params(run.generator), discriminator=count_params(run.discriminator)),
         samples=samples, checkpoint=run.checkpointer.latest, skipped_steps=int(run.trainer.skipped_steps.numpy()))
     if os.path.exists(os.path.join(workdir, "best", "best.json")):
