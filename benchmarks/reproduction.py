@@ -33,9 +33,11 @@ JOB_FILE = "reproduce_job.json"  # in each job's work dir: the command it was st
 THREAD_FLAGS = ("--config.train.intra_op_threads=", "--config.train.inter_op_threads=")
 # The work dir, in a seed's (<root>/<part>/seed_<s>/), of a part's method run whose sub-runs are the part's arms.
 METHOD_RUN = "method"
-# The pruned pipeline of the sparse part: a dense run of this share of the sparse run's steps, pruned once, then
+# The pruned pipeline of the sparse part: the dense run's checkpoint at this share of its steps, pruned once, then
 # retrained with static masks for the rest, so that it gets the same total G steps as the sparse run.
 PRUNE_DENSE_SHARE = 0.5
+# The sparse part's --runs names that are comparison sub-runs of its method run (the sparse run is dynamic G).
+SPARSE_COMPARISONS = ("static", "prune")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,9 +79,6 @@ class TrainRun:
       workdir: its own work dir.
       config: its config.
       after: the jobs it needs.
-      links: (name in the work dir, target) symlinks to earlier jobs' finished runs it builds on.
-      finished_in: the run dir whose summary.json says the job finished ("" = the work dir; a sub-run's name when
-        the job trains a train.subruns selection, which writes no method summary).
       kinds: the --runs names it trains (`select_runs`; () = the last part of its name).
     """
     name: str
@@ -87,8 +86,6 @@ class TrainRun:
     workdir: str
     config: Any  # a ConfigDict
     after: tuple = ()
-    links: tuple = ()
-    finished_in: str = ""
     kinds: tuple = ()
 
 
@@ -108,14 +105,13 @@ def train_command(run, scale, threads):
     # every leaf where the config differs from the preset (a float by repr: str may round it)
     flags += [f"--config.{k}={repr(v) if isinstance(v, float) else v}" for k, v in sorted(ours.items())
               if theirs.get(k) != v or type(theirs.get(k)) is not type(v)]
-    fingerprint = dict(flags=[f for f in flags if not f.startswith(THREAD_FLAGS)],
-                       links=[list(link) for link in run.links])
+    fingerprint = dict(flags=[f for f in flags if not f.startswith(THREAD_FLAGS)])
     return [sys.executable, "-m", "tfgan_eff.train"] + flags, fingerprint
 
 
 def _trained(run, scale):
     """Whether `run` finished with the config it is asked for now (its summary.json, and the same command)."""
-    if not os.path.isfile(os.path.join(run.workdir, run.finished_in, "summary.json")):
+    if not os.path.isfile(os.path.join(run.workdir, "summary.json")):
         return False
     return _recorded(run, train_command(run, scale, 0)[1])
 
@@ -126,16 +122,12 @@ def _recorded(run, fingerprint):
 
 
 def _start(run, scale, threads):
-    """Prepares `run` (links, files, the job record) and returns its command. A summary left by another command
+    """Prepares `run` (its work dir, the job record) and returns its command. A summary left by another command
     (e.g. the same run at fewer steps, which this one resumes) goes: with the new record it would read as finished
     if this job were killed."""
     os.makedirs(run.workdir, exist_ok=True)
-    for name, target in run.links:
-        link = os.path.join(run.workdir, name)
-        if not os.path.lexists(link):
-            os.symlink(target, link)
     argv, fingerprint = train_command(run, scale, threads)
-    summary_path = os.path.join(run.workdir, run.finished_in, "summary.json")
+    summary_path = os.path.join(run.workdir, "summary.json")
     if not _recorded(run, fingerprint) and os.path.isfile(summary_path):
         os.remove(summary_path)
     write_json(os.path.join(run.workdir, JOB_FILE), fingerprint)
@@ -236,63 +228,58 @@ def prune_steps(steps):
 
 
 def sparse_runs(seed, root, opts):
-    """The sparse part's runs of one seed: the dense run, and per G density the sparse run (dynamic G), static
-    masks and the pruned pipeline (and dynamic G with reset Adam moments with opts.sparse_reset_arm)."""
+    """The sparse part's runs of one seed: the dense run, and per G density one `--method=sparse` run whose sub-runs
+    are the sparse run (dynamic G), static masks and the pruned pipeline (the dense run's checkpoint at
+    PRUNE_DENSE_SHARE of its steps pruned once, then retrained with static masks for the rest: sparse.prune_from,
+    sparse.prune_step), the --runs names static and prune picking those; with opts.sparse_reset_arm also dynamic G
+    with reset Adam moments."""
     base, name = os.path.join(root, "sparse", f"seed_{seed}"), f"sparse/s{seed}"
     cfg = method_config("sparse", seed, opts)
-    dense_steps, retrain_steps = prune_steps(cfg.train.steps)
-    dense = cfg.copy_and_resolve_references()
-    dense.method = "baseline"
-    runs = [TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense)]
-    first_prune = None
+    dense_cfg = cfg.copy_and_resolve_references()
+    dense_cfg.method = "baseline"
+    dense = TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense_cfg)
+    comparisons = [kind for kind in SPARSE_COMPARISONS if not opts.runs or kind in opts.runs]
+    prune_step, retrain_steps = prune_steps(cfg.train.steps)
+    pruning = dict(prune_from=dense.workdir, prune_step=prune_step, finetune_steps=retrain_steps)
+    runs = [dense]
     for density in opts.densities:
-        def sparse(job, steps=0, subruns="", density=density, **keys):
-            """The kwargs of a TrainRun of the STU-GAN preset at `density` alone (no comparison runs)."""
+        def sparse(job, density=density, **keys):
+            """The kwargs of a TrainRun of the STU-GAN preset at `density` with the sparse `keys`."""
             sparse_cfg = cfg.copy_and_resolve_references()
-            sparse_cfg.sparse.update(dict(dict(g_density=float(density), comparisons=""), **keys))
-            sparse_cfg.train.update(steps=steps or sparse_cfg.train.steps, subruns=subruns)
+            sparse_cfg.sparse.update(dict(g_density=float(density), **keys))
             return dict(name=f"{name}/d{density}/{job}", preset="sparse", config=sparse_cfg,
                         workdir=os.path.join(base, f"density_{density}", job))
 
-        runs += [TrainRun(**sparse("dynamic")), TrainRun(**sparse("static", mode="static"))]
-        # train.steps is the pruned dense run's (its checkpoints stay every steps / curve_points: the first half of
-        # the pipeline's curve). Only the dense and prune sub-runs train (train.subruns): the plan's sparse run
-        # is the dynamic job's.
-        prune = dict(steps=dense_steps, comparisons="prune", finetune_steps=retrain_steps)
-        if first_prune is None:  # trains the dense run the other densities' prune jobs prune as well (linked)
-            first_prune = TrainRun(**sparse("prune", subruns="dense,prune", **prune),
-                                   finished_in="prune")
-            runs.append(first_prune)
-        else:
-            runs.append(TrainRun(**sparse("prune", subruns="prune", **prune), finished_in="prune",
-                                 after=(first_prune.name,),
-                                 links=(("dense", os.path.join(first_prune.workdir, "dense")),)))
+        runs.append(TrainRun(**sparse(METHOD_RUN, comparisons=",".join(comparisons),
+                                      **(pruning if "prune" in comparisons else {})),
+                             after=(dense.name,) if "prune" in comparisons else (),
+                             kinds=("dynamic", *SPARSE_COMPARISONS)))
         if opts.sparse_reset_arm:
-            runs.append(TrainRun(**sparse("reset", reset_optimizer_state=True)))
+            runs.append(TrainRun(**sparse("reset", comparisons="", reset_optimizer_state=True)))
     return runs
 
 
 def sparse_seed(seed, root, opts):
     """One seed of the sparse part from its work dirs: a point (mode, densities, final FID, FID curve) per run;
-    modes dense, dynamic, static, pruned (its curve: the pruned dense run's, then the retraining's after it) and
-    reset."""
+    modes dense, dynamic, static, pruned (its curve: the dense run's up to the pruned checkpoint, then the
+    retraining's after it) and reset."""
     base = os.path.join(root, "sparse", f"seed_{seed}")
     dense_dir = os.path.join(base, "dense")
+    dense_curve = read_curve(dense_dir)
     points = [dict(mode="dense", run="dense", g_density=1.0, target_density=1.0, d_density=1.0,
-                   fid=_fid(summary_of(dense_dir)), curve=read_curve(dense_dir))]
-    half_dir = os.path.join(base, f"density_{opts.densities[0]}", "prune", "dense") if opts.densities else ""
-    half_curve, half_steps = read_curve(half_dir), summary_of(half_dir).get("steps", 0)
+                   fid=_fid(summary_of(dense_dir)), curve=dense_curve)]
+    prune_step = prune_steps(method_config("sparse", seed, opts).train.steps)[0]
     for density in opts.densities:
-        for job, mode, run in (("dynamic", "dynamic", "sparse"), ("static", "static", "sparse"),
-                               ("reset", "reset", "sparse"), ("prune", "pruned", "prune")):
-            workdir = os.path.join(base, f"density_{density}", job)
-            summary = summary_of(os.path.join(workdir, run))
+        for job, mode, run in ((METHOD_RUN, "dynamic", "sparse"), (METHOD_RUN, "static", "static"),
+                               ("reset", "reset", "sparse"), (METHOD_RUN, "pruned", "prune")):
+            run_dir = os.path.join(base, f"density_{density}", job, run)
+            summary = summary_of(run_dir)
             if not summary:
                 continue
             row = sparse_plan.table_row(run, summary)
-            curve = read_curve(os.path.join(workdir, run))
+            curve = read_curve(run_dir)
             if mode == "pruned":
-                curve = half_curve + [(half_steps + step, fid) for step, fid in curve]
+                curve = [p for p in dense_curve if p[0] <= prune_step] + [(prune_step + s, f) for s, f in curve]
             points.append(dict(mode=mode, run=run, run_mode=row["mode"], g_density=row["d_G"],
                                target_density=float(density), d_density=row["d_D"], fid=row["FID"], curve=curve))
     return dict(seed=seed, points=points)

@@ -20,11 +20,12 @@ import tensorflow as tf
 from tfgan_eff.config import presets
 from tfgan_eff.config.validate import ConfigError, validate
 from tfgan_eff.inference import find_run_dir
+from tfgan_eff.models import registry
 from tfgan_eff.pieces.sparsity_callback import read_diagnostics, sparsity_callback
 from tfgan_eff.sparse.plan import run_config, sub_run_kinds, trainer_factory
 from tfgan_eff.sparse import plan as sparse_plan
 from tfgan_eff.train_lib import run as run_method
-from tfgan_eff.training import evaluator, experiment
+from tfgan_eff.training import checkpoint, evaluator, experiment
 from tfgan_eff.training.loop import train_gan
 
 pytestmark = pytest.mark.long(50)  # run early (tests/conftest.py)
@@ -139,3 +140,39 @@ def test_run_plan_trains_dense_before_prune_and_rejects_bad_comparisons():
     cfg.sparse.comparisons = "dense,dynamic_g,pruned"
     with pytest.raises(ConfigError, match="'pruned' is not one of.*\n.*'dynamic_g' repeats sparse.mode"):
         validate(cfg)
+
+
+def test_the_prune_run_prunes_the_dense_runs_checkpoint_at_prune_step(runner_result):
+    _, workdir, _ = runner_result
+    cfg = presets.smoke(presets.get("sparse"))
+    cfg.sparse.update(comparisons="static,prune", prune_from=os.path.join(workdir, "dense"), prune_step=2)
+    validate(cfg)
+    # an external dense run: nothing to train before the prune run, which starts at once
+    assert [name for name, _ in sub_run_kinds(cfg)] == ["sparse", "static", "prune"]
+    prune = next(sub for sub in sparse_plan.plan(cfg, "unused").runs if sub.name == "prune")
+    assert prune.after == ()
+    generator, discriminator = registry.build_generator(cfg), registry.build_discriminator(cfg)
+    trainer_factory(cfg, "prune", "unused")(generator, discriminator, run_config(cfg, "prune", "prune").train)
+    # G holds the step-2 weights where its masks keep them (the step-4 ones differ)
+    for step, same in ((2, True), (4, False)):
+        reference = registry.build_generator(cfg)
+        checkpoint.restore_from(os.path.join(workdir, "dense", "checkpoints", f"ckpt-{step}"), generator=reference)
+        kept = [np.all((a.numpy() == b.numpy()) | (a.numpy() == 0)) for a, b in zip(generator.weights,
+                                                                                      reference.weights)]
+        assert all(kept) == same
+
+
+def test_prune_step_must_be_a_kept_checkpoint_of_the_dense_run(runner_result, tmp_path):
+    cfg = presets.smoke(presets.get("sparse"))  # 4 steps, a checkpoint every 2
+    cfg.sparse.update(comparisons="prune", prune_step=3)
+    with pytest.raises(ConfigError, match="sparse.prune_step must be a checkpoint step .*multiple of "
+                                          r"train.ckpt_every \(2\); got 3"):
+        validate(cfg)
+    cfg.sparse.prune_step, cfg.train.keep_checkpoints = 2, 1
+    with pytest.raises(ConfigError, match="set train.keep_checkpoints >= 2"):
+        validate(cfg)
+    dense = os.path.join(runner_result[1], "dense")
+    with pytest.raises(sparse_plan.MissingPruneCheckpointError, match=r"no checkpoint at that step \(kept: \[2, 4\]"):
+        sparse_plan.dense_checkpoint(dense, 6)
+    with pytest.raises(sparse_plan.MissingPruneCheckpointError, match="pass as sparse.prune_from the work dir"):
+        sparse_plan.dense_checkpoint(str(tmp_path), 0)

@@ -59,24 +59,26 @@ def test_dgl_runs_are_one_method_run_with_every_schedule_as_a_sub_run_and_the_fi
     assert only.config.dgl.baselines == "from_step_0"
 
 
-def test_sparse_runs_give_the_pruned_pipeline_the_sparse_runs_total_steps(tmp_path):
+def test_sparse_runs_are_a_dense_run_and_a_method_run_per_density_pruning_it_at_half_the_steps(tmp_path):
     runs = by_name(reproduction.sparse_runs(0, str(tmp_path), reproduction.Options(densities=(0.1, 0.2))))
-    assert set(runs) == {"dense", "d0.1/dynamic", "d0.1/static", "d0.1/prune", "d0.2/dynamic", "d0.2/static",
-                         "d0.2/prune"}
-    assert runs["dense"].config.method == "baseline" and runs["dense"].config.train.steps == 1000
-    assert runs["d0.2/static"].config.sparse.mode == "static" and runs["d0.2/dynamic"].config.sparse.mode == "dynamic_g"
+    assert set(runs) == {"dense", "d0.1/method", "d0.2/method"}
+    dense = runs["dense"]
+    assert dense.config.method == "baseline" and dense.config.train.steps == 1000 and dense.after == ()
     for density in (0.1, 0.2):
-        dynamic, prune = runs[f"d{density}/dynamic"].config, runs[f"d{density}/prune"].config
-        assert dynamic.sparse.comparisons == "" and dynamic.sparse.g_density == density
-        assert prune.sparse.comparisons == "prune" and prune.sparse.g_density == density
-        assert prune.train.steps + prune.sparse.finetune_steps == dynamic.train.steps == 1000
-        assert prune.train.ckpt_every == dynamic.train.ckpt_every == 125  # one FID grid for both pipelines
-    first, other = runs["d0.1/prune"], runs["d0.2/prune"]
-    assert first.links == ()
-    assert other.after == (first.name,) and other.links == (("dense", os.path.join(first.workdir, "dense")),)
-    # The prune jobs train only the pruned pipeline; their method summary never comes, the prune sub-run's does.
-    assert (first.config.train.subruns, other.config.train.subruns) == ("dense,prune", "prune")
-    assert first.finished_in == other.finished_in == "prune"
+        method = runs[f"d{density}/method"]
+        cfg = method.config
+        assert cfg.method == "sparse" and cfg.sparse.mode == "dynamic_g" and cfg.sparse.g_density == density
+        assert cfg.sparse.comparisons == "static,prune" and method.after == (dense.name,)
+        # the pruned pipeline: the dense run's checkpoint at step 500 pruned, 500 static-mask steps: 1,000 in all
+        assert (cfg.sparse.prune_from, cfg.sparse.prune_step) == (dense.workdir, 500)
+        assert cfg.sparse.prune_step + cfg.sparse.finetune_steps == cfg.train.steps == 1000
+        assert cfg.train.ckpt_every == dense.config.train.ckpt_every == 125  # one FID grid for both pipelines
+        assert reproduction.run_kinds(method) == ("dynamic", "static", "prune")
+    # --runs picks the comparisons; without the pruned pipeline the method run needs no dense run
+    only = by_name(reproduction.sparse_runs(0, str(tmp_path), reproduction.Options(densities=(0.1,),
+                                                                                   runs=("static",))))
+    assert only["d0.1/method"].config.sparse.comparisons == "static" and only["d0.1/method"].after == ()
+    assert only["d0.1/method"].config.sparse.prune_from == ""
 
 
 def test_selected_runs_bring_the_runs_they_need_and_say_so_in_the_protocol(tmp_path):
@@ -84,9 +86,9 @@ def test_selected_runs_bring_the_runs_they_need_and_say_so_in_the_protocol(tmp_p
     runs = [run for seed in opts.seeds for part in (reproduction.dgl_runs, reproduction.sparse_runs)
             for run in part(seed, str(tmp_path), opts)]
     names = [run.name for run in reproduction.select_runs(runs, opts.runs)]
-    # d0.2's prune job links the dense run that d0.1's trains; DGL from step 0 is a sub-run of the DGL method run.
+    # the pruned pipelines prune the seed's dense run; DGL from step 0 is a sub-run of the DGL method run
     assert names == [f"{part}/s{seed}/{run}" for seed in (0, 1) for part, run in (
-        ("dgl", "method"), ("sparse", "d0.1/prune"), ("sparse", "d0.2/prune"))]
+        ("dgl", "method"), ("sparse", "dense"), ("sparse", "d0.1/method"), ("sparse", "d0.2/method"))]
     assert reproduction.select_runs(runs, ()) == runs
     with pytest.raises(reproduction.UnknownRunError, match=r"\['two_stages'\].*'from_step_0'.*'static'"):
         reproduction.select_runs(runs, ("two_stages",))
@@ -116,13 +118,13 @@ def test_retrain_steps_lengthen_every_retraining_of_the_search_part_and_only_tho
 
 def test_train_command_sets_what_differs_from_the_preset_and_threads_only_where_it_leaves_the_default(tmp_path):
     opts = reproduction.Options(densities=(0.2,), threads=1)
-    prune = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.2/prune"]
-    argv, fingerprint = reproduction.train_command(prune, scales.get("preset"), threads=1)
+    method = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.2/method"]
+    argv, fingerprint = reproduction.train_command(method, scales.get("preset"), threads=1)
     assert argv[1:4] == ["-m", "tfgan_eff.train", "--method=sparse"]
     flags = argv[3:]
-    for flag in ("--config.sparse.comparisons=prune", "--config.train.steps=500", "--config.sparse.finetune_steps=500",
-                 "--config.train.intra_op_threads=1", "--config.train.inter_op_threads=1",
-                 "--config.export.enabled=False", f"--workdir={prune.workdir}"):
+    for flag in ("--config.sparse.comparisons=static,prune", "--config.sparse.prune_step=500",
+                 "--config.sparse.finetune_steps=500", "--config.train.intra_op_threads=1",
+                 "--config.train.inter_op_threads=1", "--config.export.enabled=False", f"--workdir={method.workdir}"):
         assert flag in flags
     assert "--config.sparse.g_density=0.2" not in flags  # the preset's value
     assert fingerprint["flags"] == [f for f in flags if "_op_threads" not in f]
@@ -136,7 +138,7 @@ def test_train_command_sets_what_differs_from_the_preset_and_threads_only_where_
 
 def test_a_job_is_finished_when_its_work_dir_has_a_summary_of_the_same_command(tmp_path):
     opts = reproduction.Options(seeds=(0,), densities=(0.5,))
-    dynamic = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.5/dynamic"]
+    dynamic = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.5/method"]
     job = next(j for j in reproduction.jobs_of([dynamic], opts) if j.name == dynamic.name)
     scale = scales.get("preset")
     assert not job.done()
@@ -162,10 +164,10 @@ def test_every_run_measures_its_fid_curve_on_its_kept_checkpoints(tmp_path):
     opts = reproduction.Options(seeds=(0,), densities=(0.5,), dgl_finetune_steps=100)
     runs = [run for part in (reproduction.dgl_runs, reproduction.sparse_runs, reproduction.search_runs)
             for run in part(0, str(tmp_path), opts)]
-    assert len(runs) == 7 and len(reproduction.jobs_of(runs, opts)) == len(runs)
+    assert len(runs) == 5 and len(reproduction.jobs_of(runs, opts)) == len(runs)
     for run in runs:
         cfg = run.config
         assert cfg.eval.curve and cfg.train.keep_checkpoints >= scales.CURVE_POINTS
-        # every 1/8 of the part's runs (the pruned pipeline's halves on the sparse run's grid)
+        # every 1/8 of the part's runs
         assert cfg.train.ckpt_every == reproduction.method_config(run.preset, 0, reproduction.Options()).train.steps \
             // scales.CURVE_POINTS

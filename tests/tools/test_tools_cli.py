@@ -84,15 +84,15 @@ def test_reproduce_quick_runs_each_run_as_its_own_job_and_writes_table_and_plots
     assert [step for step, _ in points["dynamic"]["curve"]] == [1, 2, 3, 4]  # an FID point per kept checkpoint
     assert [step for step, _ in points["pruned"]["curve"]] == [1, 2, 3, 4]  # 2 dense steps, then 2 after pruning
     assert points["dynamic"]["curve"][-1][1] == points["dynamic"]["fid"]  # the last point is the final evaluation
-    # Each job ran the training CLI with its own config: the pruned pipeline trains 2 + 2 steps on 1 thread.
+    # Each job ran the training CLI with its own config: the pruned pipeline prunes the dense job's step-2
+    # checkpoint and retrains it 2 steps, on 1 thread.
     runs = results["meta"]["workdir"]
-    with open(os.path.join(runs, "sparse", "seed_0", "density_0.5", "prune", "prune", "config.json"),
+    with open(os.path.join(runs, "sparse", "seed_0", "density_0.5", "method", "prune", "config.json"),
               encoding="utf-8") as f:
         prune = json.load(f)
-    assert (prune["train"]["steps"], prune["sparse"]["comparisons"], prune["train"]["intra_op_threads"]) == \
-        (2, "prune", 1)
-    assert "[jobs] sparse/s0/d0.5/prune: ran" in log
-    assert not os.path.exists(os.path.join(runs, "sparse", "seed_0", "density_0.5", "prune", "sparse"))
+    assert (prune["train"]["steps"], prune["sparse"]["prune_step"], prune["train"]["intra_op_threads"]) == (2, 2, 1)
+    assert prune["sparse"]["prune_from"] == os.path.join(runs, "sparse", "seed_0", "dense")
+    assert "[jobs] sparse/s0/d0.5/method: ran" in log
     text = pathlib.Path(_only(str(out / "*" / "reproduce_quick" / "reproduce.md"))).read_text(encoding="utf-8")
     assert "dynamic G FID < static FID at d_G=0.5" in text and "1 seed(s) done: [0]" in text
     assert "sparse G and D trained from scratch FID < dense pruned once and retrained at d_G=0.5" in text

@@ -30,6 +30,8 @@ def section():
         reset_optimizer_state=False,
         comparisons="dense,static",  # comma list of dense, prune, and other modes (static, dynamic_gd, ...)
         finetune_steps=0,         # G steps of the "prune" run's finetuning (0 = train.steps)
+        prune_step=0,             # the dense run's checkpoint the "prune" run prunes (0 = its last; else a kept step)
+        prune_from="",            # a dense run dir to prune instead of this run's "dense" comparison (not trained)
     ))
 
 
@@ -66,13 +68,29 @@ def checks(cfg):
     p += choice(sparse.distribution, "sparse.distribution", ("erk", "uniform"))
     p += choice(sparse.mode, "sparse.mode", SPARSE_MODES)
     p += positive(cfg, ["sparse.update_every"])
-    p += non_negative(cfg, {"sparse.finetune_steps": "0 = train.steps"})
+    p += non_negative(cfg, {"sparse.finetune_steps": "0 = train.steps", "sparse.prune_step": "0 = the last"})
     names = comma_list(sparse.comparisons)
+    if sparse.prune_step > 0 and not sparse.prune_from:
+        p += _kept_checkpoint_problems(cfg.train, sparse.prune_step)
     for name in names:
         p += choice(name, "sparse.comparisons item", COMPARISONS)
     if sparse.mode in names:
         p.append(f"sparse.comparisons item {sparse.mode!r} repeats sparse.mode; drop it from the list")
     return p
+
+
+def _kept_checkpoint_problems(train, step):
+    """Why this run's dense comparison would not keep its checkpoint at `step` for the prune run ([] if it does)."""
+    if step >= train.steps or step % train.ckpt_every:
+        return [f"sparse.prune_step must be a checkpoint step of the dense run below train.steps ({train.steps}), "
+                f"i.e. a multiple of train.ckpt_every ({train.ckpt_every}); got {step}"]
+    # checkpoints the dense run saves after it: every ckpt_every steps, and at its last step
+    newer = (train.steps - step) // train.ckpt_every + (1 if train.steps % train.ckpt_every else 0)
+    if newer >= train.keep_checkpoints:
+        return [f"the dense run keeps its last train.keep_checkpoints={train.keep_checkpoints} checkpoints, so the "
+                f"one at sparse.prune_step={step} is deleted before the prune run starts: set "
+                f"train.keep_checkpoints >= {newer + 1}"]
+    return []
 
 
 METHOD = register(Method(

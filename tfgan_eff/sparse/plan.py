@@ -3,8 +3,9 @@
 <workdir>/sparse          the sparse run (sparse.mode, masks from sparse.g_density / sparse.d_density)
 <workdir>/dense           plain GAN, same architecture, steps and seed
 <workdir>/<mode>          the same sparse run with another mode (static, dynamic_gd, dynamic_d, dynamic_g)
-<workdir>/prune           the dense run's G and D pruned once by magnitude to d_G / d_D, then finetuned with static
-                          masks for sparse.finetune_steps (0 = train.steps); trains the dense run first if needed
+<workdir>/prune           the dense run's G and D (its checkpoint at sparse.prune_step, 0 = its last) pruned once by
+                          magnitude to d_G / d_D, then finetuned with static masks for sparse.finetune_steps (0 =
+                          train.steps); the dense run is sparse.prune_from, else this run's (trained first if needed)
 <workdir>/ref_stats.npz   the reference statistics every run is evaluated against
 <workdir>/summary.json    per-run summaries, the comparison table, an honest note on what sparsity buys, and
                           generator_workdir (the sparse run, for tfgan_eff.inference)
@@ -16,6 +17,7 @@ import os
 import numpy as np
 from absl import logging
 
+from tfgan_eff.errors import UserError
 from tfgan_eff.export.pipeline import ExportSettings, export_generator
 from tfgan_eff.lists import comma_list
 from tfgan_eff.pieces.masks import conv_layers, fold_for_export
@@ -38,7 +40,7 @@ def sub_run_kinds(cfg):
     """[(run name, kind)] in training order: the sparse run, then the comparisons (dense before prune; the pruned
     run starts from the trained dense run, which is added when missing)."""
     names = comma_list(cfg.sparse.comparisons)
-    if "prune" in names and "dense" not in names:
+    if "prune" in names and "dense" not in names and not cfg.sparse.prune_from:
         names.append("dense")
     names.sort(key=lambda name: name == "prune")
     return [(MAIN_RUN, cfg.sparse.mode)] + [(name, name) for name in dict.fromkeys(names)]
@@ -52,13 +54,37 @@ def run_config(cfg, name, kind):
     return sub_config(cfg, name, changes)
 
 
+class MissingPruneCheckpointError(UserError, FileNotFoundError):
+    """The dense run to prune has no checkpoint (at sparse.prune_step)."""
+
+
+def dense_checkpoint(dense_dir, step):
+    """The dense run's checkpoint to prune: its checkpoint dir (its newest readable one) for step 0, else the prefix
+    of its checkpoint at `step`; either must exist."""
+    directory = os.path.join(dense_dir, "checkpoints")
+    kept = sorted(s for s in map(checkpoint.checkpoint_step, checkpoint.checkpoints_in(directory)) if s is not None)
+    if not kept:
+        raise MissingPruneCheckpointError(
+            f"the dense run to prune, {dense_dir}, has no checkpoints/ckpt-N: pass as sparse.prune_from the work dir "
+            "of a finished dense run (a --method=baseline run, or the dense/ folder of a --method=sparse run)")
+    if not step:
+        return directory
+    if step not in kept:
+        raise MissingPruneCheckpointError(
+            f"sparse.prune_step={step}: the dense run {dense_dir} has no checkpoint at that step (kept: "
+            f"{kept or 'none'}); pass one of those, or train the dense run keeping more checkpoints "
+            "(train.ckpt_every, train.keep_checkpoints)")
+    return os.path.join(directory, f"ckpt-{step}")
+
+
 def _pruned_trainer(generator, discriminator, train_cfg, *, dense_dir, sparse_cfg, seed, ema_generator=None,
                     diffaug=""):
-    """Loads the dense run's last checkpoint (G, D, EMA), then masks it by magnitude with static masks."""
+    """Loads the dense run's checkpoint (G, D, EMA; sparse.prune_step), then masks it by magnitude with static
+    masks."""
     items = dict(generator=generator, discriminator=discriminator)
     if ema_generator is not None:
         items["ema_generator"] = ema_generator
-    path = checkpoint.restore_from(os.path.join(dense_dir, "checkpoints"), **items)
+    path = checkpoint.restore_from(dense_checkpoint(dense_dir, sparse_cfg.prune_step), **items)
     logging.info("pruning the dense run %s by magnitude", path)
     sparse = SparseWeights(sparse_cfg, mode="static", seed=seed, mask_init="magnitude")
     return GANTrainer(generator, discriminator, train_cfg, ema_generator=ema_generator, diffaug=diffaug,
@@ -76,8 +102,8 @@ def trainer_factory(cfg, kind, workdir):
     if kind == "dense":
         return None
     if kind == "prune":
-        return functools.partial(_pruned_trainer, dense_dir=os.path.join(workdir, "dense"), sparse_cfg=cfg.sparse,
-                                 seed=cfg.seed)
+        return functools.partial(_pruned_trainer, dense_dir=cfg.sparse.prune_from or os.path.join(workdir, "dense"),
+                                 sparse_cfg=cfg.sparse, seed=cfg.seed)
     return functools.partial(sparse_trainer, sparse_cfg=cfg.sparse, mode=kind, seed=cfg.seed)
 
 
@@ -168,11 +194,17 @@ def plan(cfg, workdir):
     runs = [SubRun(name, run_config(cfg, name, kind), trainer_factory=trainer_factory(cfg, kind, workdir),
                    callbacks=(sparsity_callback,) if kind != "dense" else (),
                    report=functools.partial(run_report, kind=kind), exporter=export_run,
-                   after=("dense",) if kind == "prune" else ())
+                   after=("dense",) if kind == "prune" and not cfg.sparse.prune_from else ())
             for name, kind in sub_run_kinds(cfg)]
 
     def table(results):
         return [table_row(name, results[name]) for name in results]
 
-    return Plan(runs=runs, main_run=MAIN_RUN, table=table,
+    def prepare(strategy):
+        """Checks the external dense run's checkpoint before anything trains."""
+        del strategy
+        if cfg.sparse.prune_from and "prune" in dict(sub_run_kinds(cfg)):
+            dense_checkpoint(cfg.sparse.prune_from, cfg.sparse.prune_step)
+
+    return Plan(runs=runs, main_run=MAIN_RUN, table=table, prepare=prepare,
                 title=f"sparse comparison ({cfg.name})", note=NOTE)
