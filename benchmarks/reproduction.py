@@ -36,8 +36,9 @@ METHOD_RUN = "method"
 # The pruned pipeline of the sparse part: the dense run's checkpoint at this share of its steps, pruned once, then
 # retrained with static masks for the rest, so that it gets the same total G steps as the sparse run.
 PRUNE_DENSE_SHARE = 0.5
-# The sparse part's --runs names that are comparison sub-runs of its method run (the sparse run is dynamic G).
-SPARSE_COMPARISONS = ("static", "prune")
+# The sparse part's --runs names that are comparison sub-runs of its method run (the sparse run is dynamic G), and
+# the sparse.comparisons item of each.
+SPARSE_COMPARISONS = {"static": "static", "prune": "prune"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +67,11 @@ def scale_of(opts):
 def method_config(method, seed, opts):
     """The preset of `method` for `seed` at the options' scale (benchmarks.scales.method_config)."""
     return scales.method_config(method, seed, scale_of(opts), opts.curve_points)
+
+
+def picked(items, runs):
+    """The config items ({--runs name: item}) of the names `runs` selects (all when it is empty), in order, once."""
+    return list(dict.fromkeys(item for name, item in items.items() if not runs or name in runs))
 
 
 # --------------------------------------------------------------------------------------------------------- jobs
@@ -153,7 +159,7 @@ def dgl_runs(seed, root, opts):
     and with opts.dgl_finetune_steps the fine-tune schedule against the same teacher."""
     base, name = os.path.join(root, "dgl", f"seed_{seed}"), f"dgl/s{seed}"
     cfg = method_config("dgl", seed, opts)
-    cfg.dgl.baselines = ",".join(b for kind, b in DGL_BASELINES.items() if not opts.runs or kind in opts.runs)
+    cfg.dgl.baselines = ",".join(picked(DGL_BASELINES, opts.runs))
     students = TrainRun(f"{name}/{METHOD_RUN}", "dgl", os.path.join(base, METHOD_RUN), cfg,
                         kinds=("teacher", *DGL_BASELINES))
     runs = [students]
@@ -238,7 +244,7 @@ def sparse_runs(seed, root, opts):
     dense_cfg = cfg.copy_and_resolve_references()
     dense_cfg.method = "baseline"
     dense = TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense_cfg)
-    comparisons = [kind for kind in SPARSE_COMPARISONS if not opts.runs or kind in opts.runs]
+    comparisons = picked(SPARSE_COMPARISONS, opts.runs)
     prune_step, retrain_steps = prune_steps(cfg.train.steps)
     pruning = dict(prune_from=dense.workdir, prune_step=prune_step, finetune_steps=retrain_steps)
     runs = [dense]
@@ -291,13 +297,11 @@ def search_runs(seed, root, opts):
     of its derived genotype, random genotypes of the same space and an SNGAN-ResNet G sized to the derived G
     (retrain.baselines; the --runs names random_<i> and sngan pick them), all retrained with the same recipe."""
     cfg = method_config("search", seed, opts)
-    randoms = [f"random_{i}" for i in range(opts.random_genotypes)]
-    wanted = set(opts.runs) if opts.runs else {"search", "sngan", *randoms}
+    baselines = {**{f"random_{i}": "random" for i in range(opts.random_genotypes)}, "sngan": "sngan"}
     cfg.retrain.update(random_genotypes=max(1, opts.random_genotypes),
-                       baselines=",".join(b for b, kinds in (("random", randoms), ("sngan", ["sngan"]))
-                                          if wanted & set(kinds)))
+                       baselines=",".join(picked(baselines, opts.runs)))
     return [TrainRun(f"search/s{seed}/{METHOD_RUN}", "search", os.path.join(root, "search", f"seed_{seed}", METHOD_RUN),
-                     cfg, kinds=("search", *randoms, "sngan"))]
+                     cfg, kinds=("search", *baselines))]
 
 
 def search_cost(search, retrain):
