@@ -245,8 +245,9 @@ def sparse_runs(seed, root, opts):
     dense_cfg.method = "baseline"
     dense = TrainRun(f"{name}/dense", "sparse", os.path.join(base, "dense"), dense_cfg)
     comparisons = picked(SPARSE_COMPARISONS, opts.runs)
+    prunes = "prune" in comparisons
     prune_step, retrain_steps = prune_steps(cfg.train.steps)
-    pruning = dict(prune_from=dense.workdir, prune_step=prune_step, finetune_steps=retrain_steps)
+    pruning = dict(prune_from=dense.workdir, prune_step=prune_step, finetune_steps=retrain_steps) if prunes else {}
     runs = [dense]
     for density in opts.densities:
         def sparse(job, density=density, **keys):
@@ -256,9 +257,8 @@ def sparse_runs(seed, root, opts):
             return dict(name=f"{name}/d{density}/{job}", preset="sparse", config=sparse_cfg,
                         workdir=os.path.join(base, f"density_{density}", job))
 
-        runs.append(TrainRun(**sparse(METHOD_RUN, comparisons=",".join(comparisons),
-                                      **(pruning if "prune" in comparisons else {})),
-                             after=(dense.name,) if "prune" in comparisons else (),
+        runs.append(TrainRun(**sparse(METHOD_RUN, comparisons=",".join(comparisons), **pruning),
+                             after=(dense.name,) if prunes else (),
                              kinds=("dynamic", *SPARSE_COMPARISONS)))
         if opts.sparse_reset_arm:
             runs.append(TrainRun(**sparse("reset", comparisons="", reset_optimizer_state=True)))

@@ -72,7 +72,7 @@ def dense_checkpoint(dense_dir, step):
     if step not in kept:
         raise MissingPruneCheckpointError(
             f"sparse.prune_step={step}: the dense run {dense_dir} has no checkpoint at that step (kept: "
-            f"{kept or 'none'}); pass one of those, or train the dense run keeping more checkpoints "
+            f"{kept}); pass one of those, or train the dense run keeping more checkpoints "
             "(train.ckpt_every, train.keep_checkpoints)")
     return os.path.join(directory, f"ckpt-{step}")
 
@@ -203,7 +203,7 @@ def plan(cfg, workdir):
     def prepare(strategy):
         """Checks the external dense run's checkpoint before anything trains."""
         del strategy
-        if cfg.sparse.prune_from and "prune" in dict(sub_run_kinds(cfg)):
+        if cfg.sparse.prune_from and any(sub.name == "prune" for sub in runs):
             dense_checkpoint(cfg.sparse.prune_from, cfg.sparse.prune_step)
 
     return Plan(runs=runs, main_run=MAIN_RUN, table=table, prepare=prepare,
