@@ -1,5 +1,6 @@
 """A stand-in job for the scheduler tests: notes its start (time, pid, CPU cores, CUDA_VISIBLE_DEVICES) in a shared
-log, sleeps, notes its end and leaves its done file (or exits with the given code instead).
+log, prints a line (what a run's log would show), sleeps, notes its end and leaves its done file (or exits with the
+given code instead).
 
 Usage: python fake_job.py LOG NAME SECONDS DONE_FILE [EXIT_CODE]
 """
@@ -20,6 +21,7 @@ def note(log, event, name):
 
 def main(log, name, seconds, done, code="0"):
     note(log, "start", name)
+    print(f"I1208 00:18:01.267922 140360143649664 callbacks.py:56] {name} is working", flush=True)
     time.sleep(float(seconds))
     if int(code):
         sys.exit(int(code))

@@ -81,6 +81,30 @@ def test_a_failed_job_stops_only_the_jobs_after_it(tmp_path):
     assert run([silent], tmp_path)["z"].startswith("failed: exited 0 but did not finish")
 
 
+def test_running_jobs_report_their_last_log_line_while_nothing_ends(tmp_path):
+    lines = []
+    status = scheduler.run_jobs([fake(tmp_path, "slow", seconds=2.0)], 1, log_dir=str(tmp_path / "logs"),
+                                report=lines.append, progress_every=0.5)
+    assert status == {"slow": scheduler.RAN}
+    progress = [line for line in lines if "running for" in line]
+    assert progress and all(line.endswith(": slow is working") for line in progress), lines
+    quiet = []
+    scheduler.run_jobs([fake(tmp_path, "quiet", seconds=1.0)], 1, log_dir=str(tmp_path / "logs"),
+                       report=quiet.append, progress_every=0)
+    assert not [line for line in quiet if "running for" in line], quiet
+
+
+def test_last_line_cuts_the_log_prefix_and_long_lines(tmp_path):
+    log = tmp_path / "job.log"
+    assert scheduler.last_line(str(log)) == ""
+    log.write_text("\n=== 2026-12-08T00:17:24: python -m tfgan_eff.train\n")
+    assert scheduler.last_line(str(log)) == ""
+    log.write_text("=== start\nI1208 00:18:01.267922 14036 callbacks.py:56] [##....] 650/4800  1.58 steps/s\n\n")
+    assert scheduler.last_line(str(log)) == "[##....] 650/4800  1.58 steps/s"
+    log.write_text("x" * 500)
+    assert scheduler.last_line(str(log), width=20) == "x" * 17 + "..."
+
+
 def test_bad_graphs_are_refused_before_anything_runs(tmp_path):
     a, b = fake(tmp_path, "a", after=("b",)), fake(tmp_path, "b", after=("a",))
     with pytest.raises(scheduler.JobGraphError, match="cycle: a -> b -> a"):

@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import functools
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -39,6 +40,11 @@ class Job:
     done: Callable[[], bool]
     after: tuple = ()
 
+
+# Seconds between two reports of what the running jobs' logs say last (run_jobs' progress_every).
+PROGRESS_EVERY = 600
+# absl's line prefix ("I1208 00:18:01.267922 140360143649664 callbacks.py:56] "), cut from progress reports.
+_LOG_PREFIX = re.compile(r"^[DIWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] ")
 
 # Statuses in run_jobs' result.
 DONE_EARLIER, RAN = "finished earlier", "ran"
@@ -144,13 +150,28 @@ def _execute(argv, log_path, env):
         return subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env, check=False).returncode
 
 
-def run_jobs(jobs, slots=1, *, log_dir, cores=None, gpus=(), env=None, report=print):
+def last_line(log_path, width=160):
+    """The last line of a job's log (absl's prefix cut, at most `width` characters; '' when there is none yet)."""
+    try:
+        with open(log_path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 8192))
+            lines = [line.strip() for line in log.read().decode("utf-8", "replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [_LOG_PREFIX.sub("", line) for line in lines if line and not line.startswith("=== ")]
+    if not lines:
+        return ""
+    return lines[-1] if len(lines[-1]) <= width else lines[-1][:width - 3] + "..."
+
+
+def run_jobs(jobs, slots=1, *, log_dir, cores=None, gpus=(), env=None, report=print, progress_every=PROGRESS_EVERY):
     """Runs `jobs` (a list of Job) `slots` at a time in dependency order; returns {name: status}.
 
     A job that is done when its turn comes is not run (status DONE_EARLIER); one whose command fails or does not
     leave it done is 'failed: ...', and the jobs after it are 'not run: ...'; the others run on. Slot i runs on
     core_slots(slots, cores)[i] and, with several `gpus`, on gpus[i % len(gpus)]. Each job's output goes to
-    <log_dir>/<name>.log (appended).
+    <log_dir>/<name>.log (appended); every `progress_every` seconds without a job ending (0: never), each running
+    job's last log line is reported (a training run's progress bar).
     """
     ordered = order(jobs)
     shares = core_slots(slots, cores)
@@ -191,7 +212,12 @@ def run_jobs(jobs, slots=1, *, log_dir, cores=None, gpus=(), env=None, report=pr
                         free.insert(0, slot)
             if not running:
                 continue  # failures just propagated; the loop ends when nothing is pending
-            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            finished, _ = concurrent.futures.wait(running, timeout=progress_every or None,
+                                                  return_when=concurrent.futures.FIRST_COMPLETED)
+            if not finished:
+                for job, _, t0 in running.values():
+                    report(f"[jobs] {job.name}: running for {time.time() - t0:.0f} s: "
+                           f"{last_line(_log_path(log_dir, job.name))}")
             for future in finished:
                 job, slot, t0 = running.pop(future)
                 free.append(slot)
