@@ -39,6 +39,8 @@ PRUNE_DENSE_SHARE = 0.5
 # The sparse part's --runs names that are comparison sub-runs of its method run (the sparse run is dynamic G), and
 # the sparse.comparisons item of each.
 SPARSE_COMPARISONS = {"static": "static", "prune": "prune"}
+# The sparse part's protocol entry that lists its G densities (a run of other densities adds to a report).
+DENSITIES = "sparse_densities"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -411,13 +413,41 @@ def merge_seeds(previous, current, part, opts):
     """`current` (one run of `part`) plus the seeds of `previous` (an earlier run of it under the same protocol)
     that `current` did not run, claims recomputed over all: seeds run one at a time, on other days or in parallel
     processes, end up in one table. A seed run again replaces its earlier result; a part run under another protocol
-    replaces the earlier one."""
-    if not previous or previous.get("protocol") != current.get("protocol"):
+    replaces the earlier one. Sparse densities add up: a run of other densities (the rest of the protocol equal)
+    keeps the earlier densities' points of every seed and lists all densities."""
+    if not previous:
         return current
-    ran = {s["seed"] for s in current["seeds"]}
-    seeds = sorted([s for s in previous.get("seeds", []) if s["seed"] not in ran] + current["seeds"],
-                   key=lambda s: s["seed"])
-    return dict(current, seeds=seeds, claims=claims_of(part, seeds, opts) if seeds else [])
+    old, new = previous.get("protocol") or {}, current.get("protocol") or {}
+    if _without(old, DENSITIES) != _without(new, DENSITIES):
+        return current
+    ran = _densities(new)
+    earlier = {s["seed"]: s for s in previous.get("seeds", [])}
+    seeds = dict(earlier)
+    for seed in current["seeds"]:
+        kept = [p for p in earlier.get(seed["seed"], {}).get("points", [])
+                if p["mode"] != "dense" and p["target_density"] not in ran]
+        seeds[seed["seed"]] = dict(seed, points=seed["points"] + kept) if kept else seed
+    if not seeds:
+        return current
+    merged = sorted(seeds.values(), key=lambda s: s["seed"])
+    if DENSITIES not in new:
+        return dict(current, seeds=merged, claims=claims_of(part, merged, opts))
+    densities = list(dict.fromkeys(_densities(old) + ran))
+    return dict(current, seeds=merged, protocol=dict(new, **{DENSITIES: _density_text(densities)}),
+                claims=claims_of(part, merged, dataclasses.replace(opts, densities=tuple(densities))))
+
+
+def _without(protocol, key):
+    return {k: v for k, v in protocol.items() if k != key}
+
+
+def _densities(protocol):
+    """The G densities a sparse part's protocol lists (`protocol` writes them), as floats; [] for other parts."""
+    return [float(d) for d in protocol.get(DENSITIES, "").split(",") if d.strip()]
+
+
+def _density_text(densities):
+    return ", ".join(str(d) for d in densities)
 
 
 def previous_results(json_path):
@@ -473,7 +503,7 @@ def protocol(opts):
             "Inception, so not comparable to published numbers)",
         scale=scale.name, sizes=scale.summary, steps=scales.steps_table(scale),
         curves=f"FID at every {opts.curve_points}th of each run (its kept checkpoints, EMA generator)",
-        sparse_densities=", ".join(str(d) for d in opts.densities),
+        sparse_densities=_density_text(opts.densities),
         sparse_pruned=f"dense {dense} steps, pruned once by magnitude to d_G / d_D, then {retrain} steps with static "
                       "masks: the sparse run's total",
         search_random_genotypes=opts.random_genotypes,

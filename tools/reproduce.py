@@ -34,7 +34,8 @@ flags.DEFINE_enum("scale", "preset", list(scales.SCALES), "quick: toy sizes (pre
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds; every part runs once per seed.")
 flags.DEFINE_list("parts", ["dgl", "sparse", "search"], "Parts to run: dgl, sparse, search.")
 flags.DEFINE_list("densities", ["0.1", "0.2", "0.5"], "G densities of the sparse part (dynamic, static and pruned at "
-                  "each; d_G 0.2 also tests that the sparse run reaches the dense run's FID).")
+                  "each; d_G 0.2 also tests that the sparse run reaches the dense run's FID). Densities run later "
+                  "add to an earlier report's.")
 flags.DEFINE_integer("jobs", 1, "Runs at once, each pinned to its share of the cores (and its own GPU where there "
                      "are several).")
 flags.DEFINE_integer("threads_per_run", 0, "TensorFlow threads of each run where its preset leaves TF's default "

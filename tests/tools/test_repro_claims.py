@@ -196,10 +196,10 @@ def test_a_part_run_apart_keeps_the_others_and_merges_only_seeds_of_its_own_prot
     search = part_result("search", [search_seed(1, 30.0)], other_densities)
     merged = reproduction.merge_seeds(previous["search"], search, "search", other_densities)
     assert [s["seed"] for s in merged["seeds"]] == [0, 1] and merged["claims"][3]["seeds"] == 2
-    # The sparse part at other densities or at another scale replaces the earlier sparse part, seeds and all.
-    for opts in (other_densities, reproduction.Options(seeds=(1,), scale="long")):
-        sparse = part_result("sparse", [], opts)
-        assert reproduction.merge_seeds(previous["sparse"], sparse, "sparse", opts) is sparse
+    # The sparse part at another scale replaces the earlier sparse part, seeds and all.
+    long = reproduction.Options(seeds=(1,), scale="long")
+    sparse = part_result("sparse", [], long)
+    assert reproduction.merge_seeds(previous["sparse"], sparse, "sparse", long) is sparse
     assert reproduction.merge_seeds(None, search, "search", other_densities) is search
 
     # The report's header shows what every part shares; each part lists its own settings.
@@ -220,6 +220,39 @@ def test_seeds_run_separately_merge_into_one_part_with_claims_over_all():
     assert [(s["seed"], s["retrain_fid"]) for s in merged["seeds"]] == [(0, 45.0), (1, 30.0)]  # seed 1 replaced
     beats_random = merged["claims"][3]
     assert (beats_random["holds_in"], beats_random["seeds"]) == (2, 2)
+
+
+def seed_at_densities(s, fids):
+    """A sparse part's seed: dense at 10 + s and {density: (dynamic FID, static FID)}."""
+    points = [dict(mode="dense", target_density=1.0, fid=10.0 + s)]
+    for density, (dynamic, static) in fids.items():
+        points += [dict(mode="dynamic", target_density=density, fid=dynamic),
+                   dict(mode="static", target_density=density, fid=static)]
+    return dict(seed=s, points=points)
+
+
+def test_sparse_densities_run_later_add_to_the_earlier_report():
+    earlier_opts = reproduction.Options(seeds=(0, 1), densities=(0.2, 0.1))
+    earlier = part_result("sparse", [seed_at_densities(0, {0.2: (5.0, 6.0), 0.1: (7.0, 8.0)}),
+                                     seed_at_densities(1, {0.2: (5.5, 5.0), 0.1: (7.5, 8.5)})], earlier_opts)
+    # Density 0.5 for seed 0 only, and 0.2 again for seed 0 (its new result replaces the earlier one).
+    opts = reproduction.Options(seeds=(0,), densities=(0.5, 0.2))
+    current = part_result("sparse", [seed_at_densities(0, {0.5: (3.0, 4.0), 0.2: (9.0, 6.0)})], opts)
+    merged = reproduction.merge_seeds(earlier, current, "sparse", opts)
+    assert merged["protocol"]["sparse_densities"] == "0.2, 0.1, 0.5"
+    seed0, seed1 = merged["seeds"]
+    assert sorted((p["mode"], p["target_density"], p["fid"]) for p in seed0["points"]) == [
+        ("dense", 1.0, 10.0), ("dynamic", 0.1, 7.0), ("dynamic", 0.2, 9.0), ("dynamic", 0.5, 3.0),
+        ("static", 0.1, 8.0), ("static", 0.2, 6.0), ("static", 0.5, 4.0)]
+    assert seed1 == earlier["seeds"][1]
+    rows = {row["claim"]: row for row in merged["claims"]}
+    at = {d: rows[f"dynamic G FID < static FID at d_G={d}"] for d in (0.2, 0.1, 0.5)}
+    assert (at[0.2]["holds_in"], at[0.2]["seeds"], at[0.2]["against"]) == (0, 2, [0, 1])
+    assert (at[0.1]["holds_in"], at[0.1]["seeds"]) == (2, 2)
+    assert (at[0.5]["holds_in"], at[0.5]["seeds"]) == (1, 1)  # seed 1 has no 0.5 run: no verdict, not a loss
+    # Another protocol (here: another scale) still replaces the earlier part.
+    long = reproduction.Options(seeds=(0,), densities=(0.5,), scale="long")
+    assert reproduction.merge_seeds(earlier, part_result("sparse", [], long), "sparse", long)["seeds"] == []
 
 
 def test_markdown_shows_statistic_losing_seeds_and_the_gap_along_the_runs():
