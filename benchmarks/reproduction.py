@@ -28,9 +28,9 @@ PARTS = ("dgl", "sparse", "search")
 # Prefixes of the protocol entries (and step counts) that belong to one part; the other entries are shared.
 PART_KEYS = {"dgl": ("dgl_",), "sparse": ("sparse_",), "search": ("search_", "retrain_")}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-JOB_FILE = "reproduce_job.json"  # in each job's work dir: the command it was started with (threads aside)
-# Left out of a job record: threads change the speed only (and numbers only up to float rounding).
-THREAD_FLAGS = ("--config.train.intra_op_threads=", "--config.train.inter_op_threads=")
+JOB_FILE = "reproduce_job.json"  # in each job's work dir: the command it was started with (speed flags aside)
+# Left out of a job record: threads and sub-runs at once change the speed only (numbers up to float rounding).
+SPEED_FLAGS = ("--config.train.intra_op_threads=", "--config.train.inter_op_threads=", "--config.train.jobs=")
 # The work dir, in a seed's (<root>/<part>/seed_<s>/), of a part's method run whose sub-runs are the part's arms.
 METHOD_RUN = "method"
 # The pruned pipeline of the sparse part: the dense run's checkpoint at this share of its steps, pruned once, then
@@ -97,14 +97,15 @@ class TrainRun:
     kinds: tuple = ()
 
 
-def train_command(run, scale, threads):
+def train_command(run, scale, threads, sub_jobs=1):
     """(argv, fingerprint) of a TrainRun: the training CLI on the run's preset with the overrides that make its
-    config, on `threads` TF threads where the config leaves TF's default; the fingerprint is what identifies the
-    run's config (the argv without the thread flags)."""
+    config, on `threads` TF threads where the config leaves TF's default and with `sub_jobs` of its independent
+    sub-runs at once (train.jobs); the fingerprint is what identifies the run's config (the argv without those)."""
     cfg = run.config.copy_and_resolve_references()
     if threads:
         for key in ("intra_op_threads", "inter_op_threads"):
             cfg.train[key] = cfg.train[key] or threads
+    cfg.train.jobs = sub_jobs
     base = presets.get(run.preset)
     if scale.smoke:
         presets.smoke(base)
@@ -113,7 +114,7 @@ def train_command(run, scale, threads):
     # every leaf where the config differs from the preset (a float by repr: str may round it)
     flags += [f"--config.{k}={repr(v) if isinstance(v, float) else v}" for k, v in sorted(ours.items())
               if theirs.get(k) != v or type(theirs.get(k)) is not type(v)]
-    fingerprint = dict(flags=[f for f in flags if not f.startswith(THREAD_FLAGS)])
+    fingerprint = dict(flags=[f for f in flags if not f.startswith(SPEED_FLAGS)])
     return [sys.executable, "-m", "tfgan_eff.train"] + flags, fingerprint
 
 
@@ -129,12 +130,12 @@ def _recorded(run, fingerprint):
     return json_or(os.path.join(run.workdir, JOB_FILE), None) == json_roundtrip(fingerprint)
 
 
-def _start(run, scale, threads):
+def _start(run, scale, threads, sub_jobs):
     """Prepares `run` (its work dir, the job record) and returns its command. A summary left by another command
     (e.g. the same run at fewer steps, which this one resumes) goes: with the new record it would read as finished
     if this job were killed."""
     os.makedirs(run.workdir, exist_ok=True)
-    argv, fingerprint = train_command(run, scale, threads)
+    argv, fingerprint = train_command(run, scale, threads, sub_jobs)
     summary_path = os.path.join(run.workdir, "summary.json")
     if not _recorded(run, fingerprint) and os.path.isfile(summary_path):
         os.remove(summary_path)
@@ -142,10 +143,11 @@ def _start(run, scale, threads):
     return argv
 
 
-def jobs_of(runs, opts):
-    """The scheduler's jobs of TrainRuns (each run measures its FID curves itself: eval.curve)."""
+def jobs_of(runs, opts, sub_jobs=1):
+    """The scheduler's jobs of TrainRuns (each run measures its FID curves itself: eval.curve), each training
+    `sub_jobs` of its independent sub-runs at once."""
     scale = scale_of(opts)
-    return [scheduler.Job(run.name, functools.partial(_start, run, scale, opts.threads),
+    return [scheduler.Job(run.name, functools.partial(_start, run, scale, opts.threads, sub_jobs),
                           functools.partial(_trained, run, scale), tuple(run.after)) for run in runs]
 
 
@@ -380,12 +382,15 @@ def claims_of(part, seeds, opts):
 
 def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
     """Runs every run of `parts` (all seeds) as jobs, `slots` at a time; returns {part: {status, seeds, claims}}
-    (status error with the failed jobs when any failed; the claims are counted over the seeds measured)."""
+    (status error with the failed jobs when any failed; the claims are counted over the seeds measured). With
+    fewer runs than slots, each run gets the cores of several slots and trains as many of its independent
+    sub-runs at once (train.jobs), e.g. one search seed's random genotypes beside its search on 2 cores."""
     runs = select_runs([run for part in parts for seed in opts.seeds for run in RUNS[part](seed, root, opts)],
                        opts.runs)
+    sub_jobs = max(1, slots // max(1, len(runs)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
-    status = scheduler.run_jobs(jobs_of(runs, opts), slots, log_dir=os.path.join(root, "logs"), cores=cores,
-                                gpus=gpus, env=env, report=log)
+    status = scheduler.run_jobs(jobs_of(runs, opts, sub_jobs), max(1, slots // sub_jobs),
+                                log_dir=os.path.join(root, "logs"), cores=cores, gpus=gpus, env=env, report=log)
     results, full_protocol = {}, json_roundtrip(protocol(opts))
     for part in parts:
         failed = {name: s for name, s in status.items()

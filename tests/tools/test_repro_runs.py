@@ -136,6 +136,26 @@ def test_train_command_sets_what_differs_from_the_preset_and_threads_only_where_
     assert "--smoke" in quick
 
 
+def test_with_fewer_runs_than_slots_each_run_trains_its_sub_runs_at_once_on_their_cores(tmp_path, monkeypatch):
+    calls = []
+
+    def run_jobs(jobs, slots, **_):
+        calls.append((slots, [job.command() for job in jobs]))
+        return {job.name: "ran" for job in jobs}
+
+    monkeypatch.setattr(reproduction.scheduler, "run_jobs", run_jobs)
+    for seeds, slots, expected in (((1,), 2, (1, "--config.train.jobs=2")), ((0, 1), 2, (2, None)),
+                                   ((0, 1), 4, (2, "--config.train.jobs=2")), ((0, 1, 2), 2, (2, None))):
+        reproduction.run_parts(["search"], str(tmp_path), reproduction.Options(seeds=seeds), slots, log=lambda _: None)
+        used, argvs = calls.pop()
+        assert len(argvs) == len(seeds)
+        assert (used, next((f for f in argvs[0] if f.startswith("--config.train.jobs=")), None)) == expected
+    # Sub-runs at once change the speed only: the job record is the same command's.
+    run, = reproduction.search_runs(1, str(tmp_path), reproduction.Options())
+    at_once, one = (reproduction.train_command(run, scales.get("preset"), 1, n) for n in (2, 1))
+    assert at_once[1] == one[1] and "--config.train.jobs=2" in at_once[0] and at_once[0] != one[0]
+
+
 def test_a_job_is_finished_when_its_work_dir_has_a_summary_of_the_same_command(tmp_path):
     opts = reproduction.Options(seeds=(0,), densities=(0.5,))
     dynamic = by_name(reproduction.sparse_runs(0, str(tmp_path), opts))["d0.5/method"]
