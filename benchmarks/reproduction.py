@@ -383,11 +383,13 @@ def claims_of(part, seeds, opts):
 def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
     """Runs every run of `parts` (all seeds) as jobs, `slots` at a time; returns {part: {status, seeds, claims}}
     (status error with the failed jobs when any failed; the claims are counted over the seeds measured). With
-    fewer runs than slots, each run gets the cores of several slots and trains as many of its independent
-    sub-runs at once (train.jobs), e.g. one search seed's random genotypes beside its search on 2 cores."""
+    fewer runs left to train than slots, each gets the cores of several slots and trains as many of its
+    independent sub-runs at once (train.jobs), e.g. one search seed's random genotypes beside its search on 2
+    cores."""
     runs = select_runs([run for part in parts for seed in opts.seeds for run in RUNS[part](seed, root, opts)],
                        opts.runs)
-    sub_jobs = max(1, slots // max(1, len(runs)))
+    left = [run for run in runs if not _trained(run, scale_of(opts))]
+    sub_jobs = max(1, slots // max(1, len(left)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
     status = scheduler.run_jobs(jobs_of(runs, opts, sub_jobs), max(1, slots // sub_jobs),
                                 log_dir=os.path.join(root, "logs"), cores=cores, gpus=gpus, env=env, report=log)

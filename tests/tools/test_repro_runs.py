@@ -150,6 +150,12 @@ def test_with_fewer_runs_than_slots_each_run_trains_its_sub_runs_at_once_on_thei
         used, argvs = calls.pop()
         assert len(argvs) == len(seeds)
         assert (used, next((f for f in argvs[0] if f.startswith("--config.train.jobs=")), None)) == expected
+    # Runs that finished earlier leave their cores to the others: seed 0 done, seed 1 gets both slots.
+    done, = reproduction.search_runs(0, str(tmp_path), reproduction.Options(seeds=(0, 1)))
+    reproduction.write_json(os.path.join(done.workdir, "summary.json"), {})
+    reproduction.run_parts(["search"], str(tmp_path), reproduction.Options(seeds=(0, 1)), 2, log=lambda _: None)
+    used, argvs = calls.pop()
+    assert used == 1 and "--config.train.jobs=2" in argvs[1]
     # Sub-runs at once change the speed only: the job record is the same command's.
     run, = reproduction.search_runs(1, str(tmp_path), reproduction.Options())
     at_once, one = (reproduction.train_command(run, scales.get("preset"), 1, n) for n in (2, 1))
