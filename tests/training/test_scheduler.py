@@ -39,8 +39,8 @@ def spans(tmp_path):
     return out
 
 
-def run(jobs, tmp_path, slots=2, **kw):
-    return scheduler.run_jobs(jobs, slots, log_dir=str(tmp_path / "logs"), report=lambda line: None, **kw)
+def run(jobs, tmp_path, slots=2, report=lambda line: None, **kw):
+    return scheduler.run_jobs(jobs, slots, log_dir=str(tmp_path / "logs"), report=report, **kw)
 
 
 def test_jobs_run_after_their_dependencies_at_most_n_at_once_and_not_again(tmp_path):
@@ -55,8 +55,10 @@ def test_jobs_run_after_their_dependencies_at_most_n_at_once_and_not_again(tmp_p
     moments = sorted(t for start, end in seen.values() for t in (start, end))
     at_once = [sum(start <= t < end for start, end in seen.values()) for t in moments]
     assert max(at_once) == 2  # two slots, both used
-    assert run(jobs, tmp_path) == {name: scheduler.DONE_EARLIER for name in "abcde"}
+    lines = []
+    assert run(jobs, tmp_path, report=lines.append) == {name: scheduler.DONE_EARLIER for name in "abcde"}
     assert len(events(tmp_path)) == 10  # nothing ran again
+    assert lines == ["[jobs] 5 job(s): 5 finished earlier, 0 to run, 2 at a time"]
 
 
 def test_a_job_finished_meanwhile_by_another_process_is_not_started(tmp_path):

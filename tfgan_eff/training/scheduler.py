@@ -177,6 +177,7 @@ def run_jobs(jobs, slots=1, *, log_dir, cores=None, gpus=(), env=None, report=pr
     shares = core_slots(slots, cores)
     status = {job.name: DONE_EARLIER for job in ordered if job.done()}
     pending = [job for job in ordered if job.name not in status]
+    report(f"[jobs] {len(ordered)} job(s): {len(status)} finished earlier, {len(pending)} to run, {slots} at a time")
     free = list(range(slots))
     running = {}
 
