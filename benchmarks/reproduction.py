@@ -388,7 +388,8 @@ def run_parts(parts, root, opts, slots=1, cores=None, gpus=(), log=print):
     cores."""
     runs = select_runs([run for part in parts for seed in opts.seeds for run in RUNS[part](seed, root, opts)],
                        opts.runs)
-    left = [run for run in runs if not _trained(run, scale_of(opts))]
+    scale = scale_of(opts)
+    left = [run for run in runs if not _trained(run, scale)]
     sub_jobs = max(1, slots // max(1, len(left)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
     status = scheduler.run_jobs(jobs_of(runs, opts, sub_jobs), max(1, slots // sub_jobs),
@@ -437,11 +438,11 @@ def merge_seeds(previous, current, part, opts):
     if not seeds:
         return current
     merged = sorted(seeds.values(), key=lambda s: s["seed"])
-    if DENSITIES not in new:
-        return dict(current, seeds=merged, claims=claims_of(part, merged, opts))
-    densities = list(dict.fromkeys(_densities(old) + ran))
-    return dict(current, seeds=merged, protocol=dict(new, **{DENSITIES: _density_text(densities)}),
-                claims=claims_of(part, merged, dataclasses.replace(opts, densities=tuple(densities))))
+    if DENSITIES in new:
+        densities = tuple(dict.fromkeys(_densities(old) + ran))
+        new = dict(new, **{DENSITIES: _density_text(densities)})
+        opts = dataclasses.replace(opts, densities=densities)
+    return dict(current, seeds=merged, protocol=new, claims=claims_of(part, merged, opts))
 
 
 def _without(protocol, key):
